@@ -1,0 +1,196 @@
+#include "config/config.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+namespace spool::config {
+namespace json = boost::json;
+
+namespace {
+
+[[noreturn]] void fail(std::string_view source, std::string_view key, std::string_view why) {
+  throw config_error(std::string(source) + ": " + std::string(key) + ": " + std::string(why));
+}
+
+double number(const json::value& v, std::string_view source, std::string_view key) {
+  if (v.is_double()) return v.get_double();
+  if (v.is_int64()) return static_cast<double>(v.get_int64());
+  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
+  fail(source, key, "must be a number");
+}
+
+int integer(const json::value& v, std::string_view source, std::string_view key) {
+  if (v.is_int64() && v.get_int64() >= INT32_MIN && v.get_int64() <= INT32_MAX)
+    return static_cast<int>(v.get_int64());
+  if (v.is_uint64() && v.get_uint64() <= INT32_MAX) return static_cast<int>(v.get_uint64());
+  fail(source, key, "must be an integer");
+}
+
+std::string string(const json::value& v, std::string_view source, std::string_view key) {
+  if (!v.is_string()) fail(source, key, "must be a string");
+  return std::string(v.get_string());
+}
+
+bool boolean(const json::value& v, std::string_view source, std::string_view key) {
+  if (!v.is_bool()) fail(source, key, "must be true or false");
+  return v.get_bool();
+}
+
+void apply_kind(kind_settings& k, const json::object& o, std::string_view source,
+                const std::string& prefix) {
+  for (auto& [name, v] : o) {
+    const std::string key = prefix + "." + std::string(name);
+    if (name == "retry_base_s") k.retry_base_s = number(v, source, key);
+    else if (name == "retry_cap_s") k.retry_cap_s = number(v, source, key);
+    else if (name == "retry_jitter") k.retry_jitter = number(v, source, key);
+    else if (name == "max_attempts") k.max_attempts = integer(v, source, key);
+    else if (name == "timeout_s") k.timeout_s = number(v, source, key);
+    else fail(source, key, "unknown key");
+  }
+}
+
+double parse_double(std::string_view text, std::string_view source, std::string_view key) {
+  double d = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+  if (ec != std::errc{} || end != text.data() + text.size())
+    fail(source, key, "'" + std::string(text) + "' is not a number");
+  return d;
+}
+
+int parse_int(std::string_view text, std::string_view source, std::string_view key) {
+  int i = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), i);
+  if (ec != std::errc{} || end != text.data() + text.size())
+    fail(source, key, "'" + std::string(text) + "' is not an integer");
+  return i;
+}
+
+}  // namespace
+
+bool valid_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::pair<std::string, int> parse_queue(std::string_view spec) {
+  auto eq = spec.find('=');
+  if (eq == std::string_view::npos)
+    throw config_error("queue '" + std::string(spec) + "': expected NAME=CONCURRENCY");
+  std::string name(spec.substr(0, eq));
+  int conc = parse_int(spec.substr(eq + 1), "queue", name);
+  return {name, conc};
+}
+
+void apply_json(settings& s, std::string_view text, std::string_view source) {
+  boost::system::error_code ec;
+  json::value doc = json::parse(text, ec);
+  if (ec) throw config_error(std::string(source) + ": invalid JSON: " + ec.message());
+  if (!doc.is_object()) throw config_error(std::string(source) + ": must be a JSON object");
+  for (auto& [name, v] : doc.get_object()) {
+    const std::string key(name);
+    if (key == "db") s.db = string(v, source, key);
+    else if (key == "workers") s.workers = integer(v, source, key);
+    else if (key == "grace_s") s.grace_s = number(v, source, key);
+    else if (key == "poll_interval_s") s.poll_interval_s = number(v, source, key);
+    else if (key == "lease_s") s.lease_s = number(v, source, key);
+    else if (key == "rescue_interval_s") s.rescue_interval_s = number(v, source, key);
+    else if (key == "log_format") s.log_format = string(v, source, key);
+    else if (key == "log_level") s.log_level = string(v, source, key);
+    else if (key == "diagnostic_kinds") s.diagnostic_kinds = boolean(v, source, key);
+    else if (key == "queues") {
+      if (!v.is_object()) fail(source, key, "must be an object of queue name -> concurrency");
+      s.queues.clear();
+      for (auto& [q, c] : v.get_object())
+        s.queues[std::string(q)] = integer(c, source, key + "." + std::string(q));
+    } else if (key == "kinds") {
+      if (!v.is_object()) fail(source, key, "must be an object of kind name -> settings");
+      for (auto& [k, ks] : v.get_object()) {
+        const std::string prefix = key + "." + std::string(k);
+        if (!ks.is_object()) fail(source, prefix, "must be an object");
+        apply_kind(s.kinds[std::string(k)], ks.get_object(), source, prefix);
+      }
+    } else {
+      fail(source, key, "unknown key");
+    }
+  }
+}
+
+void apply_file(settings& s, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw config_error("config file '" + path + "' cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  apply_json(s, text.str(), path);
+}
+
+void apply_env(settings& s, const std::function<const char*(const char*)>& getenv) {
+  constexpr std::string_view src = "environment";
+  auto get = [&](const char* name) -> std::optional<std::string_view> {
+    const char* v = getenv(name);
+    if (!v) return std::nullopt;
+    return std::string_view(v);
+  };
+  if (auto v = get("SPOOL_DB")) s.db = *v;
+  if (auto v = get("SPOOL_WORKERS")) s.workers = parse_int(*v, src, "SPOOL_WORKERS");
+  if (auto v = get("SPOOL_GRACE_S")) s.grace_s = parse_double(*v, src, "SPOOL_GRACE_S");
+  if (auto v = get("SPOOL_POLL_INTERVAL_S"))
+    s.poll_interval_s = parse_double(*v, src, "SPOOL_POLL_INTERVAL_S");
+  if (auto v = get("SPOOL_LEASE_S")) s.lease_s = parse_double(*v, src, "SPOOL_LEASE_S");
+  if (auto v = get("SPOOL_LOG_FORMAT")) s.log_format = *v;
+  if (auto v = get("SPOOL_LOG_LEVEL")) s.log_level = *v;
+  if (auto v = get("SPOOL_DIAGNOSTIC_KINDS")) {
+    if (*v == "1" || *v == "true") s.diagnostic_kinds = true;
+    else if (*v == "0" || *v == "false") s.diagnostic_kinds = false;
+    else fail(src, "SPOOL_DIAGNOSTIC_KINDS", "must be 1, 0, true or false");
+  }
+  if (auto v = get("SPOOL_QUEUES")) {  // "default=20,ai=4"
+    s.queues.clear();
+    std::string_view rest = *v;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      auto [name, conc] = parse_queue(rest.substr(0, comma));
+      s.queues[name] = conc;
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+  }
+}
+
+void validate(const settings& s) {
+  constexpr std::string_view src = "config";
+  if (s.db.empty()) fail(src, "db", "must not be empty");
+  if (s.workers < 0 || s.workers > 1024) fail(src, "workers", "must be between 0 and 1024");
+  if (s.queues.empty()) fail(src, "queues", "at least one queue is needed");
+  for (auto& [name, conc] : s.queues) {
+    if (!valid_name(name))
+      fail(src, "queues." + name, "queue names are 1-64 characters of A-Z a-z 0-9 _ - . :");
+    if (conc < 1 || conc > 100000) fail(src, "queues." + name, "concurrency must be 1..100000");
+  }
+  if (!(s.grace_s >= 0)) fail(src, "grace_s", "must be >= 0");
+  if (!(s.poll_interval_s > 0)) fail(src, "poll_interval_s", "must be > 0");
+  if (!(s.lease_s >= 0.1)) fail(src, "lease_s", "must be >= 0.1");
+  if (!(s.rescue_interval_s > 0)) fail(src, "rescue_interval_s", "must be > 0");
+  if (s.log_format != "text" && s.log_format != "json")
+    fail(src, "log_format", "must be text or json");
+  if (s.log_level != "debug" && s.log_level != "info" && s.log_level != "warn" &&
+      s.log_level != "error")
+    fail(src, "log_level", "must be debug, info, warn or error");
+  for (auto& [name, k] : s.kinds) {
+    const std::string p = "kinds." + name;
+    if (k.retry_base_s && !(*k.retry_base_s >= 0)) fail(src, p + ".retry_base_s", "must be >= 0");
+    if (k.retry_cap_s && !(*k.retry_cap_s >= 0)) fail(src, p + ".retry_cap_s", "must be >= 0");
+    if (k.retry_jitter && !(*k.retry_jitter >= 0 && *k.retry_jitter < 1))
+      fail(src, p + ".retry_jitter", "must be in [0, 1)");
+    if (k.max_attempts && *k.max_attempts < 1) fail(src, p + ".max_attempts", "must be >= 1");
+    if (k.timeout_s && !(*k.timeout_s > 0)) fail(src, p + ".timeout_s", "must be > 0");
+  }
+}
+
+}  // namespace spool::config

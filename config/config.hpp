@@ -1,0 +1,53 @@
+#pragma once
+// Spool's typed settings: defaults < config file (JSON) < environment (SPOOL_*) < flags.
+// Every loader names the key it rejects.
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace spool::config {
+
+struct config_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Per-kind overrides of the policy a kind was registered with.
+struct kind_settings {
+  std::optional<double> retry_base_s;
+  std::optional<double> retry_cap_s;
+  std::optional<double> retry_jitter;
+  std::optional<int> max_attempts;
+  std::optional<double> timeout_s;
+};
+
+struct settings {
+  std::string db = "sqlite:spool.db";
+  int workers = 0;  // io_context threads; 0 = one per core
+  std::map<std::string, int> queues{{"default", 100}};  // queue -> concurrency
+  double grace_s = 30;          // in-flight jobs may finish for this long on shutdown
+  double poll_interval_s = 1;   // fallback poll for jobs written by other processes
+  double lease_s = 30;          // a claimed job's lease; renewed every lease_s / 3
+  double rescue_interval_s = 10;  // how often expired leases are looked for
+  std::string log_format = "text";  // text | json
+  std::string log_level = "info";   // debug | info | warn | error
+  bool diagnostic_kinds = false;
+  std::map<std::string, kind_settings> kinds;
+};
+
+// Applies a JSON config document; `source` names it in errors.
+void apply_json(settings& s, std::string_view text, std::string_view source);
+void apply_file(settings& s, const std::string& path);
+// Applies SPOOL_* variables read through `getenv`.
+void apply_env(settings& s, const std::function<const char*(const char*)>& getenv);
+// Checks ranges and names; throws config_error naming the key.
+void validate(const settings& s);
+
+// "NAME=CONCURRENCY" as given to --queue.
+std::pair<std::string, int> parse_queue(std::string_view spec);
+// A queue or kind name: 1-64 characters of [A-Za-z0-9_.:-].
+bool valid_name(std::string_view name);
+
+}  // namespace spool::config

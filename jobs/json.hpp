@@ -1,0 +1,17 @@
+#pragma once
+// The JSON face of a job (CLI --json output, later the admin API) and RFC 3339 times.
+#include <boost/json/object.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "jobs/job.hpp"
+
+namespace spool::jobs {
+
+std::string to_rfc3339(time_point t);  // "2026-11-28T14:00:00.123456Z"
+std::optional<time_point> parse_rfc3339(std::string_view text);
+
+boost::json::object to_json(const job& j);
+
+}  // namespace spool::jobs

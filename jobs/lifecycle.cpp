@@ -1,0 +1,54 @@
+#include "jobs/lifecycle.hpp"
+
+#include <algorithm>
+
+namespace spool::jobs {
+
+std::string_view to_string(transition::to t) {
+  switch (t) {
+    case transition::to::completed: return "completed";
+    case transition::to::retry: return "retry";
+    case transition::to::dead: return "dead";
+    case transition::to::cancelled: return "cancelled";
+    case transition::to::requeue: return "requeue";
+  }
+  return "unknown";
+}
+
+transition decide(const outcome& result, int attempt, int max_attempts, const retry_policy& policy,
+                  time_point now, std::mt19937_64& rng) {
+  const int limit = max_attempts > 0 ? max_attempts : policy.max_attempts;
+  transition t;
+  t.at = now;
+  t.attempt = attempt;
+  using type = outcome::type;
+  switch (result.kind) {
+    case type::succeeded:
+      t.next = transition::to::completed;
+      break;
+    case type::cancelled:
+      t.next = transition::to::cancelled;
+      t.note = result.message;
+      break;
+    case type::snoozed:
+    case type::interrupted:
+      t.next = transition::to::requeue;
+      t.attempt = std::max(attempt - 1, 0);
+      t.run_at = now + std::max(result.snooze_for, duration::zero());
+      break;
+    case type::failed:
+    case type::failed_permanently:
+      t.error = error_entry{attempt, now, result.message};
+      if (result.kind == type::failed_permanently || attempt >= limit) {
+        t.next = transition::to::dead;
+        t.note = result.message;
+      } else {
+        t.next = transition::to::retry;
+        t.run_at = now + policy.delay(attempt, rng);
+      }
+      break;
+  }
+  return t;
+}
+
+}  // namespace spool::jobs

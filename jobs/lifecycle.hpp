@@ -1,0 +1,50 @@
+#pragma once
+// The state machine of a job's life after a claim, in one place: the stores implement exactly the
+// transitions decided here.
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "jobs/job.hpp"
+#include "jobs/outcome.hpp"
+#include "jobs/retry_policy.hpp"
+
+namespace spool::jobs {
+
+struct transition {
+  enum class to {
+    completed,  // -> finished (completed)
+    retry,      // -> ready with run_at in the future; the attempt is consumed, an error recorded
+    dead,       // -> dead_letter_jobs; the error recorded
+    cancelled,  // -> finished (cancelled)
+    requeue,    // -> ready, the attempt given back (snooze, shutdown)
+  };
+  to next = to::completed;
+  time_point at;      // when the transition happens
+  time_point run_at;  // retry and requeue: when the job is due again
+  int attempt = 0;    // attempts used after the transition
+  std::optional<error_entry> error;
+  std::string note;  // cancel reason, or the error that killed a dead job
+};
+
+std::string_view to_string(transition::to t);
+
+// The next state of a job whose attempt `attempt` (1-based) ended with `result` at `now`.
+// `max_attempts` <= 0 means the policy's limit.
+transition decide(const outcome& result, int attempt, int max_attempts, const retry_policy& policy,
+                  time_point now, std::mt19937_64& rng);
+
+// A job whose worker vanished (its lease expired): a failed attempt, so a job that kills its
+// process ends in the dead-letter queue instead of crash-looping.
+inline constexpr std::string_view worker_lost_message = "worker lost (lease expired)";
+
+// One decided transition, fenced by the lease under which the job was claimed: a store applies it
+// only while the job is still running under that lease.
+struct completion {
+  job_id id = 0;
+  lease_id lease = 0;
+  transition change;
+};
+
+}  // namespace spool::jobs

@@ -1,0 +1,93 @@
+#include "persistence/sqlite_schema.hpp"
+
+#include <array>
+
+namespace spool::store {
+namespace {
+
+// Layout follows the measurements in docs/storage.md: a job's immutable part is written once to
+// `jobs`; its hot state lives in small tables that claim and complete touch at their heads.
+// Times are microseconds since the Unix epoch. Every job is in exactly one of ready, running,
+// finished, dead_letter_jobs.
+constexpr std::string_view v1 = R"sql(
+CREATE TABLE jobs (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind         TEXT    NOT NULL,
+  queue        TEXT    NOT NULL,
+  payload      TEXT    NOT NULL,
+  priority     INTEGER NOT NULL,
+  max_attempts INTEGER NOT NULL,
+  unique_key   TEXT,
+  created_at   INTEGER NOT NULL
+);
+-- Waiting jobs (scheduled, available, retrying), in claim order.
+CREATE TABLE ready (
+  queue    TEXT    NOT NULL,
+  priority INTEGER NOT NULL,
+  run_at   INTEGER NOT NULL,
+  id       INTEGER NOT NULL,
+  attempt  INTEGER NOT NULL,  -- attempts used so far
+  PRIMARY KEY (queue, priority, run_at, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX ready_by_id ON ready (id);
+-- One lease per claimed batch: renewing a batch writes one row.
+CREATE TABLE leases (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: it fences stale workers
+  worker      TEXT    NOT NULL,
+  lease_until INTEGER NOT NULL
+);
+CREATE TABLE running (
+  id           INTEGER PRIMARY KEY,
+  queue        TEXT    NOT NULL,
+  priority     INTEGER NOT NULL,
+  attempt      INTEGER NOT NULL,  -- the attempt under way, 1-based
+  lease_id     INTEGER NOT NULL,
+  attempted_at INTEGER NOT NULL
+);
+CREATE INDEX running_by_lease ON running (lease_id);
+CREATE TABLE finished (
+  id           INTEGER PRIMARY KEY,
+  queue        TEXT    NOT NULL,
+  state        TEXT    NOT NULL,  -- completed | cancelled
+  attempt      INTEGER NOT NULL,
+  attempted_at INTEGER,
+  finalized_at INTEGER NOT NULL,
+  note         TEXT
+);
+CREATE TABLE dead_letter_jobs (
+  id           INTEGER PRIMARY KEY,
+  queue        TEXT    NOT NULL,
+  attempt      INTEGER NOT NULL,
+  attempted_at INTEGER,
+  dead_at      INTEGER NOT NULL,
+  last_error   TEXT    NOT NULL
+);
+CREATE TABLE job_errors (
+  job_id  INTEGER NOT NULL,
+  seq     INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  at      INTEGER NOT NULL,
+  message TEXT    NOT NULL,
+  PRIMARY KEY (job_id, seq)
+) WITHOUT ROWID;
+-- The pending job that holds a unique key; stale rows are replaced on the next insert.
+CREATE TABLE unique_keys (
+  key    TEXT    PRIMARY KEY,
+  job_id INTEGER NOT NULL
+) WITHOUT ROWID;
+-- Cancels asked for by another process for a job that is running.
+CREATE TABLE cancel_requests (
+  job_id       INTEGER PRIMARY KEY,
+  requested_at INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<migration, 1> all{{
+    {1, "jobs, ready, running, finished, dead letters", v1},
+}};
+
+}  // namespace
+
+std::span<const migration> sqlite_migrations() { return all; }
+
+}  // namespace spool::store

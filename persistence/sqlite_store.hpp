@@ -1,0 +1,56 @@
+#pragma once
+#include <memory>
+#include <string>
+
+#include "persistence/store.hpp"
+
+namespace soci {
+class session;
+}
+
+namespace spool::store {
+
+// The embedded store: one SQLite file in WAL mode through SOCI. One instance is one connection and
+// must be used by one thread at a time. Enqueues commit with synchronous=FULL; claims and
+// completions with NORMAL (a lost claim or completion after a power cut only means a rerun).
+class sqlite_store final : public store {
+ public:
+  explicit sqlite_store(const std::string& path);
+  ~sqlite_store() override;
+
+  int migrate() override;
+  std::vector<insert_result> insert(std::span<const jobs::new_job> batch, time_point now) override;
+  std::vector<jobs::claimed_job> claim(const std::string& queue, int limit, const std::string& worker,
+                                       time_point now, time_point lease_until) override;
+  std::vector<job_id> complete(std::span<const jobs::completion> batch) override;
+  void renew(std::span<const lease_id> leases, time_point until) override;
+  std::vector<expired_job> expired(time_point now, int limit) override;
+  std::optional<time_point> next_due(const std::string& queue, time_point now) override;
+  std::vector<job_id> cancel_requests() override;
+
+  std::optional<jobs::job> get(job_id id, time_point now) override;
+  std::vector<jobs::job> list(const list_filter& filter, time_point now) override;
+  stats count(time_point now) override;
+  cancel_result cancel(job_id id, time_point now) override;
+  std::int64_t requeue_dead(std::optional<job_id> id, time_point now) override;
+  std::int64_t purge_dead(std::optional<job_id> id) override;
+
+ private:
+  struct statements;
+  void prepare();
+  void set_synchronous(bool full);
+  template <class F>
+  auto write(const char* op, bool durable, F&& f);
+  template <class F>
+  auto read(const char* op, F&& f);
+  std::vector<jobs::job> select_jobs(const std::string& where, const list_filter& filter,
+                                     std::optional<job_id> id, time_point now);
+
+  std::string path_;
+  std::unique_ptr<soci::session> sql_;
+  std::unique_ptr<statements> st_;
+  int synchronous_ = -1;
+  bool migrated_ = false;
+};
+
+}  // namespace spool::store

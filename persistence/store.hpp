@@ -1,0 +1,99 @@
+#pragma once
+// The store interface: one synchronous connection to the job database. Implementations are
+// blocking and single-threaded by design; db_executor runs them on their own threads.
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "jobs/job.hpp"
+#include "jobs/lifecycle.hpp"
+
+namespace spool::store {
+
+using jobs::job_id;
+using jobs::lease_id;
+using jobs::time_point;
+
+// Every failure of the database (locked, full, gone, corrupt) surfaces as this, with a message
+// that names the operation.
+struct store_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct insert_result {
+  job_id id = 0;
+  bool duplicate = false;  // the unique key is held by a pending job: that job's id
+};
+
+struct list_filter {
+  std::optional<jobs::state> state;
+  std::optional<std::string> kind;
+  std::optional<std::string> queue;
+  std::optional<job_id> before;  // keyset cursor: ids below this one (newest first)
+  int limit = 50;
+};
+
+// Counts by state (dead-lettered jobs as "dead"), overall and per queue.
+struct stats {
+  std::map<std::string, std::int64_t> states;
+  std::map<std::string, std::map<std::string, std::int64_t>> queues;
+};
+
+// A running job whose lease ran out: its worker is gone or too slow.
+struct expired_job {
+  job_id id = 0;
+  lease_id lease = 0;
+  std::string kind;
+  std::string queue;
+  int attempt = 0;
+  int max_attempts = 0;
+};
+
+enum class cancel_result { not_found, cancelled, requested, already_final };
+
+class store {
+ public:
+  virtual ~store() = default;
+
+  // Applies the numbered migrations not yet applied; returns how many ran.
+  virtual int migrate() = 0;
+
+  // Inserts in one transaction that commits durably. A unique key held by a pending (scheduled,
+  // available, retrying) job yields that job's id with duplicate = true.
+  virtual std::vector<insert_result> insert(std::span<const jobs::new_job> batch, time_point now) = 0;
+
+  // Moves up to `limit` due jobs of `queue` (by priority, run_at, id) to running under one new
+  // lease held by `worker`, each with attempt + 1.
+  virtual std::vector<jobs::claimed_job> claim(const std::string& queue, int limit,
+                                               const std::string& worker, time_point now,
+                                               time_point lease_until) = 0;
+
+  // Applies the transitions in one transaction, each only while its job still runs under the
+  // completion's lease. Returns the ids that were not applied (lease lost).
+  virtual std::vector<job_id> complete(std::span<const jobs::completion> batch) = 0;
+
+  virtual void renew(std::span<const lease_id> leases, time_point until) = 0;
+  virtual std::vector<expired_job> expired(time_point now, int limit) = 0;
+  // The earliest run_at after `now` in the queue's ready set.
+  virtual std::optional<time_point> next_due(const std::string& queue, time_point now) = 0;
+  // Running jobs an operator asked to cancel from another process.
+  virtual std::vector<job_id> cancel_requests() = 0;
+
+  // Operator views and actions.
+  virtual std::optional<jobs::job> get(job_id id, time_point now) = 0;
+  virtual std::vector<jobs::job> list(const list_filter& filter, time_point now) = 0;
+  virtual stats count(time_point now) = 0;
+  virtual cancel_result cancel(job_id id, time_point now) = 0;
+  // Dead-lettered jobs back to available from attempt 1: one, or all when id is empty.
+  virtual std::int64_t requeue_dead(std::optional<job_id> id, time_point now) = 0;
+  virtual std::int64_t purge_dead(std::optional<job_id> id) = 0;
+};
+
+// Opens a store from a URL: "sqlite:PATH" (the embedded default).
+std::unique_ptr<store> open(const std::string& url);
+
+}  // namespace spool::store

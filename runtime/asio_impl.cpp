@@ -1,0 +1,2 @@
+// Asio and Beast compiled once for the whole project (BOOST_*_SEPARATE_COMPILATION).
+#include <boost/asio/impl/src.hpp>

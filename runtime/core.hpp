@@ -1,0 +1,50 @@
+#pragma once
+// What the runtime's components share. Owned by `runtime`; components hold a reference.
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "config/config.hpp"
+#include "jobs/registry.hpp"
+#include "persistence/db_executor.hpp"
+#include "runtime/lease_book.hpp"
+
+namespace spool::runtime {
+
+class producer;
+class completer;
+
+struct core {
+  core(boost::asio::any_io_executor ex, config::settings s, jobs::registry kinds,
+       store::db_executor& database, std::string worker);
+  ~core();
+
+  boost::asio::any_io_executor executor;
+  config::settings settings;
+  jobs::registry registry;
+  store::db_executor& db;
+  std::string worker_id;
+  lease_book leases;
+  completer* completions = nullptr;
+  std::map<std::string, std::unique_ptr<producer>, std::less<>> producers;
+  std::atomic<int> in_flight{0};
+
+  jobs::duration lease() const;
+  jobs::duration poll_interval() const;
+  // The policy and timeout for a kind: its registration, overridden by config.
+  jobs::kind_options options_for(std::string_view kind) const;
+  // Tells the producer of `queue` that a job is due at `due` (wakes it now if due already).
+  void notify(std::string_view queue, jobs::time_point due);
+};
+
+// Backoff jitter needs randomness on whichever thread decides; one generator per thread.
+std::mt19937_64& thread_rng();
+
+// "host:pid:random", unique per process start.
+std::string make_worker_id();
+
+}  // namespace spool::runtime

@@ -1,0 +1,94 @@
+#include "runtime/maintenance.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "jobs/lifecycle.hpp"
+#include "runtime/completer.hpp"
+#include "runtime/log.hpp"
+#include "runtime/producer.hpp"
+
+namespace spool::runtime {
+namespace asio = boost::asio;
+
+maintenance::maintenance(core& c) : core_(c) {}
+
+void maintenance::stop() { stopped_ = true; }
+
+asio::awaitable<bool> maintenance::sleep(jobs::duration d) {
+  // Short steps, so that stop() takes effect quickly without a cross-thread timer cancel.
+  const auto until = std::chrono::steady_clock::now() + d;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!stopped_ && std::chrono::steady_clock::now() < until) {
+    timer.expires_at(std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(50)));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  co_return !stopped_;
+}
+
+asio::awaitable<void> maintenance::run_lease_keeper() {
+  while (co_await sleep(core_.lease() / 3)) {
+    auto leases = core_.leases.live();
+    if (leases.empty()) continue;
+    try {
+      co_await core_.db.run([leases, until = jobs::now() + core_.lease()](store::store& s) {
+        s.renew(leases, until);
+      });
+    } catch (const std::exception& e) {
+      log::error("lease_renewal_failed").kv("leases", leases.size()).kv("error", e.what());
+    }
+  }
+}
+
+asio::awaitable<std::size_t> maintenance::rescue_once() {
+  const auto now = jobs::now();
+  auto expired = co_await core_.db.run([now](store::store& s) { return s.expired(now, 1000); });
+  if (expired.empty()) co_return 0;
+  std::vector<jobs::completion> changes;
+  for (auto& e : expired) {
+    const auto options = core_.options_for(e.kind);
+    auto t = jobs::decide(jobs::outcome::error(std::string(jobs::worker_lost_message)), e.attempt,
+                          e.max_attempts, options.retry, now, thread_rng());
+    changes.push_back({e.id, e.lease, std::move(t)});
+  }
+  auto stale = co_await core_.db.run([changes](store::store& s) { return s.complete(changes); });
+  std::size_t rescued = 0;
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const auto& c = changes[i];
+    if (std::find(stale.begin(), stale.end(), c.id) != stale.end()) continue;  // finished meanwhile
+    ++rescued;
+    const bool dead = c.change.next == jobs::transition::to::dead;
+    log::warn("job_rescued").kv("job_id", c.id).kv("kind", expired[i].kind)
+        .kv("queue", expired[i].queue).kv("attempt", expired[i].attempt)
+        .kv("next", dead ? "dead" : "retry");
+    if (!dead) core_.notify(expired[i].queue, c.change.run_at);
+  }
+  co_return rescued;
+}
+
+asio::awaitable<void> maintenance::run_rescuer() {
+  do {
+    try {
+      while (co_await rescue_once() == 1000) {
+      }
+    } catch (const std::exception& e) {
+      log::error("rescue_failed").kv("error", e.what());
+    }
+  } while (co_await sleep(std::chrono::duration_cast<jobs::duration>(
+      std::chrono::duration<double>(core_.settings.rescue_interval_s))));
+}
+
+asio::awaitable<void> maintenance::run_cancel_watcher() {
+  while (co_await sleep(core_.poll_interval())) {
+    try {
+      auto ids = co_await core_.db.run([](store::store& s) { return s.cancel_requests(); });
+      for (auto id : ids)
+        for (auto& [_, p] : core_.producers) p->cancel(id, cancel_reason::operator_request);
+    } catch (const std::exception& e) {
+      log::error("cancel_watch_failed").kv("error", e.what());
+    }
+  }
+}
+
+}  // namespace spool::runtime

@@ -1,0 +1,28 @@
+#pragma once
+// The periodic services of a runtime: the lease keeper renews the leases of this process's
+// running batches; the rescuer returns jobs whose lease expired (their worker died) to the retry
+// policy; the cancel watcher picks up cancels that other processes asked for.
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "runtime/core.hpp"
+
+namespace spool::runtime {
+
+class maintenance {
+ public:
+  explicit maintenance(core& c);
+  // One rescue pass; returns how many jobs it rescued.
+  boost::asio::awaitable<std::size_t> rescue_once();
+  boost::asio::awaitable<void> run_lease_keeper();
+  boost::asio::awaitable<void> run_rescuer();
+  boost::asio::awaitable<void> run_cancel_watcher();
+  void stop();  // any thread
+
+ private:
+  boost::asio::awaitable<bool> sleep(jobs::duration d);  // false once stopped
+  core& core_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace spool::runtime

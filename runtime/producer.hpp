@@ -1,0 +1,56 @@
+#pragma once
+// One per queue: claims due jobs in batches as slots free up, runs each as a coroutine on its own
+// strand with a cancellation slot, and sleeps until an enqueue, a due time or the fallback poll.
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "runtime/core.hpp"
+#include "runtime/job_runner.hpp"
+
+namespace spool::runtime {
+
+class producer {
+ public:
+  using strand_type = boost::asio::strand<boost::asio::any_io_executor>;
+
+  producer(core& c, std::string queue, int concurrency);
+  const std::string& queue() const { return queue_; }
+  strand_type& strand() { return strand_; }
+
+  boost::asio::awaitable<void> run();  // on strand(); returns after stop()
+  // Any thread:
+  void notify(jobs::time_point due);
+  void stop();
+  void cancel(jobs::job_id id, cancel_reason why);
+  void cancel_all(cancel_reason why);
+
+ private:
+  struct running_job {
+    jobs::claimed_job job;
+    strand_type strand;
+    boost::asio::cancellation_signal signal;
+    std::atomic<int> reason{0};
+  };
+  void start(jobs::claimed_job job);       // strand
+  void finished(jobs::job_id id);           // strand
+  void cancel_running(const std::shared_ptr<running_job>& rj, cancel_reason why);
+
+  core& core_;
+  std::string queue_;
+  int concurrency_;
+  strand_type strand_;
+  boost::asio::steady_timer timer_;
+  jobs::job_context::log_fn job_log_;
+  // strand only:
+  std::unordered_map<jobs::job_id, std::shared_ptr<running_job>> running_;
+  bool wake_ = true;  // a claim may find work
+  bool stopping_ = false;
+  std::optional<jobs::time_point> next_due_;
+};
+
+}  // namespace spool::runtime

@@ -1,0 +1,174 @@
+#include "runtime/runtime.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <stdexcept>
+
+#include "jobs/validation.hpp"
+#include "persistence/db_executor.hpp"
+#include "runtime/completer.hpp"
+#include "runtime/core.hpp"
+#include "runtime/log.hpp"
+#include "runtime/maintenance.hpp"
+#include "runtime/producer.hpp"
+#include "runtime/spawn.hpp"
+
+namespace spool::runtime {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+struct runtime::impl {
+  impl(asio::any_io_executor ex, config::settings s, jobs::registry kinds)
+      : db([url = s.db] {
+          auto st = store::open(url);
+          st->migrate();
+          return st;
+        }),
+        c(ex, s, std::move(kinds), db, make_worker_id()),
+        completions(c),
+        maint(c) {
+    c.completions = &completions;
+    for (auto& [queue, concurrency] : c.settings.queues)
+      c.producers.emplace(queue, std::make_unique<producer>(c, queue, concurrency));
+  }
+
+  store::db_executor db;
+  core c;
+  completer completions;
+  maintenance maint;
+  std::atomic<bool> stop_requested{false};
+  std::atomic<bool> hurry{false};
+  std::atomic<int> live_producers{0};
+  std::atomic<int> live_services{0};
+};
+
+namespace {
+
+asio::awaitable<void> sleep_for(std::chrono::steady_clock::duration d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(asio::use_awaitable);
+}
+
+// Waits until pred() holds or `limit` passes; returns pred().
+template <class Pred>
+asio::awaitable<bool> wait_until(Pred pred, std::chrono::steady_clock::duration limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!pred() && std::chrono::steady_clock::now() < deadline) co_await sleep_for(5ms);
+  co_return pred();
+}
+
+}  // namespace
+
+runtime::runtime(asio::any_io_executor executor, config::settings settings, jobs::registry kinds) {
+  config::validate(settings);
+  impl_ = std::make_unique<impl>(std::move(executor), std::move(settings), std::move(kinds));
+}
+
+runtime::~runtime() = default;
+
+const std::string& runtime::worker_id() const { return impl_->c.worker_id; }
+store::db_executor& runtime::db() { return impl_->db; }
+
+std::vector<std::string> runtime::queues() const {
+  std::vector<std::string> out;
+  for (auto& [q, _] : impl_->c.producers) out.push_back(q);
+  return out;
+}
+
+asio::awaitable<std::vector<store::insert_result>> runtime::enqueue(std::vector<jobs::new_job> batch) {
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (auto why = jobs::check(batch[i]))
+      throw std::invalid_argument(batch.size() == 1 ? *why : "job " + std::to_string(i) + ": " + *why);
+  std::vector<std::pair<std::string, std::optional<jobs::time_point>>> wake;
+  wake.reserve(batch.size());
+  for (auto& j : batch) wake.emplace_back(j.queue, j.run_at);
+  std::vector<std::string> kinds;
+  if (log::enabled(log::level::info))
+    for (auto& j : batch) kinds.push_back(j.kind);
+
+  auto results = co_await impl_->db.insert(std::move(batch));
+
+  const auto now = jobs::now();
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i].duplicate) continue;
+    impl_->c.notify(wake[i].first, wake[i].second.value_or(now));
+    if (!kinds.empty())
+      log::info("job_enqueued").kv("job_id", results[i].id).kv("kind", kinds[i])
+          .kv("queue", wake[i].first);
+  }
+  co_return results;
+}
+
+asio::awaitable<store::cancel_result> runtime::cancel(jobs::job_id id) {
+  auto result = co_await impl_->db.run([id](store::store& s) { return s.cancel(id, jobs::now()); });
+  if (result == store::cancel_result::requested)
+    for (auto& [_, p] : impl_->c.producers) p->cancel(id, cancel_reason::operator_request);
+  co_return result;
+}
+
+void runtime::stop() { impl_->stop_requested = true; }
+
+void runtime::stop_now() {
+  impl_->hurry = true;
+  impl_->stop_requested = true;
+}
+
+asio::awaitable<void> runtime::run() {
+  auto& m = *impl_;
+  auto& c = m.c;
+  auto ex = co_await asio::this_coro::executor;
+  log::info("runtime_started").kv("worker", c.worker_id).kv("db", c.settings.db)
+      .kv("queues", c.producers.size()).kv("version", SPOOL_VERSION);
+
+  // Jobs whose worker died while this process was down go back to the queue first.
+  try {
+    while (co_await m.maint.rescue_once() == 1000) {
+    }
+  } catch (const std::exception& e) {
+    log::error("rescue_failed").kv("error", e.what());
+  }
+
+  for (auto& [_, p] : c.producers) {
+    ++m.live_producers;
+    asio::co_spawn(p->strand(), p->run(), [&m, name = p->queue()](std::exception_ptr e) {
+      log_escape("producer")(e);
+      --m.live_producers;
+    });
+  }
+  auto service = [&m](const char* name) {
+    ++m.live_services;
+    return [&m, name](std::exception_ptr e) {
+      log_escape(name)(e);
+      --m.live_services;
+    };
+  };
+  asio::co_spawn(ex, m.maint.run_lease_keeper(), service("lease_keeper"));
+  asio::co_spawn(ex, m.maint.run_rescuer(), service("rescuer"));
+  asio::co_spawn(ex, m.maint.run_cancel_watcher(), service("cancel_watcher"));
+
+  while (!m.stop_requested) co_await sleep_for(20ms);
+
+  log::info("shutdown_started").kv("in_flight", c.in_flight.load())
+      .kv("grace_s", m.hurry ? 0.0 : c.settings.grace_s);
+  for (auto& [_, p] : c.producers) p->stop();
+  co_await wait_until([&] { return m.live_producers == 0; }, 10s);
+
+  const auto grace = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(c.settings.grace_s));
+  co_await wait_until([&] { return c.in_flight == 0 || m.hurry; }, grace);
+  if (c.in_flight > 0) {
+    log::warn("shutdown_cancelling").kv("in_flight", c.in_flight.load());
+    for (auto& [_, p] : c.producers) p->cancel_all(cancel_reason::shutdown);
+    if (!co_await wait_until([&] { return c.in_flight == 0; }, 10s))
+      log::error("shutdown_abandoning").kv("in_flight", c.in_flight.load())
+          .kv("reason", "handlers ignored cancellation; their leases will expire");
+  }
+  co_await m.completions.drain();
+  m.maint.stop();
+  co_await wait_until([&] { return m.live_services == 0; }, 10s);
+  log::info("shutdown_complete");
+}
+
+}  // namespace spool::runtime

@@ -1,0 +1,53 @@
+#pragma once
+// The Spool runtime: embed it in any Asio program, or run it through `spool run`.
+//
+//   boost::asio::io_context ioc;
+//   spool::jobs::registry kinds;
+//   kinds.add("email", send_email);                      // a coroutine handler
+//   spool::runtime::runtime rt(ioc.get_executor(), settings, std::move(kinds));
+//   co_spawn(ioc, rt.run(), ...);                         // until rt.stop()
+//   auto ids = co_await rt.enqueue({{.kind = "email", .payload = R"({"to":"a@b"})"}});
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <vector>
+
+#include "config/config.hpp"
+#include "jobs/registry.hpp"
+#include "persistence/store.hpp"
+
+namespace spool::store {
+class db_executor;
+}
+
+namespace spool::runtime {
+
+class runtime {
+ public:
+  // Opens the store (and applies migrations); throws store::store_error or config::config_error.
+  runtime(boost::asio::any_io_executor executor, config::settings settings, jobs::registry kinds);
+  ~runtime();
+
+  // Durable enqueue: returns once the jobs are committed. Throws std::invalid_argument for a job
+  // that fails validation (nothing of the batch is stored) and store::store_error for a database
+  // failure.
+  boost::asio::awaitable<std::vector<store::insert_result>> enqueue(std::vector<jobs::new_job> jobs);
+
+  // Runs until stop() and a graceful shutdown: stop claiming, let in-flight jobs finish within the
+  // grace period, cancel the rest (they return to the queue unharmed), flush completions.
+  boost::asio::awaitable<void> run();
+  void stop();      // any thread
+  void stop_now();  // any thread: skip the grace period
+  // Cancels a job: a waiting one at once, a running one through its cancellation slot.
+  boost::asio::awaitable<store::cancel_result> cancel(jobs::job_id id);
+
+  const std::string& worker_id() const;
+  std::vector<std::string> queues() const;
+  store::db_executor& db();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace spool::runtime

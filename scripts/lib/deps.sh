@@ -1,0 +1,54 @@
+# shellcheck shell=bash
+# Sourced helper: dependency installation and the CMake build.
+#   spool_install_deps [extra packages...]
+#   spool_build [build_dir] [extra cmake args...]
+
+SPOOL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+SPOOL_DEPS=(build-essential cmake libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev
+  libsoci-dev libsqlite3-dev libpq-dev libspdlog-dev libcli11-dev sqlite3)
+
+# Installs whatever is missing from SPOOL_DEPS + args; prints nothing when all are installed.
+spool_install_deps() {
+  local pkg missing=() sudo=() log
+  for pkg in "${SPOOL_DEPS[@]}" "$@"; do
+    [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" == "install ok installed" ]] ||
+      missing+=("$pkg")
+  done
+  ((${#missing[@]})) || return 0
+
+  if ((EUID != 0)); then
+    command -v sudo >/dev/null || { echo "need root (or sudo) to install: ${missing[*]}" >&2; return 1; }
+    sudo=(sudo)
+  fi
+  echo "installing: ${missing[*]}"
+  # Installing a postgresql-N package would otherwise create and start a "main" cluster on 5432.
+  if [[ " ${missing[*]} " =~ \ postgresql-[0-9]+\  ]]; then
+    "${sudo[@]}" mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" |
+      "${sudo[@]}" tee /etc/postgresql-common/createcluster.d/00-nomain.conf >/dev/null
+  fi
+  log="$(mktemp /tmp/spool-apt.XXXXXX.log)"
+  if ! { "${sudo[@]}" apt-get update -qq &&
+         "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+           apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "package installation failed (log: $log)" >&2
+    return 1
+  fi
+  rm -f "$log"
+}
+
+# Configures (only when not yet configured or extra args are given) and builds.
+# A relative build_dir is relative to the repo root.
+spool_build() (
+  cd "$SPOOL_ROOT" || return
+  local dir="${1:-build}"
+  (($#)) && shift
+  # A failed configure leaves CMakeCache.txt but no Makefile/build.ninja: check for those too.
+  if [[ ! -f "$dir/CMakeCache.txt" || $# -gt 0 ||
+        ( ! -f "$dir/Makefile" && ! -f "$dir/build.ninja" ) ]]; then
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+  fi
+  cmake --build "$dir" -j"$(nproc)"
+)
