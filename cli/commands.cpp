@@ -1,0 +1,185 @@
+#include "cli/commands.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cmath>
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include "cli/print.hpp"
+#include "jobs/json.hpp"
+#include "jobs/kinds/diagnostic.hpp"
+#include "jobs/validation.hpp"
+#include "runtime/log.hpp"
+#include "runtime/runtime.hpp"
+
+namespace spool::cli {
+namespace asio = boost::asio;
+
+namespace {
+
+std::unique_ptr<store::store> open_store(const config::settings& s) {
+  auto st = store::open(s.db);
+  st->migrate();
+  return st;
+}
+
+}  // namespace
+
+int run(const config::settings& s) {
+  log::configure(s.log_format, s.log_level);
+  jobs::registry kinds;
+  if (s.diagnostic_kinds) jobs::kinds::register_diagnostic(kinds);
+
+  const int threads = s.workers > 0 ? s.workers
+                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  asio::io_context ioc(threads);
+  runtime::runtime rt(ioc.get_executor(), s, std::move(kinds));
+
+  // First signal: graceful shutdown. Second: cancel in-flight jobs at once.
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  int received = 0;
+  std::function<void()> arm = [&] {
+    signals.async_wait([&](boost::system::error_code ec, int sig) {
+      if (ec) return;
+      if (++received == 1) {
+        log::info("signal_received").kv("signal", sig).kv("action", "graceful shutdown");
+        rt.stop();
+        arm();
+      } else {
+        log::warn("signal_received").kv("signal", sig).kv("action", "cancel in-flight jobs now");
+        rt.stop_now();
+      }
+    });
+  };
+  arm();
+
+  bool failed = false;
+  asio::co_spawn(ioc, rt.run(), [&](std::exception_ptr e) {
+    if (e) {
+      failed = true;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        log::error("runtime_failed").kv("error", ex.what());
+      }
+    }
+    signals.cancel();
+    ioc.stop();  // a handler that ignored cancellation must not keep the process alive
+  });
+
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
+  ioc.run();
+  for (auto& t : pool) t.join();
+  return failed ? 1 : 0;
+}
+
+int enqueue(const config::settings& s, const enqueue_args& a) {
+  jobs::new_job j;
+  j.kind = a.kind;
+  j.payload = a.payload;
+  j.queue = a.queue;
+  j.priority = a.priority;
+  j.max_attempts = a.max_attempts;
+  j.unique_key = a.unique_key;
+  if (a.run_at && a.delay_s) throw usage_error("--run-at and --delay exclude each other");
+  if (a.run_at) {
+    j.run_at = jobs::parse_rfc3339(*a.run_at);
+    if (!j.run_at) throw usage_error("--run-at: '" + *a.run_at + "' is not an RFC 3339 time");
+  }
+  if (a.delay_s) {
+    if (!(*a.delay_s >= 0) || !std::isfinite(*a.delay_s))
+      throw usage_error("--delay must be a number of seconds >= 0");
+    j.run_at = jobs::now() + std::chrono::duration_cast<jobs::duration>(
+                                 std::chrono::duration<double>(*a.delay_s));
+  }
+  if (a.max_attempts < 0) throw usage_error("--max-attempts must be >= 1");
+  if (auto why = jobs::check(j)) throw usage_error(*why);
+
+  auto st = open_store(s);
+  auto result = st->insert(std::span(&j, 1), jobs::now()).front();
+  std::cout << result.id << "\n";
+  if (result.duplicate)
+    std::cerr << "spool: unique key '" << *j.unique_key << "' is held by pending job "
+              << result.id << "; nothing enqueued\n";
+  return 0;
+}
+
+int jobs_list(const config::settings& s, const store::list_filter& f, bool json) {
+  auto list = open_store(s)->list(f, jobs::now());
+  json ? print_json(std::cout, list) : print_table(std::cout, list);
+  return 0;
+}
+
+int jobs_show(const config::settings& s, jobs::job_id id, bool json) {
+  auto j = open_store(s)->get(id, jobs::now());
+  if (!j) {
+    std::cerr << "spool: job " << id << " not found\n";
+    return 1;
+  }
+  json ? print_json(std::cout, *j) : print_job(std::cout, *j);
+  return 0;
+}
+
+int jobs_cancel(const config::settings& s, jobs::job_id id) {
+  switch (open_store(s)->cancel(id, jobs::now())) {
+    case store::cancel_result::cancelled:
+      std::cout << "job " << id << " cancelled\n";
+      return 0;
+    case store::cancel_result::requested:
+      std::cout << "job " << id << " is running: cancel requested\n";
+      return 0;
+    case store::cancel_result::already_final:
+      std::cerr << "spool: job " << id << " already finished\n";
+      return 1;
+    case store::cancel_result::not_found:
+      break;
+  }
+  std::cerr << "spool: job " << id << " not found\n";
+  return 1;
+}
+
+int dlq_list(const config::settings& s, int limit, bool json) {
+  store::list_filter f;
+  f.state = jobs::state::dead;
+  f.limit = limit;
+  return jobs_list(s, f, json);
+}
+
+int dlq_requeue(const config::settings& s, std::optional<jobs::job_id> id) {
+  auto n = open_store(s)->requeue_dead(id, jobs::now());
+  if (id && n == 0) {
+    std::cerr << "spool: job " << *id << " is not in the dead-letter queue\n";
+    return 1;
+  }
+  std::cout << "requeued " << n << " job" << (n == 1 ? "" : "s") << "\n";
+  return 0;
+}
+
+int dlq_purge(const config::settings& s, std::optional<jobs::job_id> id) {
+  auto n = open_store(s)->purge_dead(id);
+  if (id && n == 0) {
+    std::cerr << "spool: job " << *id << " is not in the dead-letter queue\n";
+    return 1;
+  }
+  std::cout << "purged " << n << " job" << (n == 1 ? "" : "s") << "\n";
+  return 0;
+}
+
+int stats(const config::settings& s, bool json) {
+  auto counts = open_store(s)->count(jobs::now());
+  json ? print_stats_json(std::cout, counts) : print_stats(std::cout, counts);
+  return 0;
+}
+
+int migrate(const config::settings& s) {
+  auto st = store::open(s.db);
+  const int n = st->migrate();
+  std::cout << "applied " << n << " migration" << (n == 1 ? "" : "s") << "\n";
+  return 0;
+}
+
+}  // namespace spool::cli

@@ -1,0 +1,87 @@
+#include "cli/print.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+#include "jobs/json.hpp"
+
+namespace spool::cli {
+namespace json = boost::json;
+
+namespace {
+std::string when(const std::optional<jobs::time_point>& t) {
+  return t ? jobs::to_rfc3339(*t) : std::string("-");
+}
+}  // namespace
+
+void print_table(std::ostream& out, const std::vector<jobs::job>& list) {
+  out << fmt::format("{:>10}  {:<10}  {:<24}  {:<12}  {:>7}  {}\n", "ID", "STATE", "KIND", "QUEUE",
+                     "ATTEMPT", "WHEN");
+  for (auto& j : list) {
+    const auto& t = j.finalized_at ? j.finalized_at : j.run_at ? j.run_at : j.attempted_at;
+    out << fmt::format("{:>10}  {:<10}  {:<24}  {:<12}  {:>7}  {}\n", j.id, jobs::to_string(j.st),
+                       j.kind, j.queue, j.attempt, when(t));
+  }
+}
+
+void print_job(std::ostream& out, const jobs::job& j) {
+  out << fmt::format("id:           {}\n", j.id);
+  out << fmt::format("kind:         {}\n", j.kind);
+  out << fmt::format("queue:        {}\n", j.queue);
+  out << fmt::format("state:        {}\n", jobs::to_string(j.st));
+  out << fmt::format("priority:     {}\n", j.priority);
+  out << fmt::format("attempt:      {} of {}\n", j.attempt,
+                     j.max_attempts > 0 ? std::to_string(j.max_attempts) : "kind default");
+  out << fmt::format("payload:      {}\n", j.payload);
+  if (j.unique_key) out << fmt::format("unique_key:   {}\n", *j.unique_key);
+  out << fmt::format("created_at:   {}\n", jobs::to_rfc3339(j.created_at));
+  if (j.run_at) out << fmt::format("run_at:       {}\n", when(j.run_at));
+  if (j.attempted_at) out << fmt::format("attempted_at: {}\n", when(j.attempted_at));
+  if (j.finalized_at) out << fmt::format("finalized_at: {}\n", when(j.finalized_at));
+  if (j.lease_until) out << fmt::format("lease_until:  {}\n", when(j.lease_until));
+  if (!j.worker.empty()) out << fmt::format("worker:       {}\n", j.worker);
+  if (!j.note.empty()) out << fmt::format("note:         {}\n", j.note);
+  out << fmt::format("errors:       {}\n", j.errors.size());
+  for (auto& e : j.errors)
+    out << fmt::format("  attempt {} at {}: {}\n", e.attempt, jobs::to_rfc3339(e.at), e.message);
+}
+
+void print_json(std::ostream& out, const std::vector<jobs::job>& list) {
+  json::array a;
+  for (auto& j : list) a.push_back(jobs::to_json(j));
+  out << json::serialize(a) << "\n";
+}
+
+void print_json(std::ostream& out, const jobs::job& j) {
+  out << json::serialize(jobs::to_json(j)) << "\n";
+}
+
+void print_stats(std::ostream& out, const store::stats& s) {
+  out << fmt::format("{:<16}", "QUEUE");
+  for (auto& [state, _] : s.states) out << fmt::format("{:>11}", state);
+  out << "\n";
+  auto row = [&](const std::string& name, const std::map<std::string, std::int64_t>& counts) {
+    out << fmt::format("{:<16}", name);
+    for (auto& [state, _] : s.states) {
+      auto it = counts.find(state);
+      out << fmt::format("{:>11}", it == counts.end() ? 0 : it->second);
+    }
+    out << "\n";
+  };
+  for (auto& [q, counts] : s.queues) row(q, counts);
+  row("(all)", s.states);
+}
+
+void print_stats_json(std::ostream& out, const store::stats& s) {
+  json::object states, queues;
+  for (auto& [state, n] : s.states) states[state] = n;
+  for (auto& [q, counts] : s.queues) {
+    json::object o;
+    for (auto& [state, n] : counts) o[state] = n;
+    queues[q] = std::move(o);
+  }
+  out << json::serialize(json::object{{"states", std::move(states)}, {"queues", std::move(queues)}})
+      << "\n";
+}
+
+}  // namespace spool::cli

@@ -34,6 +34,7 @@ db_executor::~db_executor() {
 }
 
 asio::awaitable<std::vector<insert_result>> db_executor::insert(std::vector<jobs::new_job> batch) {
+  // Not a coroutine: see run().
   auto init = [this, batch = std::move(batch)](auto handler) mutable {
     auto work = asio::make_work_guard(asio::get_associated_executor(handler));
     // Move-only handler, copyable std::function: share it.
@@ -50,7 +51,7 @@ asio::awaitable<std::vector<insert_result>> db_executor::insert(std::vector<jobs
       }
     });
   };
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
+  return asio::async_initiate<decltype(asio::use_awaitable),
                                           void(std::exception_ptr, std::vector<insert_result>)>(
       std::move(init), asio::use_awaitable);
 }

@@ -30,10 +30,10 @@ class db_executor {
   db_executor(const db_executor&) = delete;
   db_executor& operator=(const db_executor&) = delete;
 
-  // Runs f(store&) on the db thread; the caller resumes on its own executor with the result, or
-  // with the exception f threw.
+  // Runs f(store&) on the db thread; the caller resumes on its own executor with the result
+  // (std::monostate for void), or with the exception f threw.
   template <class F>
-  auto run(F f) -> boost::asio::awaitable<std::invoke_result_t<F, store&>>;
+  auto run(F f);
 
   // Durable enqueue: completes after the transaction holding these jobs committed.
   boost::asio::awaitable<std::vector<insert_result>> insert(std::vector<jobs::new_job> batch);
@@ -67,9 +67,10 @@ void complete_on_own_executor(Handler handler, Args... args) {
 }  // namespace detail
 
 template <class F>
-auto db_executor::run(F f) -> boost::asio::awaitable<std::invoke_result_t<F, store&>> {
+auto db_executor::run(F f) {
   using R = std::invoke_result_t<F, store&>;
   using value = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
+  // Not a coroutine on purpose: GCC 12 mis-copies lambdas passed by value into coroutine frames.
   auto init = [this, f = std::move(f)](auto handler) mutable {
     auto work = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
     boost::asio::post(ctx_, [this, f = std::move(f), handler = std::move(handler),
@@ -87,15 +88,9 @@ auto db_executor::run(F f) -> boost::asio::awaitable<std::invoke_result_t<F, sto
       detail::complete_on_own_executor(std::move(handler), error, std::move(result));
     });
   };
-  if constexpr (std::is_void_v<R>) {
-    co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
-                                         void(std::exception_ptr, value)>(std::move(init),
-                                                                          boost::asio::use_awaitable);
-  } else {
-    co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
-                                                   void(std::exception_ptr, value)>(
-        std::move(init), boost::asio::use_awaitable);
-  }
+  return boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
+                                     void(std::exception_ptr, value)>(std::move(init),
+                                                                      boost::asio::use_awaitable);
 }
 
 }  // namespace spool::store

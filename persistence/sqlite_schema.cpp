@@ -70,7 +70,7 @@ CREATE TABLE job_errors (
   message TEXT    NOT NULL,
   PRIMARY KEY (job_id, seq)
 ) WITHOUT ROWID;
--- The pending job that holds a unique key; stale rows are replaced on the next insert.
+-- The pending job that holds a unique key (a stale row is replaced by the next insert).
 CREATE TABLE unique_keys (
   key    TEXT    PRIMARY KEY,
   job_id INTEGER NOT NULL

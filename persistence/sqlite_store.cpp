@@ -140,7 +140,8 @@ int sqlite_store::migrate() {
       *sql_ << "SELECT COUNT(*) FROM schema_migrations WHERE version = :v", into(present),
           use(m.version);
       if (present) continue;  // the guard rolls the empty transaction back
-      // SOCI prepares one statement at a time; the migration text holds several.
+      // SOCI prepares one statement at a time and the migration holds several (so no ";" in
+      // its comments).
       std::string_view rest = m.sql;
       while (!rest.empty()) {
         auto end = rest.find(';');

@@ -35,8 +35,9 @@ asio::awaitable<void> completer::flush() {
     for (auto& f : batch) changes.push_back(f.completion);
     bool failed = false;
     try {
-      auto stale = co_await core_.db.run(
-          [changes = std::move(changes)](store::store& s) { return s.complete(changes); });
+      // Named, not a temporary inside co_await: GCC 12 mis-moves such lambdas' captures.
+      auto apply = [changes = std::move(changes)](store::store& s) { return s.complete(changes); };
+      auto stale = co_await core_.db.run(std::move(apply));
       backoff = std::chrono::milliseconds(50);
       const std::set<jobs::job_id> rejected(stale.begin(), stale.end());
       std::map<jobs::lease_id, int> done;

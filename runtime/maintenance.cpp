@@ -32,9 +32,11 @@ asio::awaitable<void> maintenance::run_lease_keeper() {
     auto leases = core_.leases.live();
     if (leases.empty()) continue;
     try {
-      co_await core_.db.run([leases, until = jobs::now() + core_.lease()](store::store& s) {
+      // Named lambdas, not temporaries inside co_await: GCC 12 mis-moves their captures.
+      auto renew = [leases, until = jobs::now() + core_.lease()](store::store& s) {
         s.renew(leases, until);
-      });
+      };
+      co_await core_.db.run(std::move(renew));
     } catch (const std::exception& e) {
       log::error("lease_renewal_failed").kv("leases", leases.size()).kv("error", e.what());
     }
@@ -52,7 +54,8 @@ asio::awaitable<std::size_t> maintenance::rescue_once() {
                           e.max_attempts, options.retry, now, thread_rng());
     changes.push_back({e.id, e.lease, std::move(t)});
   }
-  auto stale = co_await core_.db.run([changes](store::store& s) { return s.complete(changes); });
+  auto apply = [changes](store::store& s) { return s.complete(changes); };
+  auto stale = co_await core_.db.run(std::move(apply));
   std::size_t rescued = 0;
   for (std::size_t i = 0; i < changes.size(); ++i) {
     const auto& c = changes[i];

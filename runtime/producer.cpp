@@ -82,8 +82,9 @@ asio::awaitable<void> producer::run() {
     if (refresh_due) {
       refresh_due = false;
       try {
-        next_due_ = co_await core_.db.run(
-            [q = queue_, now](store::store& s) { return s.next_due(q, now); });
+        // Named lambdas, not temporaries inside co_await: GCC 12 mis-moves their captures.
+        auto find = [q = queue_, now](store::store& s) { return s.next_due(q, now); };
+        next_due_ = co_await core_.db.run(std::move(find));
       } catch (const std::exception& e) {
         log::error("next_due_failed").kv("queue", queue_).kv("error", e.what());
       }
@@ -100,9 +101,9 @@ asio::awaitable<void> producer::run() {
       std::vector<jobs::claimed_job> batch;
       bool failed = false;
       try {
-        batch = co_await core_.db.run(
-            [q = queue_, free, w = core_.worker_id, now, until = now + core_.lease()](
-                store::store& s) { return s.claim(q, free, w, now, until); });
+        auto claim = [q = queue_, free, w = core_.worker_id, now, until = now + core_.lease()](
+                         store::store& s) { return s.claim(q, free, w, now, until); };
+        batch = co_await core_.db.run(std::move(claim));
         backoff = std::chrono::milliseconds(50);
       } catch (const std::exception& e) {
         log::error("claim_failed").kv("queue", queue_).kv("error", e.what())

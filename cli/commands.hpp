@@ -1,0 +1,39 @@
+#pragma once
+// The `spool` subcommands. Each returns the process exit status: 0 ok, 1 failure, 2 usage error.
+#include <optional>
+#include <string>
+
+#include "config/config.hpp"
+#include "jobs/job.hpp"
+#include "persistence/store.hpp"
+
+namespace spool::cli {
+
+// Thrown for bad input the user typed: exit status 2.
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct enqueue_args {
+  std::string kind;
+  std::string payload = "{}";
+  std::string queue = "default";
+  int priority = 0;
+  std::optional<std::string> run_at;
+  std::optional<double> delay_s;
+  int max_attempts = 0;
+  std::optional<std::string> unique_key;
+};
+
+int run(const config::settings& s);
+int enqueue(const config::settings& s, const enqueue_args& a);
+int jobs_list(const config::settings& s, const store::list_filter& f, bool json);
+int jobs_show(const config::settings& s, jobs::job_id id, bool json);
+int jobs_cancel(const config::settings& s, jobs::job_id id);
+int dlq_list(const config::settings& s, int limit, bool json);
+int dlq_requeue(const config::settings& s, std::optional<jobs::job_id> id);
+int dlq_purge(const config::settings& s, std::optional<jobs::job_id> id);
+int stats(const config::settings& s, bool json);
+int migrate(const config::settings& s);
+
+}  // namespace spool::cli
