@@ -44,8 +44,8 @@ struct sqlite_store::statements {
   std::string worker;
   long long now = 0, lease_until = 0, lease = 0;
   int limit = 0;
-  std::vector<long long> c_id, c_run_at;
-  std::vector<int> c_priority, c_attempt;
+  long long c_id = 0, c_run_at = 0;
+  int c_priority = 0, c_attempt = 0;
   soci::statement take_ready{
       (sql.prepare << "DELETE FROM ready WHERE queue = :q AND (priority, run_at, id) IN "
                       "(SELECT priority, run_at, id FROM ready WHERE queue = :q2 AND run_at <= :n "
@@ -217,30 +217,29 @@ std::vector<jobs::claimed_job> sqlite_store::claim(const std::string& queue, int
     s.queue = queue;
     s.now = to_us(now);
     s.limit = limit;
-    // One spare slot, so SOCI steps the statement to its end and it is finished before COMMIT.
-    for (auto* v : {&s.c_id, &s.c_run_at}) v->resize(limit + 1);
-    for (auto* v : {&s.c_priority, &s.c_attempt}) v->resize(limit + 1);
-    s.take_ready.execute(true);
+    // Row by row: SOCI 4.0.3's vector into() truncates 64-bit integers on SQLite. Fetching to the
+    // end also finishes the statement before COMMIT.
     std::vector<jobs::claimed_job> out;
-    if (!s.take_ready.got_data() || s.c_id.empty()) return out;
+    out.reserve(limit);
+    s.take_ready.execute(false);
+    while (s.take_ready.fetch()) {
+      jobs::claimed_job c;
+      c.id = s.c_id;
+      c.queue = queue;
+      c.priority = s.c_priority;
+      c.run_at = from_us(s.c_run_at);
+      c.attempt = s.c_attempt + 1;
+      out.push_back(std::move(c));
+    }
+    if (out.empty()) return out;
 
     s.worker = worker;
     s.lease_until = to_us(lease_until);
     s.insert_lease.execute(true);
     s.lease = sqlite_api::sqlite3_last_insert_rowid(conn);
 
-    out.reserve(s.c_id.size());
-    for (std::size_t i = 0; i < s.c_id.size(); ++i) {
-      jobs::claimed_job c;
-      c.id = s.c_id[i];
-      c.queue = queue;
-      c.priority = s.c_priority[i];
-      c.run_at = from_us(s.c_run_at[i]);
-      c.attempt = s.c_attempt[i] + 1;
-      c.lease = s.lease;
-      out.push_back(std::move(c));
-    }
     for (auto& c : out) {
+      c.lease = s.lease;
       s.id = c.id;
       s.priority = c.priority;
       s.attempt = c.attempt;

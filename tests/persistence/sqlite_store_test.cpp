@@ -1,0 +1,277 @@
+#define BOOST_TEST_MODULE sqlite_store
+#include <boost/test/unit_test.hpp>
+
+#include "persistence/store.hpp"
+#include "tests/support/printers.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace spool;
+using namespace std::chrono_literals;
+using jobs::transition;
+
+namespace {
+
+struct fixture {
+  test::temp_dir dir;
+  std::unique_ptr<store::store> db = store::open(dir.db_url());
+  jobs::time_point t0 = jobs::now();
+
+  fixture() { db->migrate(); }
+
+  jobs::job_id add(jobs::new_job j, jobs::time_point at) {
+    auto r = db->insert(std::span(&j, 1), at);
+    BOOST_REQUIRE_EQUAL(r.size(), 1u);
+    return r.front().id;
+  }
+  jobs::job_id add(std::string kind, int priority = 0, std::optional<jobs::time_point> run_at = {}) {
+    jobs::new_job j;
+    j.kind = std::move(kind);
+    j.priority = priority;
+    j.run_at = run_at;
+    return add(j, t0);
+  }
+  std::vector<jobs::claimed_job> claim(int n, jobs::time_point at, std::string q = "default") {
+    return db->claim(q, n, "w1", at, at + 30s);
+  }
+  jobs::job get(jobs::job_id id) {
+    auto j = db->get(id, t0 + 1h);
+    BOOST_REQUIRE(j);
+    return *j;
+  }
+  static jobs::completion done(const jobs::claimed_job& c, transition::to to, jobs::time_point at,
+                               jobs::time_point run_at = {}) {
+    transition t;
+    t.next = to;
+    t.at = at;
+    t.run_at = run_at;
+    t.attempt = to == transition::to::requeue ? c.attempt - 1 : c.attempt;
+    if (to == transition::to::retry || to == transition::to::dead)
+      t.error = jobs::error_entry{c.attempt, at, "boom " + std::to_string(c.attempt)};
+    if (to == transition::to::dead) t.note = "boom";
+    return {c.id, c.lease, t};
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(insert_then_claim_returns_the_full_job, fixture) {
+  jobs::new_job j;
+  j.kind = "email";
+  j.queue = "mail";
+  j.payload = R"({"to":"a@b.c"})";
+  j.priority = 3;
+  j.max_attempts = 7;
+  const auto id = add(j, t0);
+  auto got = claim(10, t0 + 1ms, "mail");
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  BOOST_TEST(got[0].id == id);
+  BOOST_TEST(got[0].kind == "email");
+  BOOST_TEST(got[0].queue == "mail");
+  BOOST_TEST(got[0].payload == R"({"to":"a@b.c"})");
+  BOOST_TEST(got[0].priority == 3);
+  BOOST_TEST(got[0].attempt == 1);
+  BOOST_TEST(got[0].max_attempts == 7);
+  BOOST_TEST(got[0].run_at.time_since_epoch().count() == t0.time_since_epoch().count());
+  BOOST_TEST(got[0].created_at.time_since_epoch().count() == t0.time_since_epoch().count());
+  BOOST_TEST(got[0].lease > 0);
+  BOOST_TEST(get(id).st == jobs::state::running);
+  BOOST_TEST(claim(10, t0 + 2ms, "mail").empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(claim_order_is_priority_then_run_at_then_id, fixture) {
+  const auto a = add("k", 5, t0 - 3s);
+  const auto b = add("k", 1, t0 - 1s);
+  const auto c = add("k", 1, t0 - 2s);
+  const auto d = add("k", 1, t0 - 2s);
+  const auto later = add("k", 0, t0 + 10s);  // not due yet
+  std::vector<jobs::job_id> order;
+  for (int i = 0; i < 5; ++i)
+    for (auto& j : claim(1, t0)) order.push_back(j.id);
+  BOOST_TEST(order == (std::vector<jobs::job_id>{c, d, b, a}), boost::test_tools::per_element());
+  auto batch = claim(10, t0 + 10s);
+  BOOST_REQUIRE_EQUAL(batch.size(), 1u);
+  BOOST_TEST(batch[0].id == later);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_batch_claim_shares_one_lease_and_respects_the_limit, fixture) {
+  for (int i = 0; i < 25; ++i) add("k");
+  auto first = claim(10, t0);
+  BOOST_REQUIRE_EQUAL(first.size(), 10u);
+  for (auto& j : first) BOOST_TEST(j.lease == first[0].lease);
+  auto second = claim(100, t0);
+  BOOST_TEST(second.size() == 15u);
+  BOOST_TEST(second[0].lease != first[0].lease);
+  BOOST_TEST(claim(100, t0).empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(completion_moves_jobs_to_their_next_state, fixture) {
+  for (int i = 0; i < 4; ++i) add("k");
+  auto got = claim(4, t0);
+  BOOST_REQUIRE_EQUAL(got.size(), 4u);
+  const auto at = t0 + 1s;
+  std::vector<jobs::completion> batch{
+      done(got[0], transition::to::completed, at),
+      done(got[1], transition::to::retry, at, at + 5s),
+      done(got[2], transition::to::dead, at),
+      done(got[3], transition::to::requeue, at, at),
+  };
+  batch[3].change.attempt = 0;
+  BOOST_TEST(db->complete(batch).empty());
+
+  auto completed = get(got[0].id);
+  BOOST_TEST(completed.st == jobs::state::completed);
+  BOOST_TEST(completed.attempt == 1);
+  BOOST_REQUIRE(completed.finalized_at);
+  BOOST_TEST(completed.finalized_at->time_since_epoch().count() == at.time_since_epoch().count());
+
+  auto retrying = *db->get(got[1].id, at);
+  BOOST_TEST(retrying.st == jobs::state::retrying);
+  BOOST_TEST(retrying.attempt == 1);
+  BOOST_REQUIRE_EQUAL(retrying.errors.size(), 1u);
+  BOOST_TEST(retrying.errors[0].message == "boom 1");
+  BOOST_TEST(db->get(got[1].id, at + 5s)->st == jobs::state::available);
+
+  auto dead = get(got[2].id);
+  BOOST_TEST(dead.st == jobs::state::dead);
+  BOOST_TEST(dead.errors.size() == 1u);
+
+  auto requeued = get(got[3].id);
+  BOOST_TEST(requeued.st == jobs::state::available);
+  BOOST_TEST(requeued.attempt == 0);
+  BOOST_TEST(requeued.errors.empty());
+
+  // The retry comes back with its attempt counted, the requeued one with its attempt given back.
+  auto again = claim(10, at + 5s);
+  BOOST_REQUIRE_EQUAL(again.size(), 2u);
+  for (auto& j : again) BOOST_TEST(j.attempt == (j.id == got[1].id ? 2 : 1));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_stale_lease_cannot_complete_a_job, fixture) {
+  add("k");
+  auto first = claim(1, t0);
+  BOOST_REQUIRE_EQUAL(first.size(), 1u);
+  // The lease expires; a rescuer hands the job back, another worker claims it.
+  auto expired = db->expired(t0 + 31s, 100);
+  BOOST_REQUIRE_EQUAL(expired.size(), 1u);
+  BOOST_TEST(expired[0].id == first[0].id);
+  BOOST_TEST(expired[0].attempt == 1);
+  std::vector<jobs::completion> rescue{done(first[0], transition::to::retry, t0 + 31s, t0 + 31s)};
+  BOOST_TEST(db->complete(rescue).empty());
+  auto second = db->claim("default", 1, "w2", t0 + 32s, t0 + 62s);
+  BOOST_REQUIRE_EQUAL(second.size(), 1u);
+  BOOST_TEST(second[0].attempt == 2);
+
+  // The first worker's late completion is rejected, the current holder's applies.
+  std::vector<jobs::completion> late{done(first[0], transition::to::completed, t0 + 33s)};
+  auto rejected = db->complete(late);
+  BOOST_REQUIRE_EQUAL(rejected.size(), 1u);
+  BOOST_TEST(rejected[0] == first[0].id);
+  BOOST_TEST(get(first[0].id).st == jobs::state::running);
+  std::vector<jobs::completion> current{done(second[0], transition::to::completed, t0 + 34s)};
+  BOOST_TEST(db->complete(current).empty());
+  BOOST_TEST(get(first[0].id).st == jobs::state::completed);
+}
+
+BOOST_FIXTURE_TEST_CASE(renewed_leases_do_not_expire, fixture) {
+  add("k");
+  auto got = claim(1, t0);
+  std::vector<jobs::lease_id> leases{got[0].lease};
+  db->renew(leases, t0 + 90s);
+  BOOST_TEST(db->expired(t0 + 60s, 10).empty());
+  BOOST_TEST(db->expired(t0 + 91s, 10).size() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(unique_key_is_held_while_the_job_is_pending, fixture) {
+  jobs::new_job j;
+  j.kind = "profile";
+  j.unique_key = "profile:42";
+  auto first = db->insert(std::span(&j, 1), t0).front();
+  auto dup = db->insert(std::span(&j, 1), t0).front();
+  BOOST_TEST(!first.duplicate);
+  BOOST_TEST(dup.duplicate);
+  BOOST_TEST(dup.id == first.id);
+  // Once claimed, the key is free for a new pending job.
+  BOOST_REQUIRE_EQUAL(claim(1, t0).size(), 1u);
+  auto next = db->insert(std::span(&j, 1), t0).front();
+  BOOST_TEST(!next.duplicate);
+  BOOST_TEST(next.id != first.id);
+}
+
+BOOST_FIXTURE_TEST_CASE(dead_letter_requeue_and_purge, fixture) {
+  const auto id = add("k");
+  auto got = claim(1, t0);
+  std::vector<jobs::completion> kill{done(got[0], transition::to::dead, t0)};
+  db->complete(kill);
+  store::list_filter dead;
+  dead.state = jobs::state::dead;
+  BOOST_TEST(db->list(dead, t0).size() == 1u);
+  BOOST_TEST(db->requeue_dead(id, t0) == 1);
+  BOOST_TEST(get(id).st == jobs::state::available);
+  BOOST_TEST(get(id).attempt == 0);
+  BOOST_TEST(get(id).errors.size() == 1u);  // history is kept
+  got = claim(1, t0);
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  BOOST_TEST(got[0].attempt == 1);
+  kill = {done(got[0], transition::to::dead, t0)};
+  db->complete(kill);
+  BOOST_TEST(db->purge_dead(std::nullopt) == 1);
+  BOOST_TEST(!db->get(id, t0));
+  BOOST_TEST(db->requeue_dead(id, t0) == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(cancel_of_waiting_and_running_jobs, fixture) {
+  const auto waiting = add("k", 0, t0 + 1h);
+  const auto running = add("k");
+  claim(1, t0);
+  BOOST_TEST(db->cancel(waiting, t0) == store::cancel_result::cancelled);
+  BOOST_TEST(get(waiting).st == jobs::state::cancelled);
+  BOOST_TEST(db->cancel(running, t0) == store::cancel_result::requested);
+  BOOST_TEST(db->cancel_requests() == std::vector<jobs::job_id>{running});
+  BOOST_TEST(db->cancel(waiting, t0) == store::cancel_result::already_final);
+  BOOST_TEST(db->cancel(9999, t0) == store::cancel_result::not_found);
+}
+
+BOOST_FIXTURE_TEST_CASE(list_filters_paginate_and_count, fixture) {
+  for (int i = 0; i < 5; ++i) add("a");
+  for (int i = 0; i < 3; ++i) add("b", 0, t0 + 1h);
+  store::list_filter f;
+  f.limit = 3;
+  auto page1 = db->list(f, t0);
+  BOOST_REQUIRE_EQUAL(page1.size(), 3u);
+  BOOST_TEST(page1[0].id > page1[2].id);
+  f.before = page1.back().id;
+  auto page2 = db->list(f, t0);
+  BOOST_REQUIRE_EQUAL(page2.size(), 3u);
+  BOOST_TEST(page2[0].id < page1.back().id);
+  store::list_filter scheduled;
+  scheduled.state = jobs::state::scheduled;
+  BOOST_TEST(db->list(scheduled, t0).size() == 3u);
+  store::list_filter kind_a;
+  kind_a.kind = "a";
+  BOOST_TEST(db->list(kind_a, t0).size() == 5u);
+  auto counts = db->count(t0);
+  BOOST_TEST(counts.states["available"] == 5);
+  BOOST_TEST(counts.states["scheduled"] == 3);
+  BOOST_TEST(counts.queues["default"]["available"] == 5);
+  BOOST_TEST(db->next_due("default", t0).has_value());
+}
+
+BOOST_FIXTURE_TEST_CASE(user_strings_are_stored_verbatim, fixture) {
+  jobs::new_job j;
+  j.kind = "k";
+  j.payload = R"({"text":"'; DROP TABLE jobs; --","emoji":"\u00e9\u2603"})";
+  j.unique_key = "x'); DELETE FROM ready; --";
+  const auto id = add(j, t0);
+  auto got = get(id);
+  BOOST_TEST(got.payload == j.payload);
+  BOOST_TEST(*got.unique_key == *j.unique_key);
+}
+
+BOOST_AUTO_TEST_CASE(an_unopenable_database_is_a_clear_error) {
+  BOOST_CHECK_EXCEPTION(store::open("sqlite:/nonexistent-dir/x.db"), store::store_error,
+                        [](const store::store_error& e) {
+                          return std::string(e.what()).find("/nonexistent-dir/x.db") !=
+                                 std::string::npos;
+                        });
+  BOOST_CHECK_THROW(store::open("mysql://x"), store::store_error);
+}
