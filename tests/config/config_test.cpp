@@ -1,0 +1,64 @@
+#define BOOST_TEST_MODULE config
+#include <boost/test/unit_test.hpp>
+#include <map>
+
+#include "config/config.hpp"
+
+using namespace spool::config;
+
+namespace {
+bool names(const config_error& e, std::string_view key) {
+  return std::string(e.what()).find(key) != std::string::npos;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(layers_apply_in_order) {
+  settings s;
+  apply_json(s, R"({"db":"sqlite:a.db","workers":3,"queues":{"default":5,"ai":2},
+                    "kinds":{"fail":{"retry_base_s":0.1,"max_attempts":4}}})", "file");
+  BOOST_TEST(s.db == "sqlite:a.db");
+  BOOST_TEST(s.workers == 3);
+  BOOST_TEST(s.queues.size() == 2u);
+  BOOST_TEST(*s.kinds["fail"].retry_base_s == 0.1);
+  std::map<std::string, std::string> env{{"SPOOL_DB", "sqlite:b.db"}, {"SPOOL_QUEUES", "x=1,y=2"}};
+  apply_env(s, [&](const char* n) -> const char* {
+    auto it = env.find(n);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  BOOST_TEST(s.db == "sqlite:b.db");
+  BOOST_TEST(s.queues.size() == 2u);
+  BOOST_TEST(s.queues.at("y") == 2);
+  BOOST_TEST(s.workers == 3);  // untouched by env
+  validate(s);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_keys_and_bad_values_name_the_key) {
+  settings s;
+  BOOST_CHECK_EXCEPTION(apply_json(s, R"({"wrokers":3})", "f"), config_error,
+                        [](auto& e) { return names(e, "wrokers") && names(e, "unknown key"); });
+  BOOST_CHECK_EXCEPTION(apply_json(s, R"({"grace_s":"soon"})", "f"), config_error,
+                        [](auto& e) { return names(e, "grace_s"); });
+  BOOST_CHECK_EXCEPTION(apply_json(s, R"({"kinds":{"k":{"timeout":1}}})", "f"), config_error,
+                        [](auto& e) { return names(e, "kinds.k.timeout"); });
+  BOOST_CHECK_EXCEPTION(apply_json(s, "{not json", "f"), config_error,
+                        [](auto& e) { return names(e, "invalid JSON"); });
+  settings v;
+  v.queues = {{"default", 0}};
+  BOOST_CHECK_EXCEPTION(validate(v), config_error, [](auto& e) { return names(e, "queues.default"); });
+  v = settings{};
+  v.log_format = "xml";
+  BOOST_CHECK_EXCEPTION(validate(v), config_error, [](auto& e) { return names(e, "log_format"); });
+  BOOST_CHECK_EXCEPTION(apply_env(v, [](const char* n) -> const char* {
+                          return std::string_view(n) == "SPOOL_WORKERS" ? "many" : nullptr;
+                        }),
+                        config_error, [](auto& e) { return names(e, "SPOOL_WORKERS"); });
+  BOOST_CHECK_EXCEPTION(apply_file(v, "/nonexistent/spool.json"), config_error,
+                        [](auto& e) { return names(e, "/nonexistent/spool.json"); });
+}
+
+BOOST_AUTO_TEST_CASE(queue_specs) {
+  BOOST_TEST(parse_queue("ai=4").first == "ai");
+  BOOST_TEST(parse_queue("ai=4").second == 4);
+  BOOST_CHECK_THROW(parse_queue("ai"), config_error);
+  BOOST_CHECK_THROW(parse_queue("ai=four"), config_error);
+}
