@@ -63,6 +63,7 @@ asio::awaitable<bool> wait_until(Pred pred, std::chrono::steady_clock::duration 
 
 runtime::runtime(asio::any_io_executor executor, config::settings settings, jobs::registry kinds) {
   config::validate(settings);
+  log::configure(settings.log_format, settings.log_level);
   impl_ = std::make_unique<impl>(std::move(executor), std::move(settings), std::move(kinds));
 }
 

@@ -1,0 +1,249 @@
+#define BOOST_TEST_MODULE runtime
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/test/unit_test.hpp>
+#include <thread>
+
+#include "jobs/kinds/diagnostic.hpp"
+#include "persistence/db_executor.hpp"
+#include "runtime/runtime.hpp"
+#include "tests/support/printers.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace asio = boost::asio;
+using namespace spool;
+using namespace std::chrono_literals;
+
+namespace {
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(asio::use_awaitable);
+}
+
+// Runs a runtime on a 2-thread io_context with `scenario`, which must end by stopping it.
+struct harness {
+  test::temp_dir dir;
+  config::settings settings;
+  jobs::registry kinds;
+
+  harness() {
+    settings.db = dir.db_url();
+    settings.poll_interval_s = 0.2;
+    settings.grace_s = 5;
+    settings.queues = {{"default", 10}};
+    settings.log_level = "error";
+    jobs::kinds::register_diagnostic(kinds);
+  }
+
+  template <class Scenario>
+  void run(Scenario scenario) {
+    asio::io_context ioc(2);
+    runtime::runtime rt(ioc.get_executor(), settings, std::move(kinds));
+    bool ran = false;
+    std::exception_ptr failure;
+    asio::co_spawn(ioc, rt.run(), [&](std::exception_ptr e) {
+      ran = true;
+      if (e) failure = e;
+    });
+    asio::co_spawn(ioc, scenario(rt), [&](std::exception_ptr e) {
+      if (e) failure = e;
+      rt.stop();
+    });
+    std::thread second([&] { ioc.run(); });
+    ioc.run();
+    second.join();
+    BOOST_TEST(ran);
+    if (failure) std::rethrow_exception(failure);
+  }
+};
+
+asio::awaitable<jobs::job> job_of(runtime::runtime& rt, jobs::job_id id) {
+  auto get = [id](store::store& s) { return s.get(id, jobs::now()); };
+  auto j = co_await rt.db().run(std::move(get));
+  if (!j) throw std::runtime_error("job " + std::to_string(id) + " not found");
+  co_return *j;
+}
+
+// Polls the job until `pred` holds; fails the test after `limit`.
+template <class Pred>
+asio::awaitable<jobs::job> await_job(runtime::runtime& rt, jobs::job_id id, Pred pred,
+                                     std::chrono::milliseconds limit = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto j = co_await job_of(rt, id);
+    if (pred(j)) co_return j;
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("job " + std::to_string(id) + " stuck in state " +
+                               std::string(jobs::to_string(j.st)));
+    co_await sleep_for(5ms);
+  }
+}
+
+auto in_state(jobs::state s) {
+  return [s](const jobs::job& j) { return j.st == s; };
+}
+
+asio::awaitable<jobs::job_id> enqueue(runtime::runtime& rt, std::string kind, std::string payload = "{}",
+                                      int max_attempts = 0) {
+  jobs::new_job j;
+  j.kind = std::move(kind);
+  j.payload = std::move(payload);
+  j.max_attempts = max_attempts;
+  std::vector<jobs::new_job> batch{std::move(j)};
+  auto r = co_await rt.enqueue(std::move(batch));
+  co_return r.front().id;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(an_enqueued_job_runs_to_completion) {
+  harness h;
+  std::atomic<int> calls{0};
+  h.kinds.add("count", [&](jobs::job_context& ctx) -> asio::awaitable<jobs::outcome> {
+    BOOST_TEST(ctx.payload().at("n").as_int64() == 7);
+    ++calls;
+    co_return jobs::outcome::success();
+  });
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    auto id = co_await enqueue(rt, "count", R"({"n":7})");
+    auto j = co_await await_job(rt, id, in_state(jobs::state::completed));
+    BOOST_TEST(j.attempt == 1);
+    BOOST_TEST(j.errors.empty());
+  });
+  BOOST_TEST(calls == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_job_retries_then_succeeds) {
+  harness h;
+  h.settings.kinds["fail"].retry_base_s = 0.02;
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    auto id = co_await enqueue(rt, "fail", R"({"times":2})");
+    auto j = co_await await_job(rt, id, in_state(jobs::state::completed));
+    BOOST_TEST(j.attempt == 3);
+    BOOST_REQUIRE_EQUAL(j.errors.size(), 2u);
+    BOOST_TEST(j.errors[0].attempt == 1);
+    BOOST_TEST(j.errors[1].attempt == 2);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(exhausted_and_permanent_failures_are_dead_lettered) {
+  harness h;
+  h.settings.kinds["fail"].retry_base_s = 0.01;
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    auto exhausted = co_await enqueue(rt, "fail", R"({"times":99})", 3);
+    auto permanent = co_await enqueue(rt, "fail", R"({"times":99,"permanent":true})");
+    auto a = co_await await_job(rt, exhausted, in_state(jobs::state::dead));
+    BOOST_TEST(a.errors.size() == 3u);
+    auto b = co_await await_job(rt, permanent, in_state(jobs::state::dead));
+    BOOST_TEST(b.errors.size() == 1u);
+    BOOST_TEST(b.attempt == 1);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(a_kind_without_handler_fails_retryably) {
+  harness h;
+  h.settings.kinds["missing"].retry_base_s = 0.01;
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    auto id = co_await enqueue(rt, "missing", "{}", 2);
+    auto j = co_await await_job(rt, id, in_state(jobs::state::dead));
+    BOOST_REQUIRE_EQUAL(j.errors.size(), 2u);
+    BOOST_TEST(j.errors[0].message.find("no handler for kind") != std::string::npos);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(the_kind_timeout_cancels_the_handler_and_fails_the_attempt) {
+  harness h;
+  h.settings.kinds["sleep"].timeout_s = 0.05;
+  h.settings.kinds["sleep"].max_attempts = 1;
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    const auto start = std::chrono::steady_clock::now();
+    auto id = co_await enqueue(rt, "sleep", R"({"ms":60000})");
+    auto j = co_await await_job(rt, id, in_state(jobs::state::dead));
+    BOOST_TEST((std::chrono::steady_clock::now() - start < 5s));
+    BOOST_REQUIRE_EQUAL(j.errors.size(), 1u);
+    BOOST_TEST(j.errors[0].message.find("timed out") != std::string::npos);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(snooze_consumes_no_attempt) {
+  harness h;
+  std::atomic<int> calls{0};
+  h.kinds.add("snoozer", [&](jobs::job_context& ctx) -> asio::awaitable<jobs::outcome> {
+    if (++calls < 3) co_return jobs::outcome::snooze(10ms);
+    BOOST_TEST(ctx.attempt() == 1);
+    co_return jobs::outcome::success();
+  });
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    auto id = co_await enqueue(rt, "snoozer");
+    auto j = co_await await_job(rt, id, in_state(jobs::state::completed));
+    BOOST_TEST(j.attempt == 1);
+    BOOST_TEST(j.errors.empty());
+  });
+  BOOST_TEST(calls == 3);
+}
+
+BOOST_AUTO_TEST_CASE(an_operator_cancel_interrupts_a_running_job) {
+  harness h;
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    auto id = co_await enqueue(rt, "sleep", R"({"ms":60000})");
+    co_await await_job(rt, id, in_state(jobs::state::running));
+    const auto asked = std::chrono::steady_clock::now();
+    BOOST_TEST(co_await rt.cancel(id) == store::cancel_result::requested);
+    auto j = co_await await_job(rt, id, in_state(jobs::state::cancelled));
+    BOOST_TEST((std::chrono::steady_clock::now() - asked < 1s));
+    BOOST_TEST(j.errors.empty());
+  });
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_returns_in_flight_jobs_unharmed) {
+  harness h;
+  h.settings.grace_s = 0.1;
+  std::vector<jobs::job_id> ids;
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    for (int i = 0; i < 5; ++i) ids.push_back(co_await enqueue(rt, "sleep", R"({"ms":60000})"));
+    for (auto id : ids) co_await await_job(rt, id, in_state(jobs::state::running));
+  });
+  // The runtime has stopped: every job is back, attempt and history untouched.
+  auto db = store::open(h.settings.db);
+  for (auto id : ids) {
+    auto j = db->get(id, jobs::now());
+    BOOST_REQUIRE(j);
+    BOOST_TEST(j->st == jobs::state::available);
+    BOOST_TEST(j->attempt == 0);
+    BOOST_TEST(j->errors.empty());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_scheduled_job_waits_for_its_time) {
+  harness h;
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    jobs::new_job j;
+    j.kind = "noop";
+    j.run_at = jobs::now() + 300ms;
+    std::vector<jobs::new_job> batch{j};
+    auto id = (co_await rt.enqueue(std::move(batch))).front().id;
+    BOOST_TEST((co_await job_of(rt, id)).st == jobs::state::scheduled);
+    auto done = co_await await_job(rt, id, in_state(jobs::state::completed));
+    BOOST_REQUIRE(done.attempted_at);
+    const auto late = *done.attempted_at - *j.run_at;
+    BOOST_TEST(late.count() >= 0);
+    BOOST_TEST(late.count() < jobs::duration(50ms).count());  // a timer, not the 200 ms poll
+  });
+}
+
+BOOST_AUTO_TEST_CASE(invalid_jobs_are_refused_before_the_store) {
+  harness h;
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    bool refused = false;
+    try {
+      co_await enqueue(rt, "noop", "{not json");
+    } catch (const std::invalid_argument& e) {
+      refused = std::string(e.what()).find("JSON") != std::string::npos;
+    }
+    BOOST_TEST(refused);
+  });
+}
