@@ -33,9 +33,9 @@ struct new_job {
   std::string queue = "default";
   std::string payload = "{}";  // a JSON object, validated before it reaches the store
   int priority = 0;            // lower runs first
-  std::optional<time_point> run_at;
+  std::optional<time_point> run_at{};
   int max_attempts = 0;  // 0: the kind's policy decides
-  std::optional<std::string> unique_key;
+  std::optional<std::string> unique_key{};
 };
 
 // A job as operators see it.

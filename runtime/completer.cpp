@@ -55,6 +55,7 @@ asio::awaitable<void> completer::flush() {
         }
       }
       core_.leases.release(done);
+      core_.committed.fetch_add(batch.size() - rejected.size(), std::memory_order_relaxed);
     } catch (const std::exception& e) {
       log::error("completion_flush_failed")
           .kv("jobs", batch.size())

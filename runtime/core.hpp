@@ -32,6 +32,7 @@ struct core {
   completer* completions = nullptr;
   std::map<std::string, std::unique_ptr<producer>, std::less<>> producers;
   std::atomic<int> in_flight{0};
+  std::atomic<std::uint64_t> committed{0};  // transitions applied by the completer
 
   jobs::duration lease() const;
   jobs::duration poll_interval() const;

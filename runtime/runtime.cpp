@@ -71,6 +71,8 @@ runtime::~runtime() = default;
 
 const std::string& runtime::worker_id() const { return impl_->c.worker_id; }
 store::db_executor& runtime::db() { return impl_->db; }
+std::uint64_t runtime::committed() const { return impl_->c.committed.load(); }
+int runtime::in_flight() const { return impl_->c.in_flight.load(); }
 
 std::vector<std::string> runtime::queues() const {
   std::vector<std::string> out;

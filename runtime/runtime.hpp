@@ -42,6 +42,9 @@ class runtime {
   boost::asio::awaitable<store::cancel_result> cancel(jobs::job_id id);
 
   const std::string& worker_id() const;
+  // Attempts whose outcome this runtime has committed to the store so far.
+  std::uint64_t committed() const;
+  int in_flight() const;
   std::vector<std::string> queues() const;
   store::db_executor& db();
 

@@ -1,0 +1,336 @@
+#include "bench/workloads.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "persistence/db_executor.hpp"
+#include "persistence/store.hpp"
+#include "runtime/runtime.hpp"
+
+namespace spool::bench {
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+double seconds_since(steady::time_point t) {
+  return std::chrono::duration<double>(steady::now() - t).count();
+}
+
+double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is KiB on Linux
+}
+
+asio::awaitable<void> sleep_for(steady::duration d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(asio::use_awaitable);
+}
+
+config::settings base_settings(const options& o, const std::string& db, int concurrency) {
+  config::settings s;
+  s.db = db;
+  s.workers = o.workers;
+  s.queues = {{"default", concurrency}};
+  s.log_level = "error";
+  s.poll_interval_s = 1;
+  return s;
+}
+
+// Inserts n jobs straight through the store, 10,000 per transaction.
+void seed(const std::string& db, int n, const std::string& kind, const std::string& payload) {
+  auto st = store::open(db);
+  st->migrate();
+  std::vector<jobs::new_job> batch;
+  for (int i = 0; i < n; ++i) {
+    batch.push_back({.kind = kind, .payload = payload});
+    if (batch.size() == 10000 || i + 1 == n) {
+      st->insert(batch, jobs::now());
+      batch.clear();
+    }
+  }
+}
+
+// Runs a runtime on its own io_context while `scenario` runs; the scenario stops it.
+template <class Scenario>
+void with_runtime(const config::settings& s, jobs::registry kinds, Scenario scenario,
+                  bool start_runtime = true) {
+  const int threads = s.workers > 0 ? s.workers
+                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  asio::io_context ioc(threads);
+  runtime::runtime rt(ioc.get_executor(), s, std::move(kinds));
+  std::exception_ptr failure;
+  if (start_runtime)
+    asio::co_spawn(ioc, rt.run(), [&](std::exception_ptr e) {
+      if (e) failure = e;
+    });
+  asio::co_spawn(ioc, scenario(rt), [&](std::exception_ptr e) {
+    if (e) failure = e;
+    rt.stop();
+  });
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
+  ioc.run();
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+// Waits until the runtime has committed `n` outcomes; returns when that happened.
+asio::awaitable<steady::time_point> committed(runtime::runtime& rt, std::uint64_t n,
+                                              steady::duration limit = 600s) {
+  const auto deadline = steady::now() + limit;
+  while (rt.committed() < n) {
+    if (steady::now() > deadline) throw std::runtime_error("timed out waiting for completions");
+    co_await sleep_for(500us);
+  }
+  co_return steady::now();
+}
+
+void check_all_completed(const std::string& db, int n, run_result& r) {
+  auto counts = store::open(db)->count(jobs::now());
+  if (counts.states["completed"] != n)
+    r.problems.push_back("completed " + std::to_string(counts.states["completed"]) + " of " +
+                         std::to_string(n));
+}
+
+// A noop that counts how often each job ran, to check exactly-once.
+struct run_counter {
+  std::unique_ptr<std::atomic<int>[]> runs;
+  jobs::job_id first = 1;
+  int n;
+  explicit run_counter(int count) : runs(new std::atomic<int>[count + 1]()), n(count) {}
+  jobs::handler handler() {
+    return [this](jobs::job_context& ctx) -> asio::awaitable<jobs::outcome> {
+      const auto i = ctx.job().id - first;
+      if (i >= 0 && i < n) runs[i].fetch_add(1, std::memory_order_relaxed);
+      co_return jobs::outcome::success();
+    };
+  }
+  void check(run_result& r) const {
+    int wrong = 0;
+    for (int i = 0; i < n; ++i) wrong += runs[i].load() != 1;
+    if (wrong) r.problems.push_back(std::to_string(wrong) + " jobs did not run exactly once");
+  }
+};
+
+run_result enqueue_workload(const options& o, const std::string& db, int batch_size, int enqueuers) {
+  const int n = o.jobs;
+  run_result r;
+  r.jobs = n;
+  auto s = base_settings(o, db, 1);
+  jobs::registry kinds;
+  steady::time_point start;
+  with_runtime(
+      s, std::move(kinds),
+      [&](runtime::runtime& rt) -> asio::awaitable<void> {
+        std::atomic<int> next{0}, done{0};
+        auto ex = co_await asio::this_coro::executor;
+        start = steady::now();
+        for (int e = 0; e < enqueuers; ++e)
+          asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
+            for (;;) {
+              const int from = next.fetch_add(batch_size);
+              if (from >= n) break;
+              std::vector<jobs::new_job> batch;
+              for (int i = from; i < std::min(n, from + batch_size); ++i)
+                batch.push_back({.kind = "noop"});
+              co_await rt.enqueue(std::move(batch));
+            }
+            ++done;
+          }, [&](std::exception_ptr e) {
+            if (e) {
+              r.problems.push_back("an enqueuer failed");
+              done = enqueuers;
+            }
+          });
+        while (done < enqueuers) co_await sleep_for(200us);
+        r.seconds = seconds_since(start);
+      },
+      false);
+  auto counts = store::open(db)->count(jobs::now());
+  if (counts.states["available"] != n)
+    r.problems.push_back("stored " + std::to_string(counts.states["available"]) + " of " +
+                         std::to_string(n));
+  return r;
+}
+
+run_result drain(const options& o, const std::string& db, int n, const std::string& kind,
+                 const std::string& payload, int concurrency, std::uint64_t outcomes_per_job = 1) {
+  seed(db, n, kind, payload);
+  run_result r;
+  r.jobs = n;
+  auto s = base_settings(o, db, concurrency);
+  s.kinds["fail"].retry_base_s = 0;  // retry delay at its minimum
+  s.kinds["fail"].retry_jitter = 0;
+  run_counter counter(n);
+  jobs::registry kinds;
+  if (kind == "noop") kinds.add("noop", counter.handler());
+  kinds.add("fail", [](jobs::job_context& ctx) -> asio::awaitable<jobs::outcome> {
+    co_return ctx.attempt() == 1 ? jobs::outcome::error("first attempt fails")
+                                 : jobs::outcome::success();
+  });
+  kinds.add("sleep", [](jobs::job_context& ctx) -> asio::awaitable<jobs::outcome> {
+    co_await sleep_for(std::chrono::milliseconds(ctx.payload().at("ms").as_int64()));
+    co_return jobs::outcome::success();
+  });
+  with_runtime(s, std::move(kinds), [&](runtime::runtime& rt) -> asio::awaitable<void> {
+    const auto start = steady::now();
+    const auto end = co_await committed(rt, n * outcomes_per_job);
+    r.seconds = std::chrono::duration<double>(end - start).count();
+  });
+  if (kind == "noop") counter.check(r);
+  check_all_completed(db, n, r);
+  r.extra["peak_rss_mib"] = peak_rss_mib();
+  return r;
+}
+
+run_result latency(const options& o, const std::string& db) {
+  const int n = o.jobs;
+  run_result r;
+  r.jobs = n;
+  auto s = base_settings(o, db, o.concurrency);
+  std::mutex m;
+  std::vector<double> lat_ms;
+  std::atomic<int> started{0};
+  jobs::registry kinds;
+  kinds.add("probe", [&](jobs::job_context& ctx) -> asio::awaitable<jobs::outcome> {
+    const auto sent = ctx.payload().at("t").as_int64();
+    const double ms = (jobs::now().time_since_epoch().count() - sent) / 1000.0;
+    {
+      std::lock_guard lock(m);
+      lat_ms.push_back(ms);
+    }
+    ++started;
+    co_return jobs::outcome::success();
+  });
+  with_runtime(s, std::move(kinds), [&](runtime::runtime& rt) -> asio::awaitable<void> {
+    co_await sleep_for(200ms);  // the runtime is up and idle
+    const auto start = steady::now();
+    for (int i = 0; i < n; ++i) {
+      co_await asio::steady_timer(co_await asio::this_coro::executor, start + i * 10ms)
+          .async_wait(asio::use_awaitable);  // a steady 100 jobs/s
+      const auto t = jobs::now().time_since_epoch().count();
+      std::vector<jobs::new_job> one{{.kind = "probe", .payload = "{\"t\":" + std::to_string(t) + "}"}};
+      co_await rt.enqueue(std::move(one));
+    }
+    while (started < n) co_await sleep_for(1ms);
+    r.seconds = seconds_since(start);
+  });
+  std::sort(lat_ms.begin(), lat_ms.end());
+  auto pct = [&](double p) {
+    return lat_ms.empty() ? 0.0 : lat_ms[std::min(lat_ms.size() - 1, std::size_t(p * lat_ms.size()))];
+  };
+  r.extra["p50_ms"] = pct(0.50);
+  r.extra["p95_ms"] = pct(0.95);
+  r.extra["p99_ms"] = pct(0.99);
+  r.extra["max_ms"] = lat_ms.empty() ? 0 : lat_ms.back();
+  if (static_cast<int>(lat_ms.size()) != n) r.problems.push_back("not every probe ran");
+  return r;
+}
+
+run_result store_ceiling(const options& o, const std::string& db) {
+  const int n = o.jobs;
+  seed(db, n, "noop", "{}");
+  auto st = store::open(db);
+  run_result r;
+  r.jobs = n;
+  const auto start = steady::now();
+  int done = 0;
+  for (;;) {
+    const auto now = jobs::now();
+    auto got = st->claim("default", 1000, "bench", now, now + 30s);
+    if (got.empty()) break;
+    std::vector<jobs::completion> changes;
+    changes.reserve(got.size());
+    for (auto& j : got) {
+      jobs::transition t;
+      t.next = jobs::transition::to::completed;
+      t.at = now;
+      t.attempt = j.attempt;
+      changes.push_back({j.id, j.lease, t});
+    }
+    st->complete(changes);
+    done += static_cast<int>(got.size());
+  }
+  r.seconds = seconds_since(start);
+  if (done != n) r.problems.push_back("drained " + std::to_string(done) + " of " + std::to_string(n));
+  return r;
+}
+
+run_result backlog(const options& o, const std::string& db) {
+  constexpr int measured = 20000;
+  // The same 20,000-job drain on top of a large backlog, then alone.
+  auto on_top = [&](int queued) {
+    const std::string url = queued == measured ? db + "-small" : db;
+    seed(url, queued, "noop", "{}");
+    run_result part;
+    auto s = base_settings(o, url, o.concurrency);
+    jobs::registry kinds;
+    kinds.add("noop", [](jobs::job_context&) -> asio::awaitable<jobs::outcome> {
+      co_return jobs::outcome::success();
+    });
+    with_runtime(s, std::move(kinds), [&](runtime::runtime& rt) -> asio::awaitable<void> {
+      const auto start = steady::now();
+      const auto end = co_await committed(rt, measured);
+      part.seconds = std::chrono::duration<double>(end - start).count();
+    });
+    return measured / part.seconds;
+  };
+  run_result r;
+  const double big = on_top(o.jobs);
+  const double small = on_top(measured);
+  r.jobs = measured;
+  r.seconds = measured / big;
+  r.extra["backlog_jobs_per_s"] = big;
+  r.extra["small_jobs_per_s"] = small;
+  r.extra["ratio"] = big / small;
+  return r;
+}
+
+}  // namespace
+
+const std::vector<workload>& all_workloads() {
+  static const std::vector<workload> list{
+      {"w1-single", 20000, "enqueue one awaited durable call at a time",
+       [](const options& o, const std::string& db) { return enqueue_workload(o, db, 1, 1); }},
+      {"w1-bulk", 20000, "enqueue in batches of 1,000",
+       [](const options& o, const std::string& db) { return enqueue_workload(o, db, 1000, 1); }},
+      {"w1-concurrent", 20000, "100 concurrent enqueuers, each call awaiting durability",
+       [](const options& o, const std::string& db) { return enqueue_workload(o, db, 1, 100); }},
+      {"w2-drain", 20000, "drain queued noop jobs at concurrency C, each exactly once",
+       [](const options& o, const std::string& db) {
+         return drain(o, db, o.jobs, "noop", "{}", o.concurrency);
+       }},
+      {"w3-latency", 1000, "idle runtime, 100 jobs/s: handler start - enqueue",
+       [](const options& o, const std::string& db) { return latency(o, db); }},
+      {"w4-retry", 2000, "jobs failing their first attempt, retry delay at its minimum",
+       [](const options& o, const std::string& db) {
+         return drain(o, db, o.jobs, "fail", "{}", o.concurrency, 2);
+       }},
+      {"mem-inflight", 100000, "all jobs sleeping 5 s in flight at once: peak RSS",
+       [](const options& o, const std::string& db) {
+         return drain(o, db, o.jobs, "sleep", R"({"ms":5000})", o.jobs);
+       }},
+      {"store-ceiling", 20000, "the store's claim+complete statements in a tight loop",
+       [](const options& o, const std::string& db) { return store_ceiling(o, db); }},
+      {"backlog", 1000000, "drain 20,000 with JOBS queued vs with 20,000 queued",
+       [](const options& o, const std::string& db) { return backlog(o, db); }},
+  };
+  return list;
+}
+
+}  // namespace spool::bench

@@ -1,0 +1,41 @@
+#pragma once
+// The benchmark workloads. Each run gets a fresh database and drives the same library and runtime
+// as build/spool; none takes a special path.
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spool::bench {
+
+struct options {
+  std::string workload;
+  std::optional<std::string> db;  // sqlite:PATH; default a temp file per run
+  int jobs = 0;                   // 0: the workload's default
+  int concurrency = 100;
+  int runs = 3;
+  int workers = 0;  // io_context threads; 0 = cores
+  bool json = false;
+};
+
+struct run_result {
+  double seconds = 0;
+  double jobs_per_s = 0;
+  int jobs = 0;
+  std::map<std::string, double> extra;  // p50_ms, peak_rss_mib, ratio, ...
+  std::vector<std::string> problems;    // correctness failures (exactly-once, counts)
+};
+
+using workload_fn = std::function<run_result(const options&, const std::string& db_url)>;
+
+struct workload {
+  std::string name;
+  int default_jobs;
+  std::string what;
+  workload_fn run;
+};
+
+const std::vector<workload>& all_workloads();
+
+}  // namespace spool::bench
