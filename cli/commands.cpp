@@ -9,11 +9,14 @@
 #include <thread>
 
 #include "cli/print.hpp"
+#include "http/api.hpp"
+#include "http/server.hpp"
 #include "jobs/json.hpp"
 #include "jobs/kinds/diagnostic.hpp"
 #include "jobs/validation.hpp"
 #include "runtime/log.hpp"
 #include "runtime/runtime.hpp"
+#include "runtime/spawn.hpp"
 
 namespace spool::cli {
 namespace asio = boost::asio;
@@ -56,6 +59,27 @@ int run(const config::settings& s) {
   };
   arm();
 
+  // The admin endpoint serves through shutdown (so /readyz can say 503) and stops after it.
+  http::api admin(rt, {s.admin_token, s.metrics_require_token});
+  std::unique_ptr<http::server> server;
+  if (s.http != "off") {
+    http::server_options o;
+    try {
+      o = http::parse_listen(s.http);
+    } catch (const std::invalid_argument& e) {
+      throw usage_error(std::string("--http: ") + e.what());
+    }
+    o.max_body = s.http_max_body;
+    o.max_connections = s.http_max_connections;
+    o.timeout = std::chrono::milliseconds(static_cast<long>(s.http_timeout_s * 1000));
+    try {
+      server = std::make_unique<http::server>(ioc.get_executor(), o, admin);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot listen on " + s.http + ": " + e.what());
+    }
+    asio::co_spawn(ioc, server->run(), runtime::log_escape("http_server"));
+  }
+
   bool failed = false;
   asio::co_spawn(ioc, rt.run(), [&](std::exception_ptr e) {
     if (e) {
@@ -67,6 +91,7 @@ int run(const config::settings& s) {
       }
     }
     signals.cancel();
+    if (server) server->stop();
     ioc.stop();  // a handler that ignored cancellation must not keep the process alive
   });
 
@@ -150,7 +175,9 @@ int dlq_list(const config::settings& s, int limit, bool json) {
 }
 
 int dlq_requeue(const config::settings& s, std::optional<jobs::job_id> id) {
-  auto n = open_store(s)->requeue_dead(id, jobs::now());
+  store::dead_filter which;
+  which.id = id;
+  auto n = open_store(s)->requeue_dead(which, jobs::now());
   if (id && n == 0) {
     std::cerr << "spool: job " << *id << " is not in the dead-letter queue\n";
     return 1;
@@ -160,7 +187,9 @@ int dlq_requeue(const config::settings& s, std::optional<jobs::job_id> id) {
 }
 
 int dlq_purge(const config::settings& s, std::optional<jobs::job_id> id) {
-  auto n = open_store(s)->purge_dead(id);
+  store::dead_filter which;
+  which.id = id;
+  auto n = open_store(s)->purge_dead(which);
   if (id && n == 0) {
     std::cerr << "spool: job " << *id << " is not in the dead-letter queue\n";
     return 1;

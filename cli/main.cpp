@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   int workers = 0;
   std::vector<std::string> queues;
   double grace = 0, lease = 0, poll = 0;
-  std::string log_format, log_level;
+  std::string log_format, log_level, http_spec, admin_token;
   auto* o_workers = run->add_option("--workers", workers, "io_context threads (default: cores)");
   auto* o_queues = run->add_option("--queue", queues,
                                    "NAME=CONCURRENCY, repeatable; replaces the default queue set "
@@ -61,6 +61,10 @@ int main(int argc, char** argv) {
   auto* o_poll = run->add_option("--poll", poll, "Fallback poll interval in seconds (1)");
   auto* o_fmt = run->add_option("--log-format", log_format, "text or json (text)");
   auto* o_lvl = run->add_option("--log-level", log_level, "debug, info, warn or error (info)");
+  auto* o_http = run->add_option("--http", http_spec,
+                                 "Admin endpoint HOST:PORT, or off (127.0.0.1:8080; env SPOOL_HTTP)");
+  auto* o_token = run->add_option("--admin-token", admin_token,
+                                  "Bearer token for the admin API (env SPOOL_ADMIN_TOKEN)");
   bool diag = false;
   auto* o_diag = run->add_flag("--diagnostic-kinds", diag,
                                "Register the noop, sleep, fail and abort kinds");
@@ -81,6 +85,8 @@ int main(int argc, char** argv) {
       if (o_fmt->count()) s.log_format = log_format;
       if (o_lvl->count()) s.log_level = log_level;
       if (o_diag->count()) s.diagnostic_kinds = true;
+      if (o_http->count()) s.http = http_spec;
+      if (o_token->count()) s.admin_token = admin_token;
       spool::config::validate(s);
       return spool::cli::run(s);
     };

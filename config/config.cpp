@@ -105,6 +105,12 @@ void apply_json(settings& s, std::string_view text, std::string_view source) {
     else if (key == "log_format") s.log_format = string(v, source, key);
     else if (key == "log_level") s.log_level = string(v, source, key);
     else if (key == "diagnostic_kinds") s.diagnostic_kinds = boolean(v, source, key);
+    else if (key == "http") s.http = string(v, source, key);
+    else if (key == "admin_token") s.admin_token = string(v, source, key);
+    else if (key == "metrics_require_token") s.metrics_require_token = boolean(v, source, key);
+    else if (key == "http_max_body") s.http_max_body = static_cast<std::size_t>(integer(v, source, key));
+    else if (key == "http_max_connections") s.http_max_connections = integer(v, source, key);
+    else if (key == "http_timeout_s") s.http_timeout_s = number(v, source, key);
     else if (key == "queues") {
       if (!v.is_object()) fail(source, key, "must be an object of queue name -> concurrency");
       s.queues.clear();
@@ -145,6 +151,8 @@ void apply_env(settings& s, const std::function<const char*(const char*)>& geten
     s.poll_interval_s = parse_double(*v, src, "SPOOL_POLL_INTERVAL_S");
   if (auto v = get("SPOOL_LEASE_S")) s.lease_s = parse_double(*v, src, "SPOOL_LEASE_S");
   if (auto v = get("SPOOL_LOG_FORMAT")) s.log_format = *v;
+  if (auto v = get("SPOOL_HTTP")) s.http = *v;
+  if (auto v = get("SPOOL_ADMIN_TOKEN")) s.admin_token = std::string(*v);
   if (auto v = get("SPOOL_LOG_LEVEL")) s.log_level = *v;
   if (auto v = get("SPOOL_DIAGNOSTIC_KINDS")) {
     if (*v == "1" || *v == "true") s.diagnostic_kinds = true;
@@ -182,6 +190,12 @@ void validate(const settings& s) {
   if (s.log_level != "debug" && s.log_level != "info" && s.log_level != "warn" &&
       s.log_level != "error")
     fail(src, "log_level", "must be debug, info, warn or error");
+  if (s.http.empty()) fail(src, "http", "must be HOST:PORT or off");
+  if (s.admin_token && s.admin_token->empty()) fail(src, "admin_token", "must not be empty");
+  if (s.http_max_body < 1024 || s.http_max_body > (64u << 20))
+    fail(src, "http_max_body", "must be between 1 KiB and 64 MiB");
+  if (s.http_max_connections < 1) fail(src, "http_max_connections", "must be >= 1");
+  if (!(s.http_timeout_s > 0)) fail(src, "http_timeout_s", "must be > 0");
   for (auto& [name, k] : s.kinds) {
     const std::string p = "kinds." + name;
     if (k.retry_base_s && !(*k.retry_base_s >= 0)) fail(src, p + ".retry_base_s", "must be >= 0");

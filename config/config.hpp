@@ -35,6 +35,14 @@ struct settings {
   std::string log_level = "info";   // debug | info | warn | error
   bool diagnostic_kinds = false;
   std::map<std::string, kind_settings> kinds;
+
+  // Admin HTTP endpoint.
+  std::string http = "127.0.0.1:8080";  // HOST:PORT, or "off"
+  std::optional<std::string> admin_token;
+  bool metrics_require_token = true;  // with a token set: /metrics and / need it too
+  std::size_t http_max_body = 1 << 20;
+  int http_max_connections = 512;
+  double http_timeout_s = 10;
 };
 
 // Applies a JSON config document; `source` names it in errors.

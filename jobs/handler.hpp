@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 #include <functional>
 #include <string_view>
+#include <vector>
 
 #include "jobs/job.hpp"
 #include "jobs/outcome.hpp"
@@ -13,9 +14,12 @@ namespace spool::jobs {
 class job_context {
  public:
   using log_fn = std::function<void(const claimed_job&, std::string_view)>;
+  using enqueue_fn =
+      std::function<boost::asio::awaitable<std::vector<enqueue_result>>(std::vector<new_job>)>;
 
-  job_context(const claimed_job& job, const boost::json::object& payload, const log_fn& log)
-      : job_(job), payload_(payload), log_(log) {}
+  job_context(const claimed_job& job, const boost::json::object& payload, const log_fn& log,
+              const enqueue_fn& enqueue)
+      : job_(job), payload_(payload), log_(log), enqueue_(enqueue) {}
 
   const claimed_job& job() const { return job_; }
   const boost::json::object& payload() const { return payload_; }
@@ -24,11 +28,16 @@ class job_context {
   void log(std::string_view message) const {
     if (log_) log_(job_, message);
   }
+  // Durable enqueue from inside a job (e.g. a follow-up job), through the runtime.
+  boost::asio::awaitable<std::vector<enqueue_result>> enqueue(std::vector<new_job> jobs) const {
+    return enqueue_(std::move(jobs));
+  }
 
  private:
   const claimed_job& job_;
   const boost::json::object& payload_;
   const log_fn& log_;
+  const enqueue_fn& enqueue_;
 };
 
 // A handler is a coroutine. It runs on the job's own strand and may be cancelled (timeout,

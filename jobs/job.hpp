@@ -38,6 +38,11 @@ struct new_job {
   std::optional<std::string> unique_key{};
 };
 
+struct enqueue_result {
+  job_id id = 0;
+  bool duplicate = false;  // the unique key is held by a pending job: that job's id
+};
+
 // A job as operators see it.
 struct job {
   job_id id = 0;

@@ -19,6 +19,7 @@ class sqlite_store final : public store {
   ~sqlite_store() override;
 
   int migrate() override;
+  void ping() override;
   std::vector<insert_result> insert(std::span<const jobs::new_job> batch, time_point now) override;
   std::vector<jobs::claimed_job> claim(const std::string& queue, int limit, const std::string& worker,
                                        time_point now, time_point lease_until) override;
@@ -32,8 +33,9 @@ class sqlite_store final : public store {
   std::vector<jobs::job> list(const list_filter& filter, time_point now) override;
   stats count(time_point now) override;
   cancel_result cancel(job_id id, time_point now) override;
-  std::int64_t requeue_dead(std::optional<job_id> id, time_point now) override;
-  std::int64_t purge_dead(std::optional<job_id> id) override;
+  retry_result retry_now(job_id id, time_point now) override;
+  std::int64_t requeue_dead(const dead_filter& which, time_point now) override;
+  std::int64_t purge_dead(const dead_filter& which) override;
 
  private:
   struct statements;

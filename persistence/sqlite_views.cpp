@@ -119,6 +119,14 @@ std::vector<jobs::job> sqlite_store::select_jobs(const std::string& where, const
   return out;
 }
 
+void sqlite_store::ping() {
+  read("ping", [&] {
+    int n = 0;
+    *sql_ << "SELECT COUNT(*) FROM schema_migrations", into(n);
+    if (n == 0) throw store_error("no migrations applied");
+  });
+}
+
 std::optional<jobs::job> sqlite_store::get(job_id id, time_point now) {
   return read("read job", [&]() -> std::optional<jobs::job> {
     auto found = select_jobs(" AND j.id = :id", {}, id, now);
@@ -175,6 +183,12 @@ stats sqlite_store::count(time_point now) {
         for (auto& [name, _] : out.states) q[name] = 0;
       q[state] += n;
     }
+    long long oldest = 0;
+    soci::statement due = (sql_->prepare << "SELECT queue, MIN(run_at) FROM ready "
+                                            "WHERE run_at <= :now GROUP BY queue",
+                           into(queue), into(oldest), use(now_us));
+    due.execute();
+    while (due.fetch()) out.oldest_available[queue] = from_us(oldest);
     return out;
   });
 }
@@ -204,33 +218,87 @@ cancel_result sqlite_store::cancel(job_id id, time_point now) {
   });
 }
 
-std::int64_t sqlite_store::requeue_dead(std::optional<job_id> id, time_point now) {
-  return write("requeue dead jobs", false, [&]() -> std::int64_t {
-    long long now_us = to_us(now), id_v = id.value_or(0);
-    int all = id ? 0 : 1;
-    *sql_ << "INSERT INTO ready (queue, priority, run_at, id, attempt) "
-             "SELECT d.queue, j.priority, :now, d.id, 0 FROM dead_letter_jobs d "
-             "JOIN jobs j ON j.id = d.id WHERE :all = 1 OR d.id = :id",
-        use(now_us), use(all), use(id_v);
-    soci::statement del = (sql_->prepare << "DELETE FROM dead_letter_jobs WHERE :all = 1 OR id = :id",
-                           use(all), use(id_v));
-    del.execute(true);
-    return del.get_affected_rows();
+retry_result sqlite_store::retry_now(job_id id, time_point now) {
+  return write("retry job now", false, [&] {
+    long long now_us = to_us(now), run_at = 0;
+    int attempt = 0, priority = 0;
+    std::string queue;
+    *sql_ << "SELECT queue, priority, run_at, attempt FROM ready WHERE id = :id", into(queue),
+        into(priority), into(run_at), into(attempt), use(id);
+    if (!sql_->got_data()) {
+      int n = 0;
+      *sql_ << "SELECT COUNT(*) FROM jobs WHERE id = :id", into(n), use(id);
+      return n ? retry_result::not_waiting : retry_result::not_found;
+    }
+    if (run_at > now_us) {
+      *sql_ << "DELETE FROM ready WHERE id = :id", use(id);
+      *sql_ << "INSERT INTO ready (queue, priority, run_at, id, attempt) "
+               "VALUES (:q, :p, :r, :id, :a)",
+          use(queue), use(priority), use(now_us), use(id), use(attempt);
+    }
+    return retry_result::moved;
   });
 }
 
-std::int64_t sqlite_store::purge_dead(std::optional<job_id> id) {
+namespace {
+
+// The ids of the dead-lettered jobs an operator means.
+std::vector<long long> dead_ids(soci::session& sql, const dead_filter& f) {
+  std::string where = " WHERE 1 = 1";
+  long long id_v = f.id.value_or(0), id = 0;
+  std::string kind = f.kind.value_or(""), queue = f.queue.value_or("");
+  if (f.id) where += " AND d.id = :id";
+  if (f.kind) where += " AND j.kind = :kind";
+  if (f.queue) where += " AND d.queue = :queue";
+  soci::statement st(sql);
+  st.alloc();
+  st.prepare("SELECT d.id FROM dead_letter_jobs d JOIN jobs j ON j.id = d.id" + where);
+  st.exchange(into(id));
+  if (f.id) st.exchange(use(id_v));
+  if (f.kind) st.exchange(use(kind));
+  if (f.queue) st.exchange(use(queue));
+  st.define_and_bind();
+  st.execute();
+  std::vector<long long> ids;
+  while (st.fetch()) ids.push_back(id);
+  return ids;
+}
+
+}  // namespace
+
+std::int64_t sqlite_store::requeue_dead(const dead_filter& which, time_point now) {
+  return write("requeue dead jobs", false, [&]() -> std::int64_t {
+    long long now_us = to_us(now), id = 0;
+    const auto ids = dead_ids(*sql_, which);
+    soci::statement back = (sql_->prepare << "INSERT INTO ready (queue, priority, run_at, id, attempt) "
+                                             "SELECT d.queue, j.priority, :now, d.id, 0 "
+                                             "FROM dead_letter_jobs d JOIN jobs j ON j.id = d.id "
+                                             "WHERE d.id = :id",
+                            use(now_us), use(id));
+    soci::statement drop = (sql_->prepare << "DELETE FROM dead_letter_jobs WHERE id = :id", use(id));
+    for (auto i : ids) {
+      id = i;
+      back.execute(true);
+      drop.execute(true);
+    }
+    return static_cast<std::int64_t>(ids.size());
+  });
+}
+
+std::int64_t sqlite_store::purge_dead(const dead_filter& which) {
   return write("purge dead jobs", false, [&]() -> std::int64_t {
-    long long id_v = id.value_or(0);
-    int all = id ? 0 : 1;
-    const std::string dead = "(SELECT id FROM dead_letter_jobs WHERE :all = 1 OR id = :id)";
-    *sql_ << "DELETE FROM job_errors WHERE job_id IN " + dead, use(all), use(id_v);
-    *sql_ << "DELETE FROM unique_keys WHERE job_id IN " + dead, use(all), use(id_v);
-    *sql_ << "DELETE FROM jobs WHERE id IN " + dead, use(all), use(id_v);
-    soci::statement del = (sql_->prepare << "DELETE FROM dead_letter_jobs WHERE :all = 1 OR id = :id",
-                           use(all), use(id_v));
-    del.execute(true);
-    return del.get_affected_rows();
+    long long id = 0;
+    const auto ids = dead_ids(*sql_, which);
+    std::vector<soci::statement> steps;
+    for (auto sql : {"DELETE FROM job_errors WHERE job_id = :id",
+                     "DELETE FROM unique_keys WHERE job_id = :id", "DELETE FROM jobs WHERE id = :id",
+                     "DELETE FROM dead_letter_jobs WHERE id = :id"})
+      steps.push_back((sql_->prepare << sql, use(id)));
+    for (auto i : ids) {
+      id = i;
+      for (auto& st : steps) st.execute(true);
+    }
+    return static_cast<std::int64_t>(ids.size());
   });
 }
 

@@ -24,10 +24,7 @@ struct store_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-struct insert_result {
-  job_id id = 0;
-  bool duplicate = false;  // the unique key is held by a pending job: that job's id
-};
+using insert_result = jobs::enqueue_result;
 
 struct list_filter {
   std::optional<jobs::state> state;
@@ -41,6 +38,14 @@ struct list_filter {
 struct stats {
   std::map<std::string, std::int64_t> states;
   std::map<std::string, std::map<std::string, std::int64_t>> queues;
+  std::map<std::string, time_point> oldest_available;  // per queue: earliest due run_at
+};
+
+// Which dead-lettered jobs an operator means: one id, or all matching kind and queue.
+struct dead_filter {
+  std::optional<job_id> id;
+  std::optional<std::string> kind;
+  std::optional<std::string> queue;
 };
 
 // A running job whose lease ran out: its worker is gone or too slow.
@@ -54,6 +59,7 @@ struct expired_job {
 };
 
 enum class cancel_result { not_found, cancelled, requested, already_final };
+enum class retry_result { not_found, not_waiting, moved };
 
 class store {
  public:
@@ -61,6 +67,8 @@ class store {
 
   // Applies the numbered migrations not yet applied; returns how many ran.
   virtual int migrate() = 0;
+  // Throws unless the database answers and its schema is in place.
+  virtual void ping() = 0;
 
   // Inserts in one transaction that commits durably. A unique key held by a pending (scheduled,
   // available, retrying) job yields that job's id with duplicate = true.
@@ -88,9 +96,11 @@ class store {
   virtual std::vector<jobs::job> list(const list_filter& filter, time_point now) = 0;
   virtual stats count(time_point now) = 0;
   virtual cancel_result cancel(job_id id, time_point now) = 0;
-  // Dead-lettered jobs back to available from attempt 1: one, or all when id is empty.
-  virtual std::int64_t requeue_dead(std::optional<job_id> id, time_point now) = 0;
-  virtual std::int64_t purge_dead(std::optional<job_id> id) = 0;
+  // A waiting job (scheduled or retrying) becomes due now.
+  virtual retry_result retry_now(job_id id, time_point now) = 0;
+  // Dead-lettered jobs back to available from attempt 1; returns how many.
+  virtual std::int64_t requeue_dead(const dead_filter& which, time_point now) = 0;
+  virtual std::int64_t purge_dead(const dead_filter& which) = 0;
 };
 
 // Opens a store from a URL: "sqlite:PATH" (the embedded default).

@@ -36,7 +36,14 @@ asio::awaitable<void> completer::flush() {
     bool failed = false;
     try {
       // Named, not a temporary inside co_await: GCC 12 mis-moves such lambdas' captures.
-      auto apply = [changes = std::move(changes)](store::store& s) { return s.complete(changes); };
+      auto apply = [changes = std::move(changes),
+                    &timing = core_.stats.db_operation("complete")](store::store& s) {
+        const auto started = std::chrono::steady_clock::now();
+        auto stale = s.complete(changes);
+        timing.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        return stale;
+      };
       auto stale = co_await core_.db.run(std::move(apply));
       backoff = std::chrono::milliseconds(50);
       const std::set<jobs::job_id> rejected(stale.begin(), stale.end());
@@ -45,6 +52,7 @@ asio::awaitable<void> completer::flush() {
         const auto& c = f.completion;
         ++done[c.lease];
         if (rejected.count(c.id)) {
+          core_.stats.rejected_completions++;
           log::warn("completion_rejected")
               .kv("job_id", c.id)
               .kv("kind", f.kind)

@@ -2,6 +2,10 @@
 
 #include <unistd.h>
 
+#include <stdexcept>
+
+#include "jobs/validation.hpp"
+#include "runtime/log.hpp"
 #include "runtime/producer.hpp"
 
 namespace spool::runtime {
@@ -18,7 +22,38 @@ core::core(boost::asio::any_io_executor ex, config::settings s, jobs::registry k
       settings(std::move(s)),
       registry(std::move(kinds)),
       db(database),
-      worker_id(std::move(worker)) {}
+      worker_id(std::move(worker)) {
+  enqueue_for_jobs = [this](std::vector<jobs::new_job> batch) { return enqueue(std::move(batch)); };
+}
+
+boost::asio::awaitable<std::vector<jobs::enqueue_result>> core::enqueue(
+    std::vector<jobs::new_job> batch) {
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (auto why = jobs::check(batch[i]))
+      throw std::invalid_argument(batch.size() == 1 ? *why : "job " + std::to_string(i) + ": " + *why);
+  struct sent {
+    std::string queue, kind;
+    std::optional<jobs::time_point> run_at;
+  };
+  std::vector<sent> info;
+  info.reserve(batch.size());
+  for (auto& j : batch) info.push_back({j.queue, j.kind, j.run_at});
+
+  auto& timing = stats.db_operation("insert");
+  const auto started = std::chrono::steady_clock::now();
+  auto results = co_await db.insert(std::move(batch));
+  timing.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+
+  const auto now = jobs::now();
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i].duplicate) continue;
+    stats.series(info[i].queue, info[i].kind).enqueued.fetch_add(1, std::memory_order_relaxed);
+    notify(info[i].queue, info[i].run_at.value_or(now));
+    log::info("job_enqueued").kv("job_id", results[i].id).kv("kind", info[i].kind)
+        .kv("queue", info[i].queue);
+  }
+  co_return results;
+}
 
 core::~core() = default;
 

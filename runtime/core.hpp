@@ -12,6 +12,7 @@
 #include "jobs/registry.hpp"
 #include "persistence/db_executor.hpp"
 #include "runtime/lease_book.hpp"
+#include "runtime/metrics.hpp"
 
 namespace spool::runtime {
 
@@ -33,6 +34,12 @@ struct core {
   std::map<std::string, std::unique_ptr<producer>, std::less<>> producers;
   std::atomic<int> in_flight{0};
   std::atomic<std::uint64_t> committed{0};  // transitions applied by the completer
+  std::atomic<bool> draining{false};         // shutdown has begun
+  metrics stats;
+  jobs::job_context::enqueue_fn enqueue_for_jobs;  // what job_context::enqueue calls
+
+  // Validates, commits durably (group commit), then wakes the queues' producers.
+  boost::asio::awaitable<std::vector<jobs::enqueue_result>> enqueue(std::vector<jobs::new_job> batch);
 
   jobs::duration lease() const;
   jobs::duration poll_interval() const;

@@ -30,6 +30,7 @@ asio::awaitable<jobs::outcome> attempt(const jobs::claimed_job& job,
                                            const jobs::registry::entry* entry,
                                            jobs::duration timeout,
                                            const jobs::job_context::log_fn& log,
+                                           const jobs::job_context::enqueue_fn& enqueue,
                                            const std::atomic<int>&) {
   // A deploy may be rolling out: another node may know this kind, so this is retryable.
   if (!entry) co_return jobs::outcome::error("no handler for kind '" + job.kind + "'");
@@ -39,7 +40,7 @@ asio::awaitable<jobs::outcome> attempt(const jobs::claimed_job& job,
   if (ec || !payload.is_object())
     co_return jobs::outcome::permanent("payload is not a JSON object");
 
-  jobs::job_context ctx(job, payload.get_object(), log);
+  jobs::job_context ctx(job, payload.get_object(), log, enqueue);
   asio::steady_timer deadline(co_await asio::this_coro::executor, timeout);
   try {
     auto result = co_await (entry->run(ctx) || deadline.async_wait(asio::use_awaitable));
@@ -65,8 +66,9 @@ asio::awaitable<jobs::outcome> run_attempt(const jobs::claimed_job& job,
                                            const jobs::registry::entry* entry,
                                            jobs::duration timeout,
                                            const jobs::job_context::log_fn& log,
+                                           const jobs::job_context::enqueue_fn& enqueue,
                                            const std::atomic<int>& reason) {
-  co_return settle(co_await attempt(job, entry, timeout, log, reason), reason);
+  co_return settle(co_await attempt(job, entry, timeout, log, enqueue, reason), reason);
 }
 
 }  // namespace spool::runtime

@@ -16,6 +16,7 @@ boost::asio::awaitable<jobs::outcome> run_attempt(const jobs::claimed_job& job,
                                                   const jobs::registry::entry* entry,
                                                   jobs::duration timeout,
                                                   const jobs::job_context::log_fn& log,
+                                                  const jobs::job_context::enqueue_fn& enqueue,
                                                   const std::atomic<int>& reason);
 
 }  // namespace spool::runtime

@@ -61,6 +61,7 @@ asio::awaitable<std::size_t> maintenance::rescue_once() {
     const auto& c = changes[i];
     if (std::find(stale.begin(), stale.end(), c.id) != stale.end()) continue;  // finished meanwhile
     ++rescued;
+    core_.stats.rescued++;
     const bool dead = c.change.next == jobs::transition::to::dead;
     log::warn("job_rescued").kv("job_id", c.id).kv("kind", expired[i].kind)
         .kv("queue", expired[i].queue).kv("attempt", expired[i].attempt)

@@ -59,6 +59,22 @@ void log_transition(const jobs::claimed_job& j, const jobs::outcome& result,
   }
 }
 
+void record(job_series& s, metrics& m, const jobs::outcome& result, const jobs::transition& t,
+            double seconds) {
+  using to = jobs::transition::to;
+  s.duration.observe(seconds);
+  const auto second = std::chrono::duration_cast<std::chrono::seconds>(t.at.time_since_epoch()).count();
+  switch (t.next) {
+    case to::completed: s.succeeded++; m.rates.add(second, false); break;
+    case to::retry: s.failed++; m.rates.add(second, true); break;
+    case to::dead: s.dead++; m.rates.add(second, true); break;
+    case to::cancelled: s.cancelled++; break;
+    case to::requeue:
+      (result.kind == jobs::outcome::type::interrupted ? s.interrupted : s.snoozed)++;
+      break;
+  }
+}
+
 }  // namespace
 
 producer::producer(core& c, std::string queue, int concurrency)
@@ -70,7 +86,8 @@ producer::producer(core& c, std::string queue, int concurrency)
       job_log_([](const jobs::claimed_job& j, std::string_view msg) {
         log::info("job_log").kv("job_id", j.id).kv("kind", j.kind).kv("attempt", j.attempt)
             .kv("message", msg);
-      }) {}
+      }),
+      claim_timing_(c.stats.db_operation("claim")) {}
 
 asio::awaitable<void> producer::run() {
   auto last_poll = steady::now();
@@ -92,7 +109,7 @@ asio::awaitable<void> producer::run() {
     }
     const bool due = next_due_ && *next_due_ <= now;
     const int free = concurrency_ - static_cast<int>(running_.size());
-    if (free > 0 && (wake_ || due)) {
+    if (free > 0 && (wake_ || due) && !paused_) {
       wake_ = false;
       if (due) {
         next_due_.reset();
@@ -101,8 +118,13 @@ asio::awaitable<void> producer::run() {
       std::vector<jobs::claimed_job> batch;
       bool failed = false;
       try {
-        auto claim = [q = queue_, free, w = core_.worker_id, now, until = now + core_.lease()](
-                         store::store& s) { return s.claim(q, free, w, now, until); };
+        auto claim = [q = queue_, free, w = core_.worker_id, now, until = now + core_.lease(),
+                      &timing = claim_timing_](store::store& s) {
+          const auto started = steady::now();
+          auto got = s.claim(q, free, w, now, until);
+          timing.observe(std::chrono::duration<double>(steady::now() - started).count());
+          return got;
+        };
         batch = co_await core_.db.run(std::move(claim));
         backoff = std::chrono::milliseconds(50);
       } catch (const std::exception& e) {
@@ -140,6 +162,10 @@ void producer::start(jobs::claimed_job job) {
   auto rj = std::make_shared<running_job>(std::move(job), asio::make_strand(core_.executor));
   running_.emplace(rj->job.id, rj);
   ++core_.in_flight;
+  ++running_count_;
+  rj->series = &core_.stats.series(queue_, rj->job.kind);
+  rj->series->wait.observe(
+      std::max(0.0, std::chrono::duration<double>(jobs::now() - rj->job.run_at).count()));
   const auto options = core_.options_for(rj->job.kind);
   const auto* entry = core_.registry.find(rj->job.kind);
   const auto started = steady::now();
@@ -147,7 +173,8 @@ void producer::start(jobs::claimed_job job) {
       .kv("queue", queue_).kv("attempt", rj->job.attempt)
       .kv("wait_ms", std::chrono::duration<double, std::milli>(jobs::now() - rj->job.run_at).count());
   asio::co_spawn(
-      rj->strand, run_attempt(rj->job, entry, options.timeout, job_log_, rj->reason),
+      rj->strand,
+      run_attempt(rj->job, entry, options.timeout, job_log_, core_.enqueue_for_jobs, rj->reason),
       asio::bind_cancellation_slot(
           rj->signal.slot(),
           [this, rj, options, started](std::exception_ptr error, jobs::outcome result) {
@@ -155,7 +182,9 @@ void producer::start(jobs::claimed_job job) {
             const auto& j = rj->job;
             auto t = jobs::decide(result, j.attempt, j.max_attempts, options.retry, jobs::now(),
                                   thread_rng());
-            log_transition(j, result, t, ms_since(started));
+            const double ms = ms_since(started);
+            log_transition(j, result, t, ms);
+            record(*rj->series, core_.stats, result, t, ms / 1000);
             core_.completions->submit({{j.id, j.lease, std::move(t)}, j.queue, j.kind});
             asio::post(strand_, [this, id = j.id] { finished(id); });
           }));
@@ -164,6 +193,7 @@ void producer::start(jobs::claimed_job job) {
 void producer::finished(jobs::job_id id) {
   running_.erase(id);
   --core_.in_flight;
+  --running_count_;
   if (wake_ || next_due_) timer_.cancel();
 }
 
@@ -175,6 +205,11 @@ void producer::notify(jobs::time_point due) {
       next_due_ = due;
     timer_.cancel();
   });
+}
+
+void producer::pause(bool paused) {
+  paused_ = paused;
+  if (!paused) notify(jobs::now());
 }
 
 void producer::stop() {

@@ -28,6 +28,10 @@ class producer {
   void stop();
   void cancel(jobs::job_id id, cancel_reason why);
   void cancel_all(cancel_reason why);
+  void pause(bool paused);  // a paused queue claims nothing; running jobs finish
+  bool paused() const { return paused_; }
+  int concurrency() const { return concurrency_; }
+  int running() const { return running_count_; }
 
  private:
   struct running_job {
@@ -35,6 +39,7 @@ class producer {
     strand_type strand;
     boost::asio::cancellation_signal signal;
     std::atomic<int> reason{0};
+    job_series* series = nullptr;
   };
   void start(jobs::claimed_job job);       // strand
   void finished(jobs::job_id id);           // strand
@@ -50,6 +55,9 @@ class producer {
   std::unordered_map<jobs::job_id, std::shared_ptr<running_job>> running_;
   bool wake_ = true;  // a claim may find work
   bool stopping_ = false;
+  std::atomic<bool> paused_{false};
+  std::atomic<int> running_count_{0};
+  histogram& claim_timing_;
   std::optional<jobs::time_point> next_due_;
 };
 

@@ -81,27 +81,7 @@ std::vector<std::string> runtime::queues() const {
 }
 
 asio::awaitable<std::vector<store::insert_result>> runtime::enqueue(std::vector<jobs::new_job> batch) {
-  for (std::size_t i = 0; i < batch.size(); ++i)
-    if (auto why = jobs::check(batch[i]))
-      throw std::invalid_argument(batch.size() == 1 ? *why : "job " + std::to_string(i) + ": " + *why);
-  std::vector<std::pair<std::string, std::optional<jobs::time_point>>> wake;
-  wake.reserve(batch.size());
-  for (auto& j : batch) wake.emplace_back(j.queue, j.run_at);
-  std::vector<std::string> kinds;
-  if (log::enabled(log::level::info))
-    for (auto& j : batch) kinds.push_back(j.kind);
-
-  auto results = co_await impl_->db.insert(std::move(batch));
-
-  const auto now = jobs::now();
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    if (results[i].duplicate) continue;
-    impl_->c.notify(wake[i].first, wake[i].second.value_or(now));
-    if (!kinds.empty())
-      log::info("job_enqueued").kv("job_id", results[i].id).kv("kind", kinds[i])
-          .kv("queue", wake[i].first);
-  }
-  co_return results;
+  return impl_->c.enqueue(std::move(batch));
 }
 
 asio::awaitable<store::cancel_result> runtime::cancel(jobs::job_id id) {
@@ -110,6 +90,39 @@ asio::awaitable<store::cancel_result> runtime::cancel(jobs::job_id id) {
     for (auto& [_, p] : impl_->c.producers) p->cancel(id, cancel_reason::operator_request);
   co_return result;
 }
+
+asio::awaitable<store::retry_result> runtime::retry_now(jobs::job_id id) {
+  auto move = [id](store::store& s) { return s.retry_now(id, jobs::now()); };
+  auto result = co_await impl_->db.run(std::move(move));
+  if (result == store::retry_result::moved) {
+    auto get = [id](store::store& s) { return s.get(id, jobs::now()); };
+    if (auto j = co_await impl_->db.run(std::move(get))) impl_->c.notify(j->queue, jobs::now());
+  }
+  co_return result;
+}
+
+std::vector<runtime::queue_info> runtime::queue_infos() const {
+  std::vector<queue_info> out;
+  for (auto& [name, p] : impl_->c.producers)
+    out.push_back({name, p->concurrency(), p->paused(), p->running()});
+  return out;
+}
+
+bool runtime::pause(std::string_view queue, bool paused) {
+  auto it = impl_->c.producers.find(queue);
+  if (it == impl_->c.producers.end()) return false;
+  it->second->pause(paused);
+  log::info(paused ? "queue_paused" : "queue_resumed").kv("queue", queue);
+  return true;
+}
+
+void runtime::wake() {
+  for (auto& [name, _] : impl_->c.producers) impl_->c.notify(name, jobs::now());
+}
+
+bool runtime::draining() const { return impl_->c.draining || impl_->stop_requested; }
+const metrics& runtime::stats() const { return impl_->c.stats; }
+const config::settings& runtime::settings() const { return impl_->c.settings; }
 
 void runtime::stop() { impl_->stop_requested = true; }
 
@@ -153,6 +166,7 @@ asio::awaitable<void> runtime::run() {
 
   while (!m.stop_requested) co_await sleep_for(20ms);
 
+  c.draining = true;
   log::info("shutdown_started").kv("in_flight", c.in_flight.load())
       .kv("grace_s", m.hurry ? 0.0 : c.settings.grace_s);
   for (auto& [_, p] : c.producers) p->stop();

@@ -15,6 +15,7 @@
 #include "config/config.hpp"
 #include "jobs/registry.hpp"
 #include "persistence/store.hpp"
+#include "runtime/metrics.hpp"
 
 namespace spool::store {
 class db_executor;
@@ -40,6 +41,23 @@ class runtime {
   void stop_now();  // any thread: skip the grace period
   // Cancels a job: a waiting one at once, a running one through its cancellation slot.
   boost::asio::awaitable<store::cancel_result> cancel(jobs::job_id id);
+
+  // A waiting (scheduled or retrying) job runs now.
+  boost::asio::awaitable<store::retry_result> retry_now(jobs::job_id id);
+
+  struct queue_info {
+    std::string name;
+    int concurrency = 0;
+    bool paused = false;
+    int running = 0;
+  };
+  std::vector<queue_info> queue_infos() const;
+  // Pauses or resumes claiming on this node's queue; false if it serves no such queue.
+  bool pause(std::string_view queue, bool paused);
+  bool draining() const;  // shutdown has begun
+  void wake();            // every queue looks for due jobs now (after an operator requeue)
+  const metrics& stats() const;
+  const config::settings& settings() const;
 
   const std::string& worker_id() const;
   // Attempts whose outcome this runtime has committed to the store so far.

@@ -205,7 +205,9 @@ BOOST_FIXTURE_TEST_CASE(dead_letter_requeue_and_purge, fixture) {
   store::list_filter dead;
   dead.state = jobs::state::dead;
   BOOST_TEST(db->list(dead, t0).size() == 1u);
-  BOOST_TEST(db->requeue_dead(id, t0) == 1);
+  store::dead_filter one;
+  one.id = id;
+  BOOST_TEST(db->requeue_dead(one, t0) == 1);
   BOOST_TEST(get(id).st == jobs::state::available);
   BOOST_TEST(get(id).attempt == 0);
   BOOST_TEST(get(id).errors.size() == 1u);  // history is kept
@@ -214,9 +216,23 @@ BOOST_FIXTURE_TEST_CASE(dead_letter_requeue_and_purge, fixture) {
   BOOST_TEST(got[0].attempt == 1);
   kill = {done(got[0], transition::to::dead, t0)};
   db->complete(kill);
-  BOOST_TEST(db->purge_dead(std::nullopt) == 1);
+  store::dead_filter other_kind;
+  other_kind.kind = "other";
+  BOOST_TEST(db->purge_dead(other_kind) == 0);
+  BOOST_TEST(db->purge_dead({}) == 1);
   BOOST_TEST(!db->get(id, t0));
-  BOOST_TEST(db->requeue_dead(id, t0) == 0);
+  BOOST_TEST(db->requeue_dead(one, t0) == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(retry_now_makes_a_waiting_job_due, fixture) {
+  const auto later = add("k", 0, t0 + 1h);
+  const auto running = add("k");
+  BOOST_REQUIRE_EQUAL(claim(10, t0).size(), 1u);
+  BOOST_TEST(db->retry_now(later, t0) == store::retry_result::moved);
+  BOOST_TEST(db->get(later, t0)->st == jobs::state::available);
+  BOOST_TEST(db->retry_now(running, t0) == store::retry_result::not_waiting);
+  BOOST_TEST(db->retry_now(4242, t0) == store::retry_result::not_found);
+  BOOST_TEST(db->count(t0).oldest_available.count("default") == 1u);
 }
 
 BOOST_FIXTURE_TEST_CASE(cancel_of_waiting_and_running_jobs, fixture) {

@@ -14,4 +14,5 @@ inline std::ostream& operator<<(std::ostream& o, outcome::type t) { return o << 
 
 namespace spool::store {
 inline std::ostream& operator<<(std::ostream& o, cancel_result r) { return o << static_cast<int>(r); }
+inline std::ostream& operator<<(std::ostream& o, retry_result r) { return o << static_cast<int>(r); }
 }  // namespace spool::store

@@ -1,0 +1,35 @@
+#pragma once
+// The admin API: routes a request to its handler and answers with JSON. No sockets here; the
+// server feeds it requests, the tests can too.
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+
+#include "http/message.hpp"
+
+namespace spool::runtime {
+class runtime;
+}
+
+namespace spool::http {
+
+struct api_options {
+  std::optional<std::string> token;  // bearer token for /api (and, by default, /metrics and /)
+  bool protect_metrics = true;       // with a token: /metrics and the dashboard need it too
+};
+
+class api {
+ public:
+  api(runtime::runtime& rt, api_options options);
+  boost::asio::awaitable<response> handle(const request& req);
+
+ private:
+  bool authorized(const request& req) const;
+  runtime::runtime& rt_;
+  api_options options_;
+};
+
+// Compares in time that depends only on the lengths, not on where the strings differ.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+}  // namespace spool::http

@@ -1,0 +1,20 @@
+#pragma once
+// Parsing of POST /api/v1/jobs bodies: JSON in, a validated new_job or the error to answer.
+#include <boost/json/value.hpp>
+#include <string>
+#include <variant>
+
+#include "jobs/job.hpp"
+
+namespace spool::http {
+
+struct bad_input {
+  unsigned status;  // 400 for malformed JSON or wrong types, 422 for bad values
+  std::string message;
+};
+
+std::variant<jobs::new_job, bad_input> parse_job(const boost::json::value& v, jobs::time_point now);
+// The body as JSON: nothing but a bad_input for malformed or invalid UTF-8 or too deep input.
+std::variant<boost::json::value, bad_input> parse_body(std::string_view body);
+
+}  // namespace spool::http
