@@ -42,7 +42,8 @@ CREATE TABLE running (
   priority     INTEGER NOT NULL,
   attempt      INTEGER NOT NULL,  -- the attempt under way, 1-based
   lease_id     INTEGER NOT NULL,
-  attempted_at INTEGER NOT NULL
+  attempted_at INTEGER NOT NULL,
+  due_at       INTEGER NOT NULL   -- the run_at it was claimed at
 );
 CREATE INDEX running_by_lease ON running (lease_id);
 CREATE TABLE finished (
@@ -82,8 +83,37 @@ CREATE TABLE cancel_requests (
 );
 )sql";
 
-constexpr std::array<migration, 1> all{{
+// What the built-in AI kinds write: one analysis per activity, one profile per user. `revision`
+// is bumped database-wide on every change of a result, so a profile knows whether it is stale.
+constexpr std::string_view v2 = R"sql(
+CREATE TABLE activity_results (
+  activity_id  TEXT    PRIMARY KEY,
+  user_id      TEXT    NOT NULL,
+  type         TEXT    NOT NULL,
+  occurred_at  INTEGER NOT NULL,
+  analysis     TEXT    NOT NULL,  -- JSON: summary, category, tags, sentiment
+  backend      TEXT    NOT NULL,
+  job_id       INTEGER NOT NULL,
+  processed_at INTEGER NOT NULL,
+  revision     INTEGER NOT NULL
+);
+CREATE INDEX activity_results_latest ON activity_results (user_id, occurred_at);
+CREATE INDEX activity_results_revision ON activity_results (user_id, revision);
+CREATE INDEX activity_results_newest ON activity_results (revision);
+CREATE TABLE profiles (
+  user_id         TEXT    PRIMARY KEY,
+  profile         TEXT    NOT NULL,  -- JSON: interests, activity_summary, traits
+  version         INTEGER NOT NULL,
+  generated_at    INTEGER NOT NULL,
+  source_count    INTEGER NOT NULL,
+  source_revision INTEGER NOT NULL,
+  backend         TEXT    NOT NULL
+);
+)sql";
+
+constexpr std::array<migration, 2> all{{
     {1, "jobs, ready, running, finished, dead letters", v1},
+    {2, "activity results and profiles", v2},
 }};
 
 }  // namespace

@@ -5,6 +5,11 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+#include <boost/json/value_from.hpp>
+#include <fmt/format.h>
 
 #include "persistence/sqlite_detail.hpp"
 #include "persistence/sqlite_schema.hpp"
@@ -40,69 +45,96 @@ struct sqlite_store::statements {
                                            "VALUES (:k, :id)",
                             use(key), use(id))};
 
-  // claim
+  // claim: set-based, a handful of statements per batch whatever its size
   std::string worker;
   long long now = 0, lease_until = 0, lease = 0;
   int limit = 0;
-  long long c_id = 0, c_run_at = 0;
-  int c_priority = 0, c_attempt = 0;
-  soci::statement take_ready{
-      (sql.prepare << "DELETE FROM ready WHERE queue = :q AND (priority, run_at, id) IN "
-                      "(SELECT priority, run_at, id FROM ready WHERE queue = :q2 AND run_at <= :n "
-                      "ORDER BY priority, run_at, id LIMIT :l) RETURNING id, priority, run_at, attempt",
-       into(c_id), into(c_priority), into(c_run_at), into(c_attempt), use(queue), use(queue),
-       use(now), use(limit))};
   soci::statement insert_lease{(sql.prepare << "INSERT INTO leases (worker, lease_until) "
                                                "VALUES (:w, :u)",
                                 use(worker), use(lease_until))};
-  soci::statement insert_running{(sql.prepare << "INSERT INTO running (id, queue, priority, attempt, "
-                                                 "lease_id, attempted_at) "
-                                                 "VALUES (:id, :q, :p, :a, :l, :t)",
-                                  use(id), use(queue), use(priority), use(attempt), use(lease),
-                                  use(now))};
-  soci::statement read_job{(sql.prepare << "SELECT kind, payload, max_attempts, created_at FROM jobs "
-                                           "WHERE id = :id",
-                            into(kind), into(payload), into(max_attempts), into(created_at), use(id))};
+  soci::statement take_ready{
+      (sql.prepare << "INSERT INTO running (id, queue, priority, attempt, lease_id, attempted_at, "
+                      "due_at) SELECT id, queue, priority, attempt + 1, :l, :n, run_at FROM ready "
+                      "WHERE queue = :q AND run_at <= :n2 ORDER BY priority, run_at, id LIMIT :lim",
+       use(lease), use(now), use(queue), use(now), use(limit))};
+  soci::statement drop_ready{(sql.prepare << "DELETE FROM ready WHERE id IN "
+                                             "(SELECT id FROM running WHERE lease_id = :l)",
+                              use(lease))};
+  soci::statement drop_empty_lease{(sql.prepare << "DELETE FROM leases WHERE id = :l", use(lease))};
+  long long c_id = 0, c_due = 0;
+  int c_priority = 0, c_attempt = 0;
+  soci::statement read_claimed{
+      (sql.prepare << "SELECT r.id, r.priority, r.attempt, r.due_at, j.kind, j.payload, "
+                      "j.max_attempts, j.created_at FROM running r JOIN jobs j ON j.id = r.id "
+                      "WHERE r.lease_id = :l ORDER BY r.priority, r.due_at, r.id",
+       into(c_id), into(c_priority), into(c_attempt), into(c_due), into(kind), into(payload),
+       into(max_attempts), into(created_at), use(lease))};
 
-  // complete
-  long long attempted_at = 0, at = 0;
-  soci::indicator attempted_ind = soci::i_ok;
-  std::string state, note;
-  soci::statement read_running{(sql.prepare << "SELECT queue, priority, attempted_at FROM running "
-                                               "WHERE id = :id AND lease_id = :l",
-                                into(queue), into(priority), into(attempted_at, attempted_ind),
-                                use(id), use(lease))};
-  soci::statement delete_running{
-      (sql.prepare << "DELETE FROM running WHERE id = :id", use(id))};
+  long long at = 0;
+  std::string lease_ids;
+  // complete, general case: the batch goes into a temp table in one statement, then each kind of transition
+  // is one set-based statement joined against it.
+  std::string batch_json;
+  soci::statement load_batch{
+      (sql.prepare << "INSERT OR IGNORE INTO temp.batch (id, lease, next, attempt, at, run_at, note, "
+                      "err_attempt, err_at, err_msg) SELECT value->>0, value->>1, value->>2, "
+                      "value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9 "
+                      "FROM json_each(:b)",
+       use(batch_json))};
+  soci::statement drop_stale{(sql.prepare << "DELETE FROM temp.batch WHERE NOT EXISTS (SELECT 1 "
+                                             "FROM running r WHERE r.id = batch.id AND "
+                                             "r.lease_id = batch.lease) RETURNING id",
+                              into(c_id))};
+  soci::statement insert_errors{
+      (sql.prepare << "INSERT INTO job_errors (job_id, seq, attempt, at, message) SELECT b.id, "
+                      "COALESCE((SELECT MAX(seq) FROM job_errors e WHERE e.job_id = b.id), 0) + 1, "
+                      "b.err_attempt, b.err_at, b.err_msg FROM temp.batch b "
+                      "WHERE b.err_msg IS NOT NULL")};
   soci::statement insert_finished{
       (sql.prepare << "INSERT INTO finished (id, queue, state, attempt, attempted_at, finalized_at, "
-                      "note) VALUES (:id, :q, :s, :a, :t, :f, :n)",
-       use(id), use(queue), use(state), use(attempt), use(attempted_at, attempted_ind), use(at),
-       use(note))};
+                      "note) SELECT b.id, r.queue, CASE b.next WHEN 0 THEN 'completed' ELSE "
+                      "'cancelled' END, b.attempt, r.attempted_at, b.at, NULLIF(b.note, '') "
+                      "FROM temp.batch b JOIN running r ON r.id = b.id WHERE b.next IN (0, 3)")};
+  soci::statement insert_retried{
+      (sql.prepare << "INSERT INTO ready (queue, priority, run_at, id, attempt) SELECT r.queue, "
+                      "r.priority, b.run_at, b.id, b.attempt FROM temp.batch b "
+                      "JOIN running r ON r.id = b.id WHERE b.next IN (1, 4)")};
   soci::statement insert_dead{
       (sql.prepare << "INSERT INTO dead_letter_jobs (id, queue, attempt, attempted_at, dead_at, "
-                      "last_error) VALUES (:id, :q, :a, :t, :d, :e)",
-       use(id), use(queue), use(attempt), use(attempted_at, attempted_ind), use(at), use(note))};
-  soci::statement insert_error{
-      (sql.prepare << "INSERT INTO job_errors (job_id, seq, attempt, at, message) VALUES (:id, "
-                      "(SELECT COALESCE(MAX(seq), 0) + 1 FROM job_errors WHERE job_id = :id2), "
-                      ":a, :t, :m)",
-       use(id), use(id), use(attempt), use(at), use(note))};
-  soci::statement drop_lease{(sql.prepare << "DELETE FROM leases WHERE id = :l AND NOT EXISTS "
-                                             "(SELECT 1 FROM running WHERE lease_id = :l2)",
-                              use(lease), use(lease))};
-  soci::statement renew_lease{
-      (sql.prepare << "UPDATE leases SET lease_until = :u WHERE id = :l", use(lease_until),
-       use(lease))};
+                      "last_error) SELECT b.id, r.queue, b.attempt, r.attempted_at, b.at, b.note "
+                      "FROM temp.batch b JOIN running r ON r.id = b.id WHERE b.next = 2")};
+  soci::statement drop_running{
+      (sql.prepare << "DELETE FROM running WHERE id IN (SELECT id FROM temp.batch)")};
+  soci::statement drop_leases{
+      (sql.prepare << "DELETE FROM leases WHERE id IN (SELECT DISTINCT lease FROM temp.batch) "
+                      "AND NOT EXISTS (SELECT 1 FROM running WHERE lease_id = leases.id)")};
+  soci::statement clear_batch{(sql.prepare << "DELETE FROM temp.batch")};
+
+  // complete, common case (a plain success): three statements over a flat JSON array of ids.
+  std::string ids_json;
+  long long c_lease = 0;
+  soci::statement read_leases{
+      (sql.prepare << "SELECT id, lease_id FROM running WHERE id IN "
+                      "(SELECT value FROM json_each(:ids))",
+       into(c_id), into(c_lease), use(ids_json))};
+  soci::statement finish_ids{
+      (sql.prepare << "INSERT INTO finished (id, queue, state, attempt, attempted_at, finalized_at) "
+                      "SELECT id, queue, 'completed', attempt, attempted_at, :at FROM running "
+                      "WHERE id IN (SELECT value FROM json_each(:ids))",
+       use(at), use(ids_json))};
+  soci::statement drop_running_ids{
+      (sql.prepare << "DELETE FROM running WHERE id IN (SELECT value FROM json_each(:ids))",
+       use(ids_json))};
+  soci::statement drop_leases_ids{
+      (sql.prepare << "DELETE FROM leases WHERE id IN (SELECT value FROM json_each(:ids)) "
+                      "AND NOT EXISTS (SELECT 1 FROM running WHERE lease_id = leases.id)",
+       use(lease_ids))};
+  soci::statement renew_leases{
+      (sql.prepare << "UPDATE leases SET lease_until = :u WHERE id IN "
+                      "(SELECT value FROM json_each(:ids))",
+       use(lease_until), use(lease_ids))};
 };
 
-namespace {
-
-std::string_view finished_state(jobs::transition::to t) {
-  return t == jobs::transition::to::completed ? "completed" : "cancelled";
-}
-
-}  // namespace
 
 sqlite_store::sqlite_store(const std::string& path) : path_(path) {
   try {
@@ -167,6 +199,10 @@ int sqlite_store::migrate() {
 void sqlite_store::prepare() {
   if (!migrated_) migrate();
   try {
+    *sql_ << "PRAGMA temp_store=MEMORY";
+    *sql_ << "CREATE TEMP TABLE IF NOT EXISTS batch (id INTEGER PRIMARY KEY, lease INTEGER NOT NULL, "
+             "next INTEGER NOT NULL, attempt INTEGER NOT NULL, at INTEGER NOT NULL, run_at INTEGER, "
+             "note TEXT, err_attempt INTEGER, err_at INTEGER, err_msg TEXT)";
     st_ = std::make_unique<statements>(*sql_);
   } catch (const std::exception& e) {
     throw store_error("preparing statements on '" + path_ + "' failed: " + e.what());
@@ -214,46 +250,36 @@ std::vector<jobs::claimed_job> sqlite_store::claim(const std::string& queue, int
   return write("claim", false, [&] {
     auto& s = *st_;
     auto* conn = static_cast<soci::sqlite3_session_backend*>(sql_->get_backend())->conn_;
-    s.queue = queue;
-    s.now = to_us(now);
-    s.limit = limit;
-    // Row by row: SOCI 4.0.3's vector into() truncates 64-bit integers on SQLite. Fetching to the
-    // end also finishes the statement before COMMIT.
-    std::vector<jobs::claimed_job> out;
-    out.reserve(limit);
-    s.take_ready.execute(false);
-    while (s.take_ready.fetch()) {
-      jobs::claimed_job c;
-      c.id = s.c_id;
-      c.queue = queue;
-      c.priority = s.c_priority;
-      c.run_at = from_us(s.c_run_at);
-      c.attempt = s.c_attempt + 1;
-      out.push_back(std::move(c));
-    }
-    if (out.empty()) return out;
-
     s.worker = worker;
     s.lease_until = to_us(lease_until);
     s.insert_lease.execute(true);
     s.lease = sqlite_api::sqlite3_last_insert_rowid(conn);
-
-    for (auto& c : out) {
-      c.lease = s.lease;
-      s.id = c.id;
-      s.priority = c.priority;
-      s.attempt = c.attempt;
-      s.insert_running.execute(true);
-      s.read_job.execute(true);
-      c.kind = s.kind;
-      c.payload = s.payload;
-      c.max_attempts = s.max_attempts;
-      c.created_at = from_us(s.created_at);
+    s.queue = queue;
+    s.now = to_us(now);
+    s.limit = limit;
+    s.take_ready.execute(true);
+    std::vector<jobs::claimed_job> out;
+    if (s.take_ready.get_affected_rows() == 0) {
+      s.drop_empty_lease.execute(true);
+      return out;
     }
-    // RETURNING gives no order; hand jobs out in claim order.
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-      return std::tie(a.priority, a.run_at, a.id) < std::tie(b.priority, b.run_at, b.id);
-    });
+    s.drop_ready.execute(true);
+    out.reserve(limit);
+    s.read_claimed.execute(false);
+    while (s.read_claimed.fetch()) {
+      jobs::claimed_job c;
+      c.id = s.c_id;
+      c.kind = s.kind;
+      c.queue = queue;
+      c.payload = s.payload;
+      c.priority = s.c_priority;
+      c.attempt = s.c_attempt;
+      c.max_attempts = s.max_attempts;
+      c.run_at = from_us(s.c_due);
+      c.created_at = from_us(s.created_at);
+      c.lease = s.lease;
+      out.push_back(std::move(c));
+    }
     return out;
   });
 }
@@ -261,62 +287,117 @@ std::vector<jobs::claimed_job> sqlite_store::claim(const std::string& queue, int
 std::vector<job_id> sqlite_store::complete(std::span<const jobs::completion> batch) {
   if (batch.empty()) return {};
   return write("complete", false, [&] {
-    auto& s = *st_;
-    std::vector<job_id> stale;
-    std::set<lease_id> leases;
-    using to = jobs::transition::to;
-    for (const auto& c : batch) {
-      s.id = c.id;
-      s.lease = c.lease;
-      s.read_running.execute(true);
-      if (!s.read_running.got_data()) {
-        stale.push_back(c.id);
-        continue;
-      }
-      leases.insert(c.lease);
-      s.delete_running.execute(true);
-      const auto& t = c.change;
-      s.attempt = t.attempt;
-      s.at = to_us(t.at);
-      s.note = t.note;
-      switch (t.next) {
-        case to::completed:
-        case to::cancelled:
-          s.state = finished_state(t.next);
-          s.insert_finished.execute(true);
-          break;
-        case to::retry:
-        case to::requeue:
-          s.run_at = to_us(t.run_at);
-          s.insert_ready.execute(true);
-          break;
-        case to::dead:
-          s.insert_dead.execute(true);
-          break;
-      }
-      if (t.error) {
-        s.attempt = t.error->attempt;
-        s.at = to_us(t.error->at);
-        s.note = t.error->message;
-        s.insert_error.execute(true);
-      }
-    }
-    for (auto l : leases) {
-      s.lease = l;
-      s.drop_lease.execute(true);
-    }
+    std::vector<job_id> stale = complete_successes(batch);
+    auto rest = complete_others(batch);
+    stale.insert(stale.end(), rest.begin(), rest.end());
     return stale;
   });
+}
+
+namespace {
+bool plain_success(const jobs::completion& c) {
+  return c.change.next == jobs::transition::to::completed && c.change.note.empty() && !c.change.error;
+}
+template <class Ints>
+std::string json_ints(const Ints& v) {
+  std::string out = "[";
+  for (auto x : v) fmt::format_to(std::back_inserter(out), "{}{}", out.size() > 1 ? "," : "", x);
+  return out + "]";
+}
+}  // namespace
+
+std::vector<job_id> sqlite_store::complete_successes(std::span<const jobs::completion> batch) {
+  auto& s = *st_;
+  std::unordered_map<job_id, lease_id> wanted;
+  long long latest = 0;
+  for (const auto& c : batch)
+    if (plain_success(c)) {
+      wanted.emplace(c.id, c.lease);
+      latest = std::max(latest, to_us(c.change.at));
+    }
+  if (wanted.empty()) return {};
+  std::vector<job_id> ids;
+  ids.reserve(wanted.size());
+  for (auto& [id, _] : wanted) ids.push_back(id);
+  s.ids_json = json_ints(ids);
+  // Fencing: only jobs still running under the completion's lease are applied.
+  std::vector<job_id> valid, stale;
+  std::set<lease_id> leases;
+  s.read_leases.execute(false);
+  while (s.read_leases.fetch())
+    if (wanted.at(s.c_id) == s.c_lease) {
+      valid.push_back(s.c_id);
+      leases.insert(s.c_lease);
+    }
+  if (valid.size() != ids.size()) {
+    std::set<job_id> ok(valid.begin(), valid.end());
+    for (auto id : ids)
+      if (!ok.count(id)) stale.push_back(id);
+    s.ids_json = json_ints(valid);
+  }
+  if (valid.empty()) return stale;
+  s.at = latest;
+  s.finish_ids.execute(true);
+  s.drop_running_ids.execute(true);
+  s.lease_ids = json_ints(leases);
+  s.drop_leases_ids.execute(true);
+  return stale;
+}
+
+std::vector<job_id> sqlite_store::complete_others(std::span<const jobs::completion> batch) {
+  if (std::all_of(batch.begin(), batch.end(), plain_success)) return {};
+  {
+    auto& s = *st_;
+    // [id, lease, next, attempt, at, run_at, note, err_attempt, err_at, err_msg] per completion,
+    // written straight as JSON text: absent fields are null.
+    bool any_error = false, any_finished = false, any_ready = false, any_dead = false;
+    using to = jobs::transition::to;
+    auto& out = s.batch_json;
+    out.clear();
+    out.reserve(batch.size() * 64);
+    out.push_back('[');
+    for (const auto& c : batch) {
+      if (plain_success(c)) continue;
+      const auto& t = c.change;
+      const bool ready = t.next == to::retry || t.next == to::requeue;
+      fmt::format_to(std::back_inserter(out), "{}[{},{},{},{},{},", out.size() > 1 ? "," : "", c.id,
+                     c.lease, static_cast<int>(t.next), t.attempt, to_us(t.at));
+      if (ready) fmt::format_to(std::back_inserter(out), "{}", to_us(t.run_at));
+      else out += "null";
+      out += ',';
+      out += t.note.empty() ? std::string("null") : boost::json::serialize(boost::json::string(t.note));
+      if (t.error) {
+        fmt::format_to(std::back_inserter(out), ",{},{},{}", t.error->attempt, to_us(t.error->at),
+                       boost::json::serialize(boost::json::string(t.error->message)));
+        any_error = true;
+      }
+      out += ']';
+      any_finished |= t.next == to::completed || t.next == to::cancelled;
+      any_ready |= ready;
+      any_dead |= t.next == to::dead;
+    }
+    out.push_back(']');
+    s.load_batch.execute(true);
+    std::vector<job_id> stale;
+    s.drop_stale.execute(false);
+    while (s.drop_stale.fetch()) stale.push_back(s.c_id);
+    if (any_error) s.insert_errors.execute(true);
+    if (any_finished) s.insert_finished.execute(true);
+    if (any_ready) s.insert_retried.execute(true);
+    if (any_dead) s.insert_dead.execute(true);
+    s.drop_running.execute(true);
+    s.drop_leases.execute(true);
+    s.clear_batch.execute(true);
+    return stale;
+  }
 }
 
 void sqlite_store::renew(std::span<const lease_id> leases, time_point until) {
   if (leases.empty()) return;
   write("renew leases", false, [&] {
     st_->lease_until = to_us(until);
-    for (auto l : leases) {
-      st_->lease = l;
-      st_->renew_lease.execute(true);
-    }
+    st_->lease_ids = boost::json::serialize(boost::json::value_from(std::vector<lease_id>(leases.begin(), leases.end())));
+    st_->renew_leases.execute(true);
   });
 }
 

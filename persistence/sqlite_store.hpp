@@ -41,6 +41,9 @@ class sqlite_store final : public store {
   struct statements;
   void prepare();
   void set_synchronous(bool full);
+  // The two halves of complete(), inside its transaction; each returns the stale ids.
+  std::vector<job_id> complete_successes(std::span<const jobs::completion> batch);
+  std::vector<job_id> complete_others(std::span<const jobs::completion> batch);
   template <class F>
   auto write(const char* op, bool durable, F&& f);
   template <class F>
