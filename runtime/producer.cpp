@@ -9,6 +9,7 @@
 #include "jobs/lifecycle.hpp"
 #include "runtime/completer.hpp"
 #include "runtime/log.hpp"
+#include "runtime/spawn.hpp"
 
 namespace spool::runtime {
 namespace asio = boost::asio;
@@ -83,11 +84,29 @@ producer::producer(core& c, std::string queue, int concurrency)
       concurrency_(concurrency),
       strand_(asio::make_strand(c.executor)),
       timer_(strand_),
+      deadline_timer_(strand_),
       job_log_([](const jobs::claimed_job& j, std::string_view msg) {
         log::info("job_log").kv("job_id", j.id).kv("kind", j.kind).kv("attempt", j.attempt)
             .kv("message", msg);
       }),
       claim_timing_(c.stats.db_operation("claim")) {}
+
+asio::awaitable<void> producer::watch_deadlines() {
+  while (!stopping_ || !running_.empty()) {
+    deadline_timer_.expires_at(deadlines_.empty() ? steady::now() + std::chrono::seconds(1)
+                                                  : deadlines_.begin()->first);
+    co_await deadline_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    const auto now = steady::now();
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+      const auto id = deadlines_.begin()->second;
+      deadlines_.erase(deadlines_.begin());
+      if (auto it = running_.find(id); it != running_.end()) {
+        it->second->deadline = deadlines_.end();
+        cancel_running(it->second, cancel_reason::timeout);
+      }
+    }
+  }
+}
 
 asio::awaitable<void> producer::run() {
   auto last_poll = steady::now();
@@ -164,9 +183,13 @@ void producer::start(jobs::claimed_job job) {
   ++core_.in_flight;
   ++running_count_;
   rj->series = &core_.stats.series(queue_, rj->job.kind);
+  const auto options = core_.options_for(rj->job.kind);
+  const auto deadline = steady::now() + std::chrono::duration_cast<steady::duration>(options.timeout);
+  const bool earliest = deadlines_.empty() || deadline < deadlines_.begin()->first;
+  rj->deadline = deadlines_.emplace(deadline, rj->job.id);
+  if (earliest) deadline_timer_.cancel();
   rj->series->wait.observe(
       std::max(0.0, std::chrono::duration<double>(jobs::now() - rj->job.run_at).count()));
-  const auto options = core_.options_for(rj->job.kind);
   const auto* entry = core_.registry.find(rj->job.kind);
   const auto started = steady::now();
   log::info("job_started").kv("job_id", rj->job.id).kv("kind", rj->job.kind)
@@ -191,9 +214,12 @@ void producer::start(jobs::claimed_job job) {
 }
 
 void producer::finished(jobs::job_id id) {
+  if (auto it = running_.find(id); it != running_.end() && it->second->deadline != deadlines_.end())
+    deadlines_.erase(it->second->deadline);
   running_.erase(id);
   --core_.in_flight;
   --running_count_;
+  if (stopping_ && running_.empty()) deadline_timer_.cancel();  // lets the watcher return
   if (wake_ || next_due_) timer_.cancel();
 }
 
@@ -216,6 +242,7 @@ void producer::stop() {
   asio::post(strand_, [this] {
     stopping_ = true;
     timer_.cancel();
+    deadline_timer_.cancel();
   });
 }
 

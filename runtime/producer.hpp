@@ -5,6 +5,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <map>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -23,6 +24,8 @@ class producer {
   strand_type& strand() { return strand_; }
 
   boost::asio::awaitable<void> run();  // on strand(); returns after stop()
+  // Cancels jobs that outlive their kind's timeout; on strand(); returns once stopped and idle.
+  boost::asio::awaitable<void> watch_deadlines();
   // Any thread:
   void notify(jobs::time_point due);
   void stop();
@@ -40,6 +43,7 @@ class producer {
     boost::asio::cancellation_signal signal;
     std::atomic<int> reason{0};
     job_series* series = nullptr;
+    std::multimap<std::chrono::steady_clock::time_point, jobs::job_id>::iterator deadline;
   };
   void start(jobs::claimed_job job);       // strand
   void finished(jobs::job_id id);           // strand
@@ -50,6 +54,8 @@ class producer {
   int concurrency_;
   strand_type strand_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer deadline_timer_;
+  std::multimap<std::chrono::steady_clock::time_point, jobs::job_id> deadlines_;  // strand only
   jobs::job_context::log_fn job_log_;
   // strand only:
   std::unordered_map<jobs::job_id, std::shared_ptr<running_job>> running_;

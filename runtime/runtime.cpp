@@ -160,6 +160,8 @@ asio::awaitable<void> runtime::run() {
       --m.live_services;
     };
   };
+  for (auto& [_, p] : c.producers)
+    asio::co_spawn(p->strand(), p->watch_deadlines(), service("deadline_watcher"));
   asio::co_spawn(ex, m.maint.run_lease_keeper(), service("lease_keeper"));
   asio::co_spawn(ex, m.maint.run_rescuer(), service("rescuer"));
   asio::co_spawn(ex, m.maint.run_cancel_watcher(), service("cancel_watcher"));
