@@ -7,6 +7,7 @@
 #include <set>
 
 #include "runtime/log.hpp"
+#include "runtime/producer.hpp"
 #include "runtime/spawn.hpp"
 
 namespace spool::runtime {
@@ -63,6 +64,9 @@ asio::awaitable<void> completer::flush() {
         }
       }
       core_.leases.release(done);
+      for (auto& f : batch)
+        if (auto p = core_.producers.find(f.queue); p != core_.producers.end())
+          p->second->committed(f.completion.id);
       core_.committed.fetch_add(batch.size() - rejected.size(), std::memory_order_relaxed);
     } catch (const std::exception& e) {
       log::error("completion_flush_failed")

@@ -209,7 +209,7 @@ void producer::start(jobs::claimed_job job) {
             log_transition(j, result, t, ms);
             record(*rj->series, core_.stats, result, t, ms / 1000);
             core_.completions->submit({{j.id, j.lease, std::move(t)}, j.queue, j.kind});
-            asio::post(strand_, [this, id = j.id] { finished(id); });
+
           }));
 }
 
@@ -221,6 +221,10 @@ void producer::finished(jobs::job_id id) {
   --running_count_;
   if (stopping_ && running_.empty()) deadline_timer_.cancel();  // lets the watcher return
   if (wake_ || next_due_) timer_.cancel();
+}
+
+void producer::committed(jobs::job_id id) {
+  asio::post(strand_, [this, id] { finished(id); });
 }
 
 void producer::notify(jobs::time_point due) {

@@ -31,6 +31,9 @@ class producer {
   void stop();
   void cancel(jobs::job_id id, cancel_reason why);
   void cancel_all(cancel_reason why);
+  // The job's outcome is committed (or was rejected): its slot is free again. Slots are held
+  // until then, so a crash can re-run at most `concurrency` of this node's jobs per queue.
+  void committed(jobs::job_id id);
   void pause(bool paused);  // a paused queue claims nothing; running jobs finish
   bool paused() const { return paused_; }
   int concurrency() const { return concurrency_; }

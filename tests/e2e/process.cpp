@@ -42,8 +42,9 @@ exit_status decode(int wstatus) {
 }
 
 // Runs in the forked child of a possibly multi-threaded parent: async-signal-safe calls only.
-[[noreturn]] void exec_child(pid_t parent, const char* program, char* const* argv, char* const* envp,
-                             const char* cwd, const char* out, const char* err, int report_fd) {
+[[noreturn]] void exec_child(pid_t parent, const char* program, char* const* argv,
+                             char* const* envp, const char* cwd, const char* out, const char* err,
+                             int report_fd) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(127);  // the test died between fork and prctl
   sigset_t all;
@@ -155,15 +156,19 @@ result run(const std::string& program, const std::vector<std::string>& args,
   return {*status, p.out(), p.err()};
 }
 
+bool poll_until(const std::function<bool()>& pred, steady::duration timeout) {
+  const auto deadline = steady::now() + timeout;
+  for (;;) {
+    if (pred()) return true;
+    if (steady::now() >= deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
 void wait_until(const std::function<bool()>& pred, steady::duration timeout,
                 const std::function<std::string()>& message, std::source_location where) {
   const auto start = steady::now();
-  const auto deadline = start + timeout;
-  for (;;) {
-    if (pred()) return;
-    if (steady::now() >= deadline) break;
-    std::this_thread::sleep_for(10ms);
-  }
+  if (poll_until(pred, timeout)) return;
   const auto waited =
       std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - start).count();
   BOOST_FAIL(where.file_name() << ":" << where.line() << ": timed out after " << waited
@@ -172,7 +177,8 @@ void wait_until(const std::function<bool()>& pred, steady::duration timeout,
 
 void wait_until(const std::function<bool()>& pred, steady::duration timeout,
                 const std::string& message, std::source_location where) {
-  wait_until(pred, timeout, [&] { return message; }, where);
+  const std::function<std::string()> text = [&] { return message; };
+  wait_until(pred, timeout, text, where);
 }
 
 std::string read_file(const std::filesystem::path& path) {
@@ -183,8 +189,9 @@ std::string read_file(const std::filesystem::path& path) {
 }
 
 std::string describe(exit_status status) {
-  if (status > 128) return "killed by signal " + std::to_string(status - 128) + " (" +
-                           strsignal(status - 128) + ")";
+  if (status > 128)
+    return "killed by signal " + std::to_string(status - 128) + " (" + strsignal(status - 128) +
+           ")";
   return "exit code " + std::to_string(status);
 }
 

@@ -68,6 +68,9 @@ class process {
 result run(const std::string& program, const std::vector<std::string>& args,
            const spawn_options& opts, steady::duration timeout);
 
+// Polls `pred` every few milliseconds until it holds or `timeout` passes; returns pred().
+bool poll_until(const std::function<bool()>& pred, steady::duration timeout);
+
 // Polls `pred` every few milliseconds until it holds. After `timeout` the test fails with the
 // message (the callable form is evaluated then, so it can describe the state that was reached).
 void wait_until(const std::function<bool()>& pred, steady::duration timeout,

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -17,8 +18,9 @@ namespace spool::e2e {
 namespace json = boost::json;
 using job_id = std::int64_t;
 
-// The binary under test, from the build (see CMakeLists.txt).
-inline const std::string spool_bin = SPOOL_BIN;
+// The binary under test: the build's (see CMakeLists.txt), or SPOOL_E2E_BIN to test another one,
+// such as an installed binary or a build of another revision.
+const std::string& spool_bin();
 
 class sandbox {
  public:
@@ -46,6 +48,9 @@ class sandbox {
   job_id enqueue(const std::string& kind, const std::vector<std::string>& args = {});
   // `spool jobs show ID --json`.
   json::object show(job_id id);
+  // Polls `spool jobs show ID --json` until the job is in `state`; fails the test after `timeout`.
+  json::object wait_for_state(job_id id, const std::string& state, steady::duration timeout,
+                              std::source_location where = std::source_location::current());
   // `spool jobs list --json --limit 100000 ARGS...`.
   std::vector<json::object> list(const std::vector<std::string>& args = {});
   // `spool stats --json`: jobs per state over all queues.
@@ -54,11 +59,18 @@ class sandbox {
   std::string stats_text();
 
   // `spool --db URL [--config FILE] run --diagnostic-kinds --log-format json ARGS...`, in the
-  // background; its stdout and stderr go to NAME.out and NAME.err in the sandbox.
-  std::unique_ptr<process> start_runtime(const std::string& name,
+  // background; its stdout and stderr go to NAME.out and NAME.err in the sandbox. Every command
+  // run from a sandbox gets SPOOL_HTTP=127.0.0.1:0: a runtime's admin endpoint takes a free port.
+  std::shared_ptr<process> start_runtime(const std::string& name,
                                          const std::vector<std::string>& args = {});
+  // For failure messages: each runtime started here that still exists, whether it still runs,
+  // and the errors it logged.
+  std::string runtimes_text();
   // SIGTERM, then requires exit status 0 within `timeout`.
   void stop_runtime(process& p, steady::duration timeout = 15s);
+  // SIGTERM to all at once; checks (without stopping the test) that each exits 0 within
+  // `timeout`, and SIGKILLs those that do not.
+  void stop_runtimes(const std::vector<process*>& ps, steady::duration timeout = 15s);
 
  private:
   std::vector<std::string> with_db(const std::vector<std::string>& args) const;
@@ -67,14 +79,19 @@ class sandbox {
   std::filesystem::path dir_;
   std::filesystem::path config_;
   int commands_ = 0;
+  std::vector<std::pair<std::string, std::weak_ptr<process>>> runtimes_;
 };
 
-// The JSON log lines of a runtime's stderr; a last line still being written is skipped.
+// The JSON log lines of a runtime's stderr. Skipped: a last line still being written, and lines
+// that are not JSON objects, such as the "spool: ..." line the command prints when it fails.
 std::vector<json::object> events(const std::string& log);
 // Only the lines of one event, such as "job_started".
 std::vector<json::object> events(const std::string& log, std::string_view event);
 // How many lines of one event a log holds, without parsing it.
 std::size_t count_events(const std::string& log, std::string_view event);
+
+// "3 error lines, the last: claim_failed: ..." for failure messages; "no error lines" if none.
+std::string error_summary(const std::string& log);
 
 // Microseconds since the epoch of an RFC 3339 UTC time as spool prints it
 // ("2026-01-02T03:04:05.123456Z"). Fails the test on any other shape.

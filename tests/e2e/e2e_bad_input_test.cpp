@@ -1,0 +1,135 @@
+// Bad input and an unusable database: `spool` exits 2 for what the user typed wrong and 1 for what
+// failed, each time with one clear line on stderr; a job of an unknown kind fails into the DLQ.
+#define BOOST_TEST_MODULE e2e_bad_input
+#include <sqlite3.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include "tests/e2e/sandbox.hpp"
+
+using namespace spool::e2e;
+
+namespace {
+
+// Requires exit status `status` and exactly one line on stderr that contains every `needle`.
+void expect_one_line_error(const result& r, int status, const std::vector<std::string>& needles) {
+  BOOST_TEST(r.status == status,
+             "exit status " << r.status << ", expected " << status << "; stderr: " << r.err);
+  const auto err_lines = lines(r.err);
+  BOOST_TEST(err_lines.size() == 1u, "expected one line on stderr, got " << err_lines.size()
+                                                                         << ":\n"
+                                                                         << r.err);
+  for (auto& n : needles)
+    BOOST_TEST(r.err.find(n) != std::string::npos, "stderr lacks '" << n << "': " << r.err);
+  BOOST_TEST(r.out.empty(), "stdout: " << r.out);
+}
+
+std::size_t job_count(sandbox& sb) { return sb.list().size(); }
+
+// Holds SQLite's write lock on a database, as another writer in the middle of a transaction does.
+class write_lock {
+ public:
+  explicit write_lock(const std::filesystem::path& db) {
+    BOOST_REQUIRE(sqlite3_open(db.c_str(), &db_) == SQLITE_OK);
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db_, "BEGIN EXCLUSIVE", nullptr, nullptr, &err);
+    BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, "BEGIN EXCLUSIVE failed: " << (err ? err : "?"));
+  }
+  ~write_lock() {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(db_);
+  }
+  write_lock(const write_lock&) = delete;
+  write_lock& operator=(const write_lock&) = delete;
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(an_invalid_json_payload_is_a_usage_error) {
+  sandbox sb;
+  expect_one_line_error(sb.spool({"enqueue", "noop", "--payload", "{bad"}), 2, {"payload", "JSON"});
+  expect_one_line_error(sb.spool({"enqueue", "noop", "--payload", "[1, 2]"}), 2,
+                        {"payload must be a JSON object"});
+  BOOST_TEST(job_count(sb) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_kind_is_a_usage_error) {
+  sandbox sb;
+  expect_one_line_error(sb.spool({"enqueue"}), 2, {"kind"});
+  BOOST_TEST(job_count(sb) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_non_numeric_priority_is_a_usage_error) {
+  sandbox sb;
+  expect_one_line_error(sb.spool({"enqueue", "noop", "--priority", "abc"}), 2,
+                        {"--priority", "abc"});
+  BOOST_TEST(job_count(sb) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_flag_is_a_usage_error) {
+  sandbox sb;
+  expect_one_line_error(sb.spool({"enqueue", "noop", "--bogus"}), 2, {"--bogus"});
+  expect_one_line_error(sb.spool({"run", "--diagnostic-kinds", "--bogus-flag"}), 2,
+                        {"--bogus-flag"});
+  BOOST_TEST(job_count(sb) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_config_key_is_a_usage_error_naming_the_key) {
+  sandbox sb;
+  sb.write_config(R"({"workers": 1, "bogus_key": true})");
+  expect_one_line_error(sb.spool({"run", "--diagnostic-kinds"}, 10s), 2,
+                        {"bogus_key", "unknown key"});
+  sb.write_config(R"({"kinds": {"fail": {"retry_bse_s": 1}}})");
+  expect_one_line_error(sb.spool({"run", "--diagnostic-kinds"}, 10s), 2,
+                        {"kinds.fail.retry_bse_s", "unknown key"});
+}
+
+BOOST_AUTO_TEST_CASE(a_job_of_an_unknown_kind_fails_into_the_dead_letter_queue) {
+  sandbox sb;
+  sb.write_config(R"({"kinds": {"nosuchkind": {"retry_base_s": 0.05, "retry_cap_s": 0.1}}})");
+  const auto id = sb.enqueue("nosuchkind", {"--max-attempts", "2"});
+  auto rt = sb.start_runtime("run");
+  const auto job = sb.wait_for_state(id, "dead", 10s);
+  sb.stop_runtime(*rt, 5s);
+  BOOST_TEST(int_field(job, "attempt") == 2);
+  const auto& errors = job.at("errors").as_array();
+  BOOST_REQUIRE_EQUAL(errors.size(), 2u);
+  for (auto& e : errors)
+    BOOST_TEST(
+        string_field(e.as_object(), "message").find("no handler for kind") != std::string::npos,
+        "error message: " << string_field(e.as_object(), "message"));
+  BOOST_TEST(count_events(rt->err(), "job_dead_lettered") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_database_that_cannot_be_opened_is_a_failure_naming_it) {
+  sandbox sb;
+  const std::string url = "sqlite:/nonexistent/dir/x.db";
+  expect_one_line_error(sb.raw({"--db", url, "enqueue", "noop"}), 1,
+                        {"/nonexistent/dir/x.db", "cannot open database"});
+  expect_one_line_error(sb.raw({"--db", url, "stats"}), 1, {"/nonexistent/dir/x.db"});
+  // The runtime must fail at start-up, not run without a database.
+  expect_one_line_error(sb.raw({"--db", url, "run", "--diagnostic-kinds"}, 10s), 1,
+                        {"/nonexistent/dir/x.db"});
+}
+
+BOOST_AUTO_TEST_CASE(enqueue_into_a_locked_database_fails_after_the_busy_timeout) {
+  sandbox sb;
+  sb.spool_ok({"migrate"});
+  {
+    write_lock lock(sb.db_path());
+    const auto start = steady::now();
+    const auto r = sb.spool({"enqueue", "noop"}, 30s);
+    const auto waited = std::chrono::duration<double>(steady::now() - start).count();
+    BOOST_TEST_MESSAGE("enqueue gave up after " << waited << " s");
+    expect_one_line_error(r, 1, {"locked"});
+    BOOST_TEST(waited >= 4.5,
+               "enqueue gave up after " << waited << " s, before the 5 s busy timeout");
+    BOOST_TEST(waited <= 15.0, "enqueue waited " << waited << " s for the lock");
+  }
+  // Once the other writer is done the database works as before.
+  sb.enqueue("noop");
+  BOOST_TEST(job_count(sb) == 1u);
+}
