@@ -12,6 +12,7 @@
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "jobs/json.hpp"
+#include "jobs/kinds/ai/kinds.hpp"
 #include "jobs/kinds/diagnostic.hpp"
 #include "jobs/validation.hpp"
 #include "runtime/log.hpp"
@@ -39,6 +40,16 @@ int run(const config::settings& s) {
   const int threads = s.workers > 0 ? s.workers
                                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   asio::io_context ioc(threads);
+  // The AI kinds are built in; their backend runs on the runtime's io_context.
+  std::shared_ptr<jobs::kinds::ai::services> ai;
+  try {
+    ai = jobs::kinds::ai::make_services(ioc.get_executor(), s);
+  } catch (const std::invalid_argument& e) {
+    throw config::config_error(e.what());
+  }
+  jobs::kinds::ai::register_kinds(kinds, ai, s);
+  log::info("inference_backend").kv("backend", ai->backend->name())
+      .kv("note", s.inference.backend == "local" ? "built-in stand-in, not a model" : s.inference.url);
   runtime::runtime rt(ioc.get_executor(), s, std::move(kinds));
 
   // First signal: graceful shutdown. Second: cancel in-flight jobs at once.

@@ -5,6 +5,7 @@ find_package(SQLite3 REQUIRED)
 find_package(PostgreSQL REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(CLI11 REQUIRED)
+find_package(OpenSSL REQUIRED)  # https to inference servers (Beast's ssl_stream)
 
 # Debian's SOCI 4.0.3 ships neither a CMake package nor a .pc file.
 find_path(SOCI_INCLUDE_DIR soci/soci.h REQUIRED)

@@ -52,6 +52,31 @@ void apply_kind(kind_settings& k, const json::object& o, std::string_view source
   }
 }
 
+void apply_inference(inference_settings& i, const json::value& v, std::string_view source) {
+  if (!v.is_object()) fail(source, "inference", "must be an object");
+  for (auto& [name, val] : v.get_object()) {
+    const std::string key = "inference." + std::string(name);
+    if (name == "backend") i.backend = string(val, source, key);
+    else if (name == "url") i.url = string(val, source, key);
+    else if (name == "model") i.model = string(val, source, key);
+    else if (name == "api_key") i.api_key = string(val, source, key);
+    else if (name == "ca_file") i.ca_file = string(val, source, key);
+    else if (name == "timeout_s") i.timeout_s = number(val, source, key);
+    else if (name == "max_concurrency") i.max_concurrency = integer(val, source, key);
+    else fail(source, key, "unknown key");
+  }
+}
+
+void apply_profiles(profile_settings& p, const json::value& v, std::string_view source) {
+  if (!v.is_object()) fail(source, "profiles", "must be an object");
+  for (auto& [name, val] : v.get_object()) {
+    const std::string key = "profiles." + std::string(name);
+    if (name == "debounce_s") p.debounce_s = number(val, source, key);
+    else if (name == "latest_n") p.latest_n = integer(val, source, key);
+    else fail(source, key, "unknown key");
+  }
+}
+
 double parse_double(std::string_view text, std::string_view source, std::string_view key) {
   double d = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
@@ -111,6 +136,8 @@ void apply_json(settings& s, std::string_view text, std::string_view source) {
     else if (key == "http_max_body") s.http_max_body = static_cast<std::size_t>(integer(v, source, key));
     else if (key == "http_max_connections") s.http_max_connections = integer(v, source, key);
     else if (key == "http_timeout_s") s.http_timeout_s = number(v, source, key);
+    else if (key == "inference") apply_inference(s.inference, v, source);
+    else if (key == "profiles") apply_profiles(s.profiles, v, source);
     else if (key == "queues") {
       if (!v.is_object()) fail(source, key, "must be an object of queue name -> concurrency");
       s.queues.clear();
@@ -159,6 +186,19 @@ void apply_env(settings& s, const std::function<const char*(const char*)>& geten
     else if (*v == "0" || *v == "false") s.diagnostic_kinds = false;
     else fail(src, "SPOOL_DIAGNOSTIC_KINDS", "must be 1, 0, true or false");
   }
+  if (auto v = get("SPOOL_INFERENCE_BACKEND")) s.inference.backend = *v;
+  if (auto v = get("SPOOL_INFERENCE_URL")) s.inference.url = *v;
+  if (auto v = get("SPOOL_INFERENCE_MODEL")) s.inference.model = *v;
+  if (auto v = get("SPOOL_INFERENCE_API_KEY")) s.inference.api_key = std::string(*v);
+  if (auto v = get("SPOOL_INFERENCE_CA_FILE")) s.inference.ca_file = std::string(*v);
+  if (auto v = get("SPOOL_INFERENCE_TIMEOUT_S"))
+    s.inference.timeout_s = parse_double(*v, src, "SPOOL_INFERENCE_TIMEOUT_S");
+  if (auto v = get("SPOOL_INFERENCE_MAX_CONCURRENCY"))
+    s.inference.max_concurrency = parse_int(*v, src, "SPOOL_INFERENCE_MAX_CONCURRENCY");
+  if (auto v = get("SPOOL_PROFILES_DEBOUNCE_S"))
+    s.profiles.debounce_s = parse_double(*v, src, "SPOOL_PROFILES_DEBOUNCE_S");
+  if (auto v = get("SPOOL_PROFILES_LATEST_N"))
+    s.profiles.latest_n = parse_int(*v, src, "SPOOL_PROFILES_LATEST_N");
   if (auto v = get("SPOOL_QUEUES")) {  // "default=20,ai=4"
     s.queues.clear();
     std::string_view rest = *v;
@@ -196,6 +236,22 @@ void validate(const settings& s) {
     fail(src, "http_max_body", "must be between 1 KiB and 64 MiB");
   if (s.http_max_connections < 1) fail(src, "http_max_connections", "must be >= 1");
   if (!(s.http_timeout_s > 0)) fail(src, "http_timeout_s", "must be > 0");
+  const auto& inf = s.inference;
+  if (inf.backend != "local" && inf.backend != "openai")
+    fail(src, "inference.backend", "must be local or openai");
+  if (inf.backend == "openai") {
+    if (inf.url.empty()) fail(src, "inference.url", "is required by the openai backend");
+    if (!inf.url.starts_with("http://") && !inf.url.starts_with("https://"))
+      fail(src, "inference.url", "must start with http:// or https://");
+    if (inf.model.empty()) fail(src, "inference.model", "is required by the openai backend");
+  }
+  if (inf.api_key && inf.api_key->empty()) fail(src, "inference.api_key", "must not be empty");
+  if (!(inf.timeout_s > 0)) fail(src, "inference.timeout_s", "must be > 0");
+  if (inf.max_concurrency < 1 || inf.max_concurrency > 1024)
+    fail(src, "inference.max_concurrency", "must be between 1 and 1024");
+  if (!(s.profiles.debounce_s >= 0)) fail(src, "profiles.debounce_s", "must be >= 0");
+  if (s.profiles.latest_n < 1 || s.profiles.latest_n > 1000)
+    fail(src, "profiles.latest_n", "must be between 1 and 1000");
   for (auto& [name, k] : s.kinds) {
     const std::string p = "kinds." + name;
     if (k.retry_base_s && !(*k.retry_base_s >= 0)) fail(src, p + ".retry_base_s", "must be >= 0");

@@ -23,6 +23,25 @@ struct kind_settings {
   std::optional<double> timeout_s;
 };
 
+// The inference backend of the built-in AI kinds (activity_processing, profile_generation).
+struct inference_settings {
+  std::string backend = "local";  // local (built-in stand-in) | openai (an OpenAI-compatible server)
+  // http or https, the server's root or its /v1 base; required by the openai backend (no default:
+  // llama-server's usual port 8080 is also Spool's admin port).
+  std::string url;
+  std::string model;                          // required by the openai backend
+  std::optional<std::string> api_key;         // sent as "Authorization: Bearer KEY"
+  std::optional<std::string> ca_file;         // PEM bundle to trust instead of the system's
+  double timeout_s = 120;                     // one HTTP exchange, connect to last byte
+  int max_concurrency = 4;                    // model requests in flight, across all jobs
+};
+
+// How profile_generation follows the activities it summarises.
+struct profile_settings {
+  double debounce_s = 10;  // a burst of activities yields one profile job, this long after the first
+  int latest_n = 50;       // the user's most recent processed activities a profile is built from
+};
+
 struct settings {
   std::string db = "sqlite:spool.db";
   int workers = 0;  // io_context threads; 0 = one per core
@@ -43,6 +62,9 @@ struct settings {
   std::size_t http_max_body = 1 << 20;
   int http_max_connections = 512;
   double http_timeout_s = 10;
+
+  inference_settings inference;
+  profile_settings profiles;
 };
 
 // Applies a JSON config document; `source` names it in errors.

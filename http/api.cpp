@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cctype>
 #include <charconv>
 #include <functional>
 
@@ -10,7 +11,10 @@
 #include "http/metrics_text.hpp"
 #include "http/query.hpp"
 #include "jobs/json.hpp"
+#include "jobs/kinds/ai/inference_metrics.hpp"
+#include "jobs/kinds/ai/result_json.hpp"
 #include "persistence/db_executor.hpp"
+#include "persistence/results_store.hpp"
 #include "runtime/runtime.hpp"
 
 namespace spool::http {
@@ -363,7 +367,31 @@ asio::awaitable<response> metrics_page(runtime::runtime& rt, const request&, con
   response r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = render_metrics(rt, std::get<0>(got));
+  jobs::kinds::ai::render_inference_metrics(r.body);
   co_return r;
+}
+
+// The AI kinds' results live in the jobs' database; a short-lived connection opened on the db
+// thread reads them there, so no io_context thread blocks and the API needs nothing but `rt`.
+asio::awaitable<response> get_activity_result(runtime::runtime& rt, const request&, const target&,
+                                              const args& a) {
+  auto find = [url = rt.settings().db, id = a[0]](store::store&) {
+    return store::results_store::open(url)->find_result(id);
+  };
+  auto got = co_await on_db(rt, std::move(find));
+  if (auto* err = std::get_if<response>(&got)) co_return *err;
+  if (!std::get<0>(got)) co_return error(404, "not_found", "no result for activity '" + a[0] + "'");
+  co_return json_response(200, jobs::kinds::ai::to_json(*std::get<0>(got)));
+}
+
+asio::awaitable<response> get_profile(runtime::runtime& rt, const request&, const target&, const args& a) {
+  auto find = [url = rt.settings().db, user = a[0]](store::store&) {
+    return store::results_store::open(url)->find_profile(user);
+  };
+  auto got = co_await on_db(rt, std::move(find));
+  if (auto* err = std::get_if<response>(&got)) co_return *err;
+  if (!std::get<0>(got)) co_return error(404, "not_found", "no profile for user '" + a[0] + "'");
+  co_return json_response(200, jobs::kinds::ai::to_json(*std::get<0>(got)));
 }
 
 const std::vector<route>& routes() {
@@ -402,6 +430,8 @@ const std::vector<route>& routes() {
       {"POST", {"api", "v1", "queues", "{}", "resume"},
        [](runtime::runtime& rt, const request&, const target&, const args& a) { return pause_queue(rt, a[0], false); }},
       {"GET", {"api", "v1", "stats"}, stats},
+      {"GET", {"api", "v1", "activities", "{}", "result"}, get_activity_result},
+      {"GET", {"api", "v1", "profiles", "{}"}, get_profile},
   };
   return table;
 }
@@ -423,9 +453,13 @@ api::api(runtime::runtime& rt, api_options options) : rt_(rt), options_(std::mov
 
 bool api::authorized(const request& req) const {
   if (!options_.token) return true;
-  constexpr std::string_view scheme = "Bearer ";
-  if (!req.authorization.starts_with(scheme)) return false;
-  return constant_time_equal(std::string_view(req.authorization).substr(scheme.size()), *options_.token);
+  // The scheme is case-insensitive (RFC 9110 11.1); the token is not.
+  std::string_view auth = req.authorization;
+  constexpr std::string_view scheme = "bearer ";
+  if (auth.size() < scheme.size()) return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(auth[i])) != scheme[i]) return false;
+  return constant_time_equal(auth.substr(scheme.size()), *options_.token);
 }
 
 asio::awaitable<response> api::handle(const request& req) {
@@ -439,15 +473,18 @@ asio::awaitable<response> api::handle(const request& req) {
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     co_return r;
   }
+  // Of the routes matching the path, the ones with the fewest parameters win: a literal
+  // segment beats a parameter ("jobs/batch" is not job "batch").
+  std::size_t fewest = SIZE_MAX;
+  for (auto& r : routes())
+    if (auto a = match(r.pattern, t->segments)) fewest = std::min(fewest, a->size());
   std::string allow;
   const route* found = nullptr;
   args found_args;
   for (auto& r : routes()) {
     auto a = match(r.pattern, t->segments);
-    if (!a) continue;
-    // A literal segment beats a parameter: "jobs/batch" is not job "batch".
-    if (found && found->method == req.method) continue;
-    if (r.method == req.method) {
+    if (!a || a->size() != fewest) continue;
+    if (r.method == req.method && !found) {
       found = &r;
       found_args = std::move(*a);
     }

@@ -64,10 +64,13 @@ asio::awaitable<void> server::run() {
       continue;
     }
     auto ex = socket.get_executor();
-    if (connections_.load() >= options_.max_connections)
+    // Counted here, before the session runs, so a burst of connects cannot pass the limit.
+    if (connections_.load() >= options_.max_connections) {
       asio::co_spawn(ex, refuse(std::move(socket)), runtime::log_escape("http_refuse"));
-    else
+    } else {
+      ++connections_;
       asio::co_spawn(ex, session(std::move(socket)), runtime::log_escape("http_session"));
+    }
   }
 }
 
@@ -85,7 +88,6 @@ asio::awaitable<void> server::refuse(tcp::socket socket) {
 }
 
 asio::awaitable<void> server::session(tcp::socket socket) {
-  ++connections_;
   struct release {
     std::atomic<int>& n;
     ~release() { --n; }

@@ -29,6 +29,10 @@ std::optional<time_point> parse_rfc3339(std::string_view text) {
   if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
       tm.tm_min > 59 || tm.tm_sec > 60)
     return std::nullopt;
+  const int year = tm.tm_year, month = tm.tm_mon;
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (tm.tm_mday > days[month - 1] + (month == 2 && leap ? 1 : 0)) return std::nullopt;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   std::size_t i = 19;

@@ -220,7 +220,12 @@ std::vector<insert_result> sqlite_store::insert(std::span<const jobs::new_job> b
         s.key = *j.unique_key;
         s.find_pending_key.execute(true);
         if (s.find_pending_key.got_data()) {
-          out.push_back({s.found, true});
+          const auto holder = s.found;
+          // Step past the (only) row: a statement left on a row keeps this connection's read
+          // snapshot open after COMMIT, and once another connection writes, every later write
+          // here fails with "database is locked" at once.
+          s.find_pending_key.fetch();
+          out.push_back({holder, true});
           continue;
         }
       }

@@ -6,7 +6,7 @@
 SPOOL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 SPOOL_DEPS=(build-essential cmake libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev
-  libsoci-dev libsqlite3-dev libpq-dev libspdlog-dev libcli11-dev sqlite3)
+  libsoci-dev libsqlite3-dev libpq-dev libspdlog-dev libcli11-dev sqlite3 libssl-dev)
 
 # Installs whatever is missing from SPOOL_DEPS + args; prints nothing when all are installed.
 spool_install_deps() {
@@ -52,3 +52,22 @@ spool_build() (
   fi
   cmake --build "$dir" -j"$(nproc)"
 )
+
+# Tools of the HTTP and dashboard tests: Debian's prometheus (for promtool) and chromium, Node.js
+# and npm when the machine has none, then tests/dashboard's npm packages (playwright-core) from its
+# lock file. Prints nothing when everything is in place.
+spool_install_test_tools() {
+  local extra=(prometheus chromium) dir="$SPOOL_ROOT/tests/dashboard" log
+  command -v node >/dev/null || extra+=(nodejs)
+  command -v npm >/dev/null || extra+=(npm)
+  spool_install_deps "${extra[@]}" || return
+  # npm writes node_modules/.package-lock.json on install: newer than the lock means up to date.
+  [[ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]] && return 0
+  log="$(mktemp /tmp/spool-npm.XXXXXX.log)"
+  if ! npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "npm ci in tests/dashboard failed (log: $log)" >&2
+    return 1
+  fi
+  rm -f "$log"
+}

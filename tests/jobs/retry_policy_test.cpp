@@ -165,7 +165,9 @@ BOOST_AUTO_TEST_CASE(rfc3339_round_trips_and_rejects_garbage) {
   auto offset = parse_rfc3339("2026-11-28T16:00:00+02:00");
   BOOST_REQUIRE(offset);
   BOOST_TEST(to_rfc3339(*offset) == "2026-11-28T14:00:00.000000Z");
+  BOOST_TEST(parse_rfc3339("2028-02-29T00:00:00Z").has_value());  // a leap day
   for (auto s : {"", "2026-11-28", "2026-13-01T00:00:00Z", "2026-11-28T14:00:00", "tomorrow",
+                 "2027-02-29T00:00:00Z", "2027-04-31T00:00:00Z",
                  "2026-11-28T14:00:00Zjunk"})
     BOOST_TEST(!parse_rfc3339(s), s);
 }

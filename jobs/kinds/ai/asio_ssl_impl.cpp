@@ -1,0 +1,3 @@
+// Asio's SSL support compiled once (BOOST_ASIO_SEPARATE_COMPILATION), next to runtime/asio_impl.cpp,
+// for the https side of the openai backend.
+#include <boost/asio/ssl/impl/src.hpp>

@@ -1,0 +1,149 @@
+#define BOOST_TEST_MODULE http_api_views
+// What operators read: /api/v1/queues, /api/v1/stats and /metrics report the jobs that ran.
+#include <sstream>
+
+#include "tests/http/api_harness.hpp"
+
+using namespace spool;
+using namespace spool::test;
+
+namespace {
+
+// Runs 5 noop jobs to completion, one fail job into the DLQ (1 attempt) and one fail job that
+// succeeds on its second attempt; leaves one job scheduled and one available on the paused queue
+// "other". Returns nothing: the counts are the test's constants.
+asio::awaitable<void> run_workload(http::api& api) {
+  std::vector<std::int64_t> done;
+  for (int i = 0; i < 5; ++i) done.push_back(co_await create(api, R"({"kind":"noop"})"));
+  auto dead = co_await create(api, R"({"kind":"fail","payload":{"times":99},"max_attempts":1})");
+  auto flaky = co_await create(api, R"({"kind":"fail","payload":{"times":1},"max_attempts":2})");
+  for (auto id : done) co_await await_state(api, id, "completed");
+  co_await await_state(api, dead, "dead");
+  // The retry delay of the flaky job is the kind's policy: make it due now instead of waiting.
+  co_await await_state(api, flaky, "retrying");
+  auto retried = co_await call(api, "POST", "/api/v1/jobs/" + std::to_string(flaky) + "/retry");
+  BOOST_REQUIRE_EQUAL(retried.status, 200u);
+  co_await await_state(api, flaky, "completed");
+  co_await create(api, R"({"kind":"noop","delay_s":3600})");
+  co_await call(api, "POST", "/api/v1/queues/other/pause");
+  co_await create(api, R"({"kind":"noop","queue":"other"})");
+}
+
+// The value of the sample whose name and labels are exactly `series`; NaN (and a test failure)
+// when it is missing.
+double sample(const std::string& page, const std::string& series) {
+  std::istringstream lines(page);
+  for (std::string line; std::getline(lines, line);)
+    if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
+  BOOST_ERROR("no sample " << series << " in /metrics");
+  return std::nan("");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(queues_report_counts_concurrency_and_pause) {
+  api_harness h;
+  h.run([&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
+    co_await run_workload(api);
+    auto r = co_await call(api, "GET", "/api/v1/queues");
+    BOOST_REQUIRE_EQUAL(r.status, 200u);
+    auto queues = body_of(r).at("queues").as_array();
+    BOOST_REQUIRE_EQUAL(queues.size(), 2u);
+    const auto& def = queues[0].as_object();
+    const auto& other = queues[1].as_object();
+    BOOST_TEST(def.at("name").as_string() == "default");
+    BOOST_TEST(other.at("name").as_string() == "other");
+    BOOST_TEST(
+        json::serialize(def.at("counts")) ==
+        R"({"available":0,"cancelled":0,"completed":6,"dead":1,"retrying":0,"running":0,"scheduled":1})");
+    BOOST_TEST(def.at("concurrency").as_int64() == 10);
+    BOOST_TEST(def.at("paused").as_bool() == false);
+    BOOST_TEST(def.at("running_here").as_int64() == 0);
+    BOOST_TEST(def.at("served_here").as_bool());
+    BOOST_TEST(def.at("oldest_available_age_s").is_null());
+    BOOST_TEST(other.at("counts").at("available").as_int64() == 1);
+    BOOST_TEST(other.at("concurrency").as_int64() == 2);
+    BOOST_TEST(other.at("paused").as_bool());
+    BOOST_TEST(other.at("oldest_available_age_s").is_double());
+  });
+}
+
+BOOST_AUTO_TEST_CASE(stats_report_totals_and_rates) {
+  api_harness h;
+  h.run([&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
+    co_await run_workload(api);
+    auto r = co_await call(api, "GET", "/api/v1/stats");
+    BOOST_REQUIRE_EQUAL(r.status, 200u);
+    auto stats = body_of(r).as_object();
+    BOOST_TEST(
+        json::serialize(stats.at("totals")) ==
+        R"({"available":1,"cancelled":0,"completed":6,"dead":1,"retrying":0,"running":0,"scheduled":1})");
+    // 8 attempts ended: 5 noop and 1 flaky success, 1 flaky retry, 1 dead; 2 of them failures.
+    for (auto window : {"1m", "5m", "15m"}) {
+      const auto& w = stats.at("windows").at(window).as_object();
+      BOOST_TEST(w.at("finished").as_int64() == 8, window);
+      BOOST_TEST(w.at("failed").as_int64() == 2, window);
+      BOOST_TEST(w.at("failure_rate").as_double() == 0.25, window);
+    }
+    BOOST_TEST(stats.at("windows").at("1m").at("throughput_per_s").as_double() == 8.0 / 60);
+    BOOST_TEST(stats.at("windows").at("15m").at("throughput_per_s").as_double() == 8.0 / 900);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(metrics_match_the_jobs_that_ran) {
+  api_harness h;
+  h.run([&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
+    co_await run_workload(api);
+    auto r = co_await call(api, "GET", "/metrics");
+    BOOST_REQUIRE_EQUAL(r.status, 200u);
+    const auto& m = r.body;
+    const std::string noop = R"(queue="default",kind="noop")", fail = R"(queue="default",kind="fail")";
+    BOOST_TEST(sample(m, "spool_jobs_enqueued_total{" + noop + "}") == 6);
+    BOOST_TEST(sample(m, "spool_jobs_enqueued_total{" + fail + "}") == 2);
+    BOOST_TEST(sample(m, R"(spool_jobs_enqueued_total{queue="other",kind="noop"})") == 1);
+    BOOST_TEST(sample(m, "spool_jobs_finished_total{" + noop + ",outcome=\"succeeded\"}") == 5);
+    BOOST_TEST(sample(m, "spool_jobs_finished_total{" + noop + ",outcome=\"failed\"}") == 0);
+    BOOST_TEST(sample(m, "spool_jobs_finished_total{" + fail + ",outcome=\"succeeded\"}") == 1);
+    BOOST_TEST(sample(m, "spool_jobs_finished_total{" + fail + ",outcome=\"failed\"}") == 1);
+    BOOST_TEST(sample(m, "spool_jobs_finished_total{" + fail + ",outcome=\"dead\"}") == 1);
+    BOOST_TEST(sample(m, "spool_jobs_finished_total{" + fail + ",outcome=\"cancelled\"}") == 0);
+    BOOST_TEST(sample(m, "spool_job_duration_seconds_count{" + noop + "}") == 5);
+    BOOST_TEST(sample(m, "spool_job_duration_seconds_bucket{" + noop + ",le=\"+Inf\"}") == 5);
+    BOOST_TEST(sample(m, "spool_job_duration_seconds_count{" + fail + "}") == 3);
+    BOOST_TEST(sample(m, "spool_job_wait_seconds_count{" + noop + "}") == 5);
+    BOOST_TEST(sample(m, R"(spool_jobs{queue="default",state="completed"})") == 6);
+    BOOST_TEST(sample(m, R"(spool_jobs{queue="default",state="scheduled"})") == 1);
+    BOOST_TEST(sample(m, R"(spool_jobs{queue="other",state="available"})") == 1);
+    BOOST_TEST(sample(m, R"(spool_jobs_running{queue="default"})") == 0);
+    BOOST_TEST(sample(m, "spool_dead_letter_jobs") == 1);
+    BOOST_TEST(sample(m, "spool_rescued_total") == 0);
+    BOOST_TEST(sample(m, R"(spool_db_operation_seconds_count{op="insert"})") == 9);
+    BOOST_TEST(sample(m, R"(spool_build_info{version=")" SPOOL_VERSION "\"}") == 1);
+    BOOST_TEST(sample(m, "process_resident_memory_bytes") > 1e6);
+    BOOST_TEST(sample(m, "process_open_fds") > 2);
+    BOOST_TEST(sample(m, "process_cpu_seconds_total") >= 0);
+    for (auto family :
+         {"spool_jobs_enqueued_total counter", "spool_jobs_finished_total counter",
+          "spool_job_duration_seconds histogram", "spool_job_wait_seconds histogram", "spool_jobs gauge",
+          "spool_jobs_running gauge", "spool_dead_letter_jobs gauge", "spool_rescued_total counter",
+          "spool_db_operation_seconds histogram", "spool_build_info gauge"})
+      BOOST_TEST(m.find(std::string("# TYPE ") + family + "\n") != std::string::npos, family);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(metrics_count_a_cancelled_job) {
+  api_harness h;
+  h.run([&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
+    auto id = co_await create(api, R"({"kind":"sleep","payload":{"ms":60000}})");
+    co_await await_state(api, id, "running");
+    auto running = co_await call(api, "GET", "/metrics");
+    BOOST_TEST(sample(running.body, R"(spool_jobs_running{queue="default"})") == 1);
+    BOOST_TEST(sample(running.body, R"(spool_jobs{queue="default",state="running"})") == 1);
+    co_await call(api, "POST", "/api/v1/jobs/" + std::to_string(id) + "/cancel");
+    co_await await_state(api, id, "cancelled");
+    auto after = co_await call(api, "GET", "/metrics");
+    BOOST_TEST(sample(after.body,
+                      R"(spool_jobs_finished_total{queue="default",kind="sleep",outcome="cancelled"})") == 1);
+    BOOST_TEST(sample(after.body, R"(spool_jobs{queue="default",state="cancelled"})") == 1);
+  });
+}
