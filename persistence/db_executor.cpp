@@ -1,40 +1,10 @@
 #include "persistence/db_executor.hpp"
 
-#include <future>
-
 namespace spool::store {
 namespace asio = boost::asio;
 
-db_executor::db_executor(opener open) : work_(asio::make_work_guard(ctx_)) {
-  // The store is opened on the thread that will use it, and open errors reach the caller.
-  std::promise<void> opened;
-  auto ready = opened.get_future();
-  thread_ = std::thread([this, &opened, open = std::move(open)] {
-    try {
-      store_ = open();
-      opened.set_value();
-    } catch (...) {
-      opened.set_exception(std::current_exception());
-      return;
-    }
-    ctx_.run();
-    store_.reset();
-  });
-  try {
-    ready.get();
-  } catch (...) {
-    thread_.join();
-    throw;
-  }
-}
-
-db_executor::~db_executor() {
-  work_.reset();
-  thread_.join();
-}
-
 asio::awaitable<std::vector<insert_result>> db_executor::insert(std::vector<jobs::new_job> batch) {
-  // Not a coroutine: see run().
+  // Not a coroutine: see serial_executor::run.
   auto init = [this, batch = std::move(batch)](auto handler) mutable {
     auto work = asio::make_work_guard(asio::get_associated_executor(handler));
     // Move-only handler, copyable std::function: share it.
@@ -42,21 +12,21 @@ asio::awaitable<std::vector<insert_result>> db_executor::insert(std::vector<jobs
     deliver_fn deliver = [shared, work](std::exception_ptr e, std::vector<insert_result> r) {
       detail::complete_on_own_executor(std::move(*shared), e, std::move(r));
     };
-    asio::post(ctx_, [this, batch = std::move(batch), deliver = std::move(deliver)]() mutable {
+    exec_.post([this, batch = std::move(batch), deliver = std::move(deliver)](store&) mutable {
       pending_.push_back({std::move(batch), std::move(deliver)});
       // Everything posted before the flush runs joins its transaction.
       if (!flush_posted_) {
         flush_posted_ = true;
-        asio::post(ctx_, [this] { flush_inserts(); });
+        exec_.post([this](store& s) { flush_inserts(s); });
       }
     });
   };
   return asio::async_initiate<decltype(asio::use_awaitable),
-                                          void(std::exception_ptr, std::vector<insert_result>)>(
+                              void(std::exception_ptr, std::vector<insert_result>)>(
       std::move(init), asio::use_awaitable);
 }
 
-void db_executor::flush_inserts() {
+void db_executor::flush_inserts(store& s) {
   flush_posted_ = false;
   auto group = std::move(pending_);
   pending_.clear();
@@ -66,7 +36,7 @@ void db_executor::flush_inserts() {
   std::exception_ptr error;
   std::vector<insert_result> results;
   try {
-    results = store_->insert(all, jobs::now());
+    results = s.insert(all, jobs::now());
   } catch (...) {
     error = std::current_exception();
   }

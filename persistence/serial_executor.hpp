@@ -1,5 +1,5 @@
 #pragma once
-// db_executor's pattern for any blocking resource: one thread owns the resource (e.g. a SOCI
+// The pattern for any blocking resource: one thread owns the resource (e.g. a SOCI
 // session, which must never be used by two threads), runs the calls given to it one at a time,
 // and hands each result back to the awaiting coroutine on the coroutine's own executor, so no
 // blocking call ever runs on an io_context thread.
@@ -17,9 +17,18 @@
 #include <type_traits>
 #include <variant>
 
-#include "persistence/db_executor.hpp"  // detail::complete_on_own_executor
-
 namespace spool::store {
+
+namespace detail {
+// Hands a result to a completion handler on the handler's own executor.
+template <class Handler, class... Args>
+void complete_on_own_executor(Handler handler, Args... args) {
+  auto ex = boost::asio::get_associated_executor(handler);
+  boost::asio::post(ex, [handler = std::move(handler), ... args = std::move(args)]() mutable {
+    std::move(handler)(std::move(args)...);
+  });
+}
+}  // namespace detail
 
 template <class Resource>
 class serial_executor {
@@ -62,7 +71,7 @@ class serial_executor {
   auto run(F f) {
     using R = std::invoke_result_t<F, Resource&>;
     using value = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
-    // Not a coroutine, for the same GCC 12 reason as db_executor::run.
+    // Not a coroutine on purpose: GCC 12 mis-copies lambdas passed by value into coroutine frames.
     auto init = [this, f = std::move(f)](auto handler) mutable {
       auto work = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
       boost::asio::post(ctx_, [this, f = std::move(f), handler = std::move(handler),
@@ -83,6 +92,12 @@ class serial_executor {
     return boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
                                        void(std::exception_ptr, value)>(
         std::move(init), boost::asio::use_awaitable);
+  }
+
+  // Runs f(Resource&) on the thread, without waiting for it.
+  template <class F>
+  void post(F f) {
+    boost::asio::post(ctx_, [this, f = std::move(f)]() mutable { f(*resource_); });
   }
 
  private:

@@ -108,7 +108,7 @@ BOOST_AUTO_TEST_CASE(a_thousand_activities_of_fifty_users_end_in_results_and_one
     }
 
     // The admin API serves what the kinds wrote. Requests are named, not temporaries inside
-    // co_await: GCC 12 mis-destroys such temporaries (see persistence/db_executor.hpp).
+    // co_await: GCC 12 mis-destroys such temporaries (see persistence/serial_executor.hpp).
     http::api admin(rt, {});
     const http::request profile_req{"GET", "/api/v1/profiles/user-7", "", ""};
     auto got = co_await admin.handle(profile_req);

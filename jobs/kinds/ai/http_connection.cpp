@@ -91,7 +91,7 @@ asio::awaitable<http_connection::exchanged> http_connection::exchange(const requ
   exchanged out;
   lowest().expires_at(deadline);  // one deadline for writing the request and reading the answer
   // Both stream types give the same awaitable type, so one co_await serves both. Named lambdas:
-  // see the GCC 12 note in persistence/db_executor.hpp.
+  // see the GCC 12 note in persistence/serial_executor.hpp.
   auto write = [&req](auto& s) { return bhttp::async_write(s, req, nothrow); };
   auto [write_ec, written] = co_await std::visit(write, stream_);
   (void)written;

@@ -27,7 +27,7 @@ std::string model_backend::name() const { return client_->name(); }
 
 asio::awaitable<std::variant<activity_analysis, inference_failure>> model_backend::analyze(
     const activity& a) {
-  // Named, not a temporary inside co_await: see the GCC 12 note in persistence/db_executor.hpp.
+  // Named, not a temporary inside co_await: see the GCC 12 note in persistence/serial_executor.hpp.
   auto prompt = analysis_prompt(a);
   auto result = co_await client_->complete(std::move(prompt));
   co_return read_answer<activity_analysis>(std::move(result), parse_analysis, name());
