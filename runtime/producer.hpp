@@ -41,6 +41,9 @@ class producer {
 
  private:
   struct running_job {
+    // Not an aggregate built with make_shared(args...): clang 14 (the sanitizer builds) lacks
+    // C++20's parenthesised aggregate initialisation.
+    running_job(jobs::claimed_job j, strand_type s) : job(std::move(j)), strand(std::move(s)) {}
     jobs::claimed_job job;
     strand_type strand;
     boost::asio::cancellation_signal signal;

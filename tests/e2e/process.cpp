@@ -166,7 +166,7 @@ bool poll_until(const std::function<bool()>& pred, steady::duration timeout) {
 }
 
 void wait_until(const std::function<bool()>& pred, steady::duration timeout,
-                const std::function<std::string()>& message, std::source_location where) {
+                const std::function<std::string()>& message, boost::source_location where) {
   const auto start = steady::now();
   if (poll_until(pred, timeout)) return;
   const auto waited =
@@ -176,7 +176,7 @@ void wait_until(const std::function<bool()>& pred, steady::duration timeout,
 }
 
 void wait_until(const std::function<bool()>& pred, steady::duration timeout,
-                const std::string& message, std::source_location where) {
+                const std::string& message, boost::source_location where) {
   const std::function<std::string()> text = [&] { return message; };
   wait_until(pred, timeout, text, where);
 }

@@ -4,11 +4,14 @@
 // the polling helper every e2e test synchronises with instead of sleeping.
 #include <sys/types.h>
 
+// Boost's source_location: clang 14 (the sanitizer and fuzzing builds) lacks the built-in that
+// libstdc++ 12's std::source_location needs.
+#include <boost/assert/source_location.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <optional>
-#include <source_location>
 #include <string>
 #include <vector>
 
@@ -75,10 +78,10 @@ bool poll_until(const std::function<bool()>& pred, steady::duration timeout);
 // message (the callable form is evaluated then, so it can describe the state that was reached).
 void wait_until(const std::function<bool()>& pred, steady::duration timeout,
                 const std::function<std::string()>& message,
-                std::source_location where = std::source_location::current());
+                boost::source_location where = BOOST_CURRENT_LOCATION);
 void wait_until(const std::function<bool()>& pred, steady::duration timeout,
                 const std::string& message,
-                std::source_location where = std::source_location::current());
+                boost::source_location where = BOOST_CURRENT_LOCATION);
 
 std::string read_file(const std::filesystem::path& path);
 

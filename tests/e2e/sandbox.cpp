@@ -108,7 +108,7 @@ json::object sandbox::show(job_id id) {
 }
 
 json::object sandbox::wait_for_state(job_id id, const std::string& state, steady::duration timeout,
-                                     std::source_location where) {
+                                     boost::source_location where) {
   json::object job;
   wait_until(
       [&] {

@@ -50,7 +50,7 @@ class sandbox {
   json::object show(job_id id);
   // Polls `spool jobs show ID --json` until the job is in `state`; fails the test after `timeout`.
   json::object wait_for_state(job_id id, const std::string& state, steady::duration timeout,
-                              std::source_location where = std::source_location::current());
+                              boost::source_location where = BOOST_CURRENT_LOCATION);
   // `spool jobs list --json --limit 100000 ARGS...`.
   std::vector<json::object> list(const std::vector<std::string>& args = {});
   // `spool stats --json`: jobs per state over all queues.
