@@ -65,10 +65,10 @@ asio::awaitable<void> server::run() {
     }
     auto ex = socket.get_executor();
     // Counted here, before the session runs, so a burst of connects cannot pass the limit.
-    if (connections_.load() >= options_.max_connections) {
+    if (connections_->load() >= options_.max_connections) {
       asio::co_spawn(ex, refuse(std::move(socket)), runtime::log_escape("http_refuse"));
     } else {
-      ++connections_;
+      ++*connections_;
       asio::co_spawn(ex, session(std::move(socket)), runtime::log_escape("http_session"));
     }
   }
@@ -89,8 +89,8 @@ asio::awaitable<void> server::refuse(tcp::socket socket) {
 
 asio::awaitable<void> server::session(tcp::socket socket) {
   struct release {
-    std::atomic<int>& n;
-    ~release() { --n; }
+    std::shared_ptr<std::atomic<int>> n;
+    ~release() { --*n; }
   } guard{connections_};
   boost::system::error_code ec;
   const auto remote = socket.remote_endpoint(ec);

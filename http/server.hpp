@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "http/api.hpp"
@@ -41,7 +42,9 @@ class server {
   api& api_;
   boost::asio::ip::tcp::acceptor acceptor_;
   unsigned short port_ = 0;
-  std::atomic<int> connections_{0};
+  // Shared with the sessions: a session still open when the io_context is destroyed (after the
+  // server, in `spool run`) is destroyed with it, and its count must still be there.
+  std::shared_ptr<std::atomic<int>> connections_ = std::make_shared<std::atomic<int>>(0);
 };
 
 }  // namespace spool::http
