@@ -10,7 +10,8 @@ namespace json = boost::json;
 
 std::string to_rfc3339(time_point t) {
   const auto secs = std::chrono::floor<std::chrono::seconds>(t);
-  const std::time_t tt = std::chrono::system_clock::to_time_t(secs);
+  // Not system_clock::to_time_t: it takes nanoseconds, which overflow for years after 2262.
+  const std::time_t tt = secs.time_since_epoch().count();
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[32];

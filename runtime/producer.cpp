@@ -23,7 +23,7 @@ double ms_since(steady::time_point t) {
 
 std::string iso(jobs::time_point t) {
   const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
-  const std::time_t tt = std::chrono::system_clock::to_time_t(secs);
+  const std::time_t tt = secs.time_since_epoch().count();  // as jobs::to_rfc3339 does
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[32];
@@ -164,9 +164,12 @@ asio::awaitable<void> producer::run() {
       continue;
     }
     auto wake_at = last_poll + poll;
-    if (next_due_)
-      wake_at = std::min(wake_at, steady::now() + std::chrono::duration_cast<steady::duration>(
-                                                      *next_due_ - jobs::now()));
+    if (next_due_) {
+      // Capped at the poll interval before it becomes steady_clock's nanoseconds: a run_at more
+      // than 292 years ahead would overflow them (and the poll wakes the producer first anyway).
+      const auto until_due = std::min<jobs::duration>(*next_due_ - jobs::now(), core_.poll_interval());
+      wake_at = std::min(wake_at, steady::now() + std::chrono::duration_cast<steady::duration>(until_due));
+    }
     timer_.expires_at(wake_at);
     co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
     if (steady::now() >= last_poll + poll) {

@@ -79,6 +79,8 @@ BOOST_AUTO_TEST_CASE(retry_after_takes_seconds_or_an_http_date) {
   BOOST_TEST(parse_retry_after(" 3 ", now)->count() == 3);
   BOOST_TEST(parse_retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now)->count() == 30);
   BOOST_TEST(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now)->count() == 0);  // past: now
+  // A date after 2262, where system_clock's nanoseconds end.
+  BOOST_TEST(parse_retry_after("Thu, 06 Nov 2994 08:49:37 GMT", now)->count() == 31556995200);
   BOOST_TEST(!parse_retry_after("soon", now));
   BOOST_TEST(!parse_retry_after("-5", now));
   BOOST_TEST(!parse_retry_after("", now));

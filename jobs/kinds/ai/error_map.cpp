@@ -47,8 +47,10 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
   const std::string text(value);
   const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (!end || *end != '\0') return std::nullopt;
-  const auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
-  return std::max(std::chrono::seconds(0), std::chrono::ceil<std::chrono::seconds>(at - now));
+  // In whole seconds, not through system_clock's nanoseconds, which overflow for years after 2262.
+  const std::chrono::seconds at(timegm(&tm));
+  return std::max(std::chrono::seconds(0),
+                  at - std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()));
 }
 
 jobs::outcome to_outcome(const inference_failure& f) {
