@@ -213,6 +213,13 @@ void apply_env(settings& s, const std::function<const char*(const char*)>& geten
 
 void validate(const settings& s) {
   constexpr std::string_view src = "config";
+  // Durations become microseconds, some of them steady_clock's nanoseconds (292 years): a value
+  // past those (1e300, or "inf" from the environment) was undefined behaviour there. Ten years is
+  // far beyond any sensible setting. Written so that NaN fails too.
+  constexpr double max_seconds = 10 * 365 * 86400.0;
+  auto at_most_ten_years = [&](std::string_view key, double v) {
+    if (!(v <= max_seconds)) fail(src, key, "must be at most ten years (315360000 s)");
+  };
   if (s.db.empty()) fail(src, "db", "must not be empty");
   if (s.workers < 0 || s.workers > 1024) fail(src, "workers", "must be between 0 and 1024");
   if (s.queues.empty()) fail(src, "queues", "at least one queue is needed");
@@ -225,6 +232,10 @@ void validate(const settings& s) {
   if (!(s.poll_interval_s > 0)) fail(src, "poll_interval_s", "must be > 0");
   if (!(s.lease_s >= 0.1)) fail(src, "lease_s", "must be >= 0.1");
   if (!(s.rescue_interval_s > 0)) fail(src, "rescue_interval_s", "must be > 0");
+  at_most_ten_years("grace_s", s.grace_s);
+  at_most_ten_years("poll_interval_s", s.poll_interval_s);
+  at_most_ten_years("lease_s", s.lease_s);
+  at_most_ten_years("rescue_interval_s", s.rescue_interval_s);
   if (s.log_format != "text" && s.log_format != "json")
     fail(src, "log_format", "must be text or json");
   if (s.log_level != "debug" && s.log_level != "info" && s.log_level != "warn" &&
@@ -236,6 +247,7 @@ void validate(const settings& s) {
     fail(src, "http_max_body", "must be between 1 KiB and 64 MiB");
   if (s.http_max_connections < 1) fail(src, "http_max_connections", "must be >= 1");
   if (!(s.http_timeout_s > 0)) fail(src, "http_timeout_s", "must be > 0");
+  at_most_ten_years("http_timeout_s", s.http_timeout_s);
   const auto& inf = s.inference;
   if (inf.backend != "local" && inf.backend != "openai")
     fail(src, "inference.backend", "must be local or openai");
@@ -247,9 +259,11 @@ void validate(const settings& s) {
   }
   if (inf.api_key && inf.api_key->empty()) fail(src, "inference.api_key", "must not be empty");
   if (!(inf.timeout_s > 0)) fail(src, "inference.timeout_s", "must be > 0");
+  at_most_ten_years("inference.timeout_s", inf.timeout_s);
   if (inf.max_concurrency < 1 || inf.max_concurrency > 1024)
     fail(src, "inference.max_concurrency", "must be between 1 and 1024");
   if (!(s.profiles.debounce_s >= 0)) fail(src, "profiles.debounce_s", "must be >= 0");
+  at_most_ten_years("profiles.debounce_s", s.profiles.debounce_s);
   if (s.profiles.latest_n < 1 || s.profiles.latest_n > 1000)
     fail(src, "profiles.latest_n", "must be between 1 and 1000");
   for (auto& [name, k] : s.kinds) {
@@ -260,6 +274,9 @@ void validate(const settings& s) {
       fail(src, p + ".retry_jitter", "must be in [0, 1)");
     if (k.max_attempts && *k.max_attempts < 1) fail(src, p + ".max_attempts", "must be >= 1");
     if (k.timeout_s && !(*k.timeout_s > 0)) fail(src, p + ".timeout_s", "must be > 0");
+    for (auto [key, v] : {std::pair{".retry_base_s", k.retry_base_s}, std::pair{".retry_cap_s", k.retry_cap_s},
+                          std::pair{".timeout_s", k.timeout_s}})
+      if (v) at_most_ten_years(p + key, *v);
   }
 }
 

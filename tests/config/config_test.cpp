@@ -56,6 +56,28 @@ BOOST_AUTO_TEST_CASE(unknown_keys_and_bad_values_name_the_key) {
                         [](auto& e) { return names(e, "/nonexistent/spool.json"); });
 }
 
+BOOST_AUTO_TEST_CASE(durations_past_ten_years_are_refused) {
+  // Found by fuzz/config_file: these passed validation, then overflowed when the runtime turned
+  // them into microseconds or nanoseconds.
+  for (auto doc : {R"({"lease_s":1e75})", R"({"poll_interval_s":315360001})", R"({"grace_s":1e300})",
+                   R"({"http_timeout_s":1e20})", R"({"inference":{"timeout_s":1e19}})",
+                   R"({"profiles":{"debounce_s":1e16}})", R"({"kinds":{"k":{"retry_cap_s":1e300}}})",
+                   R"({"kinds":{"k":{"timeout_s":4e9}}})", R"({"rescue_interval_s":1e10})"}) {
+    settings s;
+    apply_json(s, doc, "f");
+    BOOST_CHECK_EXCEPTION(validate(s), config_error,
+                          [](auto& e) { return names(e, "at most ten years"); });
+  }
+  settings inf;
+  apply_env(inf, [](const char* n) -> const char* {
+    return std::string_view(n) == "SPOOL_LEASE_S" ? "inf" : nullptr;
+  });
+  BOOST_CHECK_EXCEPTION(validate(inf), config_error, [](auto& e) { return names(e, "lease_s"); });
+  settings ten_years;
+  apply_json(ten_years, R"({"lease_s":315360000,"kinds":{"k":{"retry_cap_s":315360000}}})", "f");
+  validate(ten_years);
+}
+
 BOOST_AUTO_TEST_CASE(queue_specs) {
   BOOST_TEST(parse_queue("ai=4").first == "ai");
   BOOST_TEST(parse_queue("ai=4").second == 4);
