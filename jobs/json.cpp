@@ -9,14 +9,18 @@ namespace spool::jobs {
 namespace json = boost::json;
 
 std::string to_rfc3339(time_point t) {
-  const auto secs = std::chrono::floor<std::chrono::seconds>(t);
-  // Not system_clock::to_time_t: it takes nanoseconds, which overflow for years after 2262.
-  const std::time_t tt = secs.time_since_epoch().count();
+  // Seconds and microseconds from the count itself: no chrono conversion, which could overflow
+  // at the ends of the range (system_clock::to_time_t takes nanoseconds, good until 2262 only;
+  // a damaged row may hold anything down to INT64_MIN: found by fuzz/stored_rows).
+  const std::int64_t us = t.time_since_epoch().count();
+  std::time_t tt = us / 1000000;
+  std::int64_t frac = us % 1000000;
+  if (frac < 0) frac += 1000000, --tt;
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:06}Z", buf, (t - secs).count());
+  return fmt::format("{}.{:06}Z", buf, frac);
 }
 
 std::optional<time_point> parse_rfc3339(std::string_view text) {

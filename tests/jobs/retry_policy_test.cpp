@@ -172,4 +172,13 @@ BOOST_AUTO_TEST_CASE(rfc3339_round_trips_and_rejects_garbage) {
     BOOST_TEST(!parse_rfc3339(s), s);
 }
 
+BOOST_AUTO_TEST_CASE(rfc3339_covers_every_stored_time) {
+  // Past 2262 (system_clock's nanoseconds end there), before 1970, and the ends of the range a
+  // damaged row can hold (UBSan found overflows in the old conversion at both).
+  BOOST_TEST(to_rfc3339(*parse_rfc3339("2999-01-01T00:00:00Z")) == "2999-01-01T00:00:00.000000Z");
+  BOOST_TEST(to_rfc3339(time_point(std::chrono::microseconds(-1))) == "1969-12-31T23:59:59.999999Z");
+  BOOST_TEST(to_rfc3339(time_point::min()).ends_with(".224192Z"));
+  BOOST_TEST(to_rfc3339(time_point::max()).ends_with(".775807Z"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
