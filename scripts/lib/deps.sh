@@ -1,12 +1,20 @@
 # shellcheck shell=bash
 # Sourced helper: dependency installation and the CMake build.
 #   spool_install_deps [extra packages...]
-#   spool_build [build_dir] [extra cmake args...]
+#   spool_configure [build_dir] [extra cmake args...]
+#   spool_build [build_dir] [extra cmake args...]   (SPOOL_BUILD_TARGETS: only these targets)
 
 SPOOL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 SPOOL_DEPS=(build-essential cmake libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev
   libsoci-dev libsqlite3-dev libpq-dev libspdlog-dev libcli11-dev sqlite3 libssl-dev)
+
+# The sanitizer builds use clang 14: it builds them in about two thirds of GCC's time, and
+# build-asan is also the fuzzing build (libFuzzer). libclang-rt-14-dev holds libclang_rt.fuzzer
+# and clang's sanitizer runtimes.
+SPOOL_CLANG_DEPS=(clang-14 libclang-rt-14-dev)
+SPOOL_ASAN_CMAKE_ARGS=(-DCMAKE_CXX_COMPILER=clang++-14 -DSPOOL_SANITIZE=address -DSPOOL_FUZZ=ON)
+SPOOL_TSAN_CMAKE_ARGS=(-DCMAKE_CXX_COMPILER=clang++-14 -DSPOOL_SANITIZE=thread)
 
 # Installs whatever is missing from SPOOL_DEPS + args; prints nothing when all are installed.
 spool_install_deps() {
@@ -39,9 +47,9 @@ spool_install_deps() {
   rm -f "$log"
 }
 
-# Configures (only when not yet configured or extra args are given) and builds.
-# A relative build_dir is relative to the repo root.
-spool_build() (
+# Configures (only when not yet configured or extra args are given). A relative build_dir is
+# relative to the repo root.
+spool_configure() (
   cd "$SPOOL_ROOT" || return
   local dir="${1:-build}"
   (($#)) && shift
@@ -50,8 +58,16 @@ spool_build() (
         ( ! -f "$dir/Makefile" && ! -f "$dir/build.ninja" ) ]]; then
     cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
   fi
-  cmake --build "$dir" -j"$(nproc)"
 )
+
+# Configures as spool_configure does, then builds every target, or only those listed in
+# SPOOL_BUILD_TARGETS (space-separated).
+spool_build() {
+  local dir="${1:-build}" targets=()
+  read -r -a targets <<<"${SPOOL_BUILD_TARGETS:-}"
+  spool_configure "$@" || return
+  (cd "$SPOOL_ROOT" && cmake --build "$dir" -j"$(nproc)" ${targets[@]+--target "${targets[@]}"})
+}
 
 # Tools of the HTTP and dashboard tests: Debian's prometheus (for promtool) and chromium, Node.js
 # and npm when the machine has none, then tests/dashboard's npm packages (playwright-core) from its
