@@ -9,6 +9,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/json/parse.hpp>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -94,10 +95,16 @@ std::optional<http::response> parse_failure(const beast::error_code& ec, const h
   return http::error(400, "bad_request", "malformed HTTP request: " + ec.message());
 }
 
+// Every answer has a real status, 5xx only when the database fails (503; a 500 means a handler
+// threw), and a JSON answer is JSON.
 void check(const http::response& r) {
-  // Every answer is a real status with a body of its content type; 5xx only from the database.
   if (r.status < 200 || r.status > 599) std::abort();
   if (r.status >= 500 && r.status != 503) std::abort();
+  if (r.content_type == "application/json") {
+    boost::system::error_code ec;
+    (void)boost::json::parse(r.body, ec);
+    if (ec) std::abort();
+  }
 }
 
 }  // namespace
