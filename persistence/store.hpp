@@ -58,6 +58,17 @@ struct expired_job {
   int max_attempts = 0;
 };
 
+// One runtime process sharing the database, as recorded in the node registry.
+struct node_info {
+  std::string id;  // the worker id: "host:pid:random"
+  std::string host;
+  std::int64_t pid = 0;
+  time_point started_at;
+  time_point heartbeat_at;
+  std::vector<std::string> queues;
+  bool leader = false;  // holds the maintenance leadership (read only)
+};
+
 enum class cancel_result { not_found, cancelled, requested, already_final };
 enum class retry_result { not_found, not_waiting, moved };
 
@@ -101,9 +112,27 @@ class store {
   // Dead-lettered jobs back to available from attempt 1; returns how many.
   virtual std::int64_t requeue_dead(const dead_filter& which, time_point now) = 0;
   virtual std::int64_t purge_dead(const dead_filter& which) = 0;
+
+  // Maintenance leadership, one holder at a time: takes it when free or expired, extends it when
+  // `node` holds it already. Returns whether `node` holds it until now + ttl.
+  virtual bool lead(const std::string& node, time_point now, jobs::duration ttl) = 0;
+  // Gives the leadership up at once if `node` holds it (clean shutdown: no waiting for expiry).
+  virtual void resign(const std::string& node) = 0;
+
+  // Node registry: records or refreshes a node; removes one; lists all, oldest first.
+  virtual void heartbeat(const node_info& node, time_point now) = 0;
+  virtual void forget_node(const std::string& id) = 0;
+  // Removes nodes silent since `before`; returns how many.
+  virtual std::int64_t forget_nodes_before(time_point before) = 0;
+  virtual std::vector<node_info> nodes(time_point now) = 0;
 };
 
-// Opens a store from a URL: "sqlite:PATH" (the embedded default).
+// What kind of database a URL names, without opening it.
+enum class backend { sqlite, postgresql };
+backend backend_of(const std::string& url);
+
+// Opens a store from a URL: "sqlite:PATH" (the embedded default) or
+// "postgresql://user:pass@host:port/dbname" (a libpq URI; "postgres://" too).
 std::unique_ptr<store> open(const std::string& url);
 
 }  // namespace spool::store
