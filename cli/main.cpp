@@ -191,10 +191,13 @@ int main(int argc, char** argv) {
   auto* st = app.add_subcommand("stats", "Job counts per queue and state");
   st->add_flag("--json", json, "JSON output");
   st->callback([&] { action = [&] { return spool::cli::stats(layers.resolve(), json); }; });
+  auto* nd = app.add_subcommand("nodes", "Runtime nodes sharing the database, and the leader");
+  nd->add_flag("--json", json, "JSON output");
+  nd->callback([&] { action = [&] { return spool::cli::nodes(layers.resolve(), json); }; });
   auto* mg = app.add_subcommand("migrate", "Apply database migrations");
   mg->callback([&] { action = [&] { return spool::cli::migrate(layers.resolve()); }; });
 
-  for (auto* sub : {run, enq, jobs, jl, js, jc, dlq, dl, dr, dp, acts, as, profs, ps, st, mg})
+  for (auto* sub : {run, enq, jobs, jl, js, jc, dlq, dl, dr, dp, acts, as, profs, ps, st, nd, mg})
     sub->fallthrough();
 
   try {

@@ -466,4 +466,11 @@ std::vector<node_info> pg_store::nodes(time_point now) {
   return guarded("list nodes", [&] { return sql::nodes(*sql_, now); });
 }
 
+void pg_store::notify(const std::string& payload) {
+  guarded("notify", [&] {
+    st_->queue = payload;
+    st_->notify.execute(true);
+  });
+}
+
 }  // namespace spool::store

@@ -47,6 +47,7 @@ class pg_store final : public store {
   void forget_node(const std::string& id) override;
   std::int64_t forget_nodes_before(time_point before) override;
   std::vector<node_info> nodes(time_point now) override;
+  void notify(const std::string& payload) override;
 
   // The channel an enqueue NOTIFYs, with the queue's name as payload.
   static constexpr const char* channel = "spool_jobs";

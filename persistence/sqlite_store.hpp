@@ -43,6 +43,7 @@ class sqlite_store final : public store {
   void forget_node(const std::string& id) override;
   std::int64_t forget_nodes_before(time_point before) override;
   std::vector<node_info> nodes(time_point now) override;
+  void notify(const std::string& payload) override;
 
  private:
   struct statements;

@@ -75,4 +75,6 @@ std::vector<node_info> sqlite_store::nodes(time_point now) {
   return read("list nodes", [&] { return sql::nodes(*sql_, now); });
 }
 
+void sqlite_store::notify(const std::string&) {}
+
 }  // namespace spool::store

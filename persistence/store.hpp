@@ -125,6 +125,10 @@ class store {
   // Removes nodes silent since `before`; returns how many.
   virtual std::int64_t forget_nodes_before(time_point before) = 0;
   virtual std::vector<node_info> nodes(time_point now) = 0;
+
+  // Wakes the nodes listening for `payload` (a queue name) at once; a no-op where a database has
+  // no notifications (SQLite: each node polls, and wakes its own producers in-process).
+  virtual void notify(const std::string& payload) = 0;
 };
 
 // What kind of database a URL names, without opening it.

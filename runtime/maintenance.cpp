@@ -73,6 +73,7 @@ asio::awaitable<std::size_t> maintenance::rescue_once() {
 
 asio::awaitable<void> maintenance::run_rescuer() {
   do {
+    if (!core_.leader) continue;
     try {
       while (co_await rescue_once() == 1000) {
       }
@@ -81,6 +82,59 @@ asio::awaitable<void> maintenance::run_rescuer() {
     }
   } while (co_await sleep(std::chrono::duration_cast<jobs::duration>(
       std::chrono::duration<double>(core_.settings.rescue_interval_s))));
+}
+
+asio::awaitable<bool> maintenance::lead_once() {
+  const bool was = core_.leader;
+  bool leads = was;
+  try {
+    auto round = [node = core_.node(), ttl = core_.leader_ttl(), prune = was](store::store& s) {
+      const auto now = jobs::now();
+      s.heartbeat(node, now);
+      const bool leads = s.lead(node.id, now, ttl);
+      // Every restart registers a new node id: the leader forgets those silent for an hour.
+      if (leads && prune) s.forget_nodes_before(now - std::chrono::hours(1));
+      return leads;
+    };
+    leads = co_await core_.db.run(std::move(round));
+  } catch (const std::exception& e) {
+    // Unable to renew: give the leadership up here too, as another node may take it on expiry.
+    leads = false;
+    log::error("leadership_round_failed").kv("error", e.what());
+  }
+  core_.leader = leads;
+  if (leads != was) {
+    log::line(leads ? log::level::info : log::level::warn, leads ? "leader_elected" : "leader_lost")
+        .kv("node", core_.worker_id);
+  }
+  co_return leads;
+}
+
+asio::awaitable<void> maintenance::run_leadership() {
+  while (co_await sleep(core_.leader_ttl() / 3)) {
+    const bool was = core_.leader;
+    if (co_await lead_once() && !was) {
+      try {  // a new leader rescues at once: its predecessor may have died with running jobs
+        while (co_await rescue_once() == 1000) {
+        }
+      } catch (const std::exception& e) {
+        log::error("rescue_failed").kv("error", e.what());
+      }
+    }
+  }
+}
+
+asio::awaitable<void> maintenance::leave() {
+  try {
+    auto bye = [id = core_.worker_id](store::store& s) {
+      s.resign(id);
+      s.forget_node(id);
+    };
+    co_await core_.db.run(std::move(bye));
+    if (core_.leader.exchange(false)) log::info("leader_resigned").kv("node", core_.worker_id);
+  } catch (const std::exception& e) {
+    log::warn("leave_failed").kv("error", e.what());
+  }
 }
 
 asio::awaitable<void> maintenance::run_cancel_watcher() {

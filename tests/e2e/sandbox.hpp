@@ -32,7 +32,10 @@ class sandbox {
 
   const std::filesystem::path& dir() const { return dir_; }
   std::filesystem::path db_path() const { return dir_ / "spool.db"; }
-  std::string db_url() const { return "sqlite:" + db_path().string(); }
+  // The sandbox's SQLite file, unless use_db() named another database.
+  std::string db_url() const { return db_url_.empty() ? "sqlite:" + db_path().string() : db_url_; }
+  // Every later command uses this database (e.g. a PostgreSQL scratch database).
+  void use_db(std::string url) { db_url_ = std::move(url); }
 
   // Writes config.json; every later command gets it with --config.
   void write_config(const std::string& json_text);
@@ -78,6 +81,7 @@ class sandbox {
 
   std::filesystem::path dir_;
   std::filesystem::path config_;
+  std::string db_url_;
   int commands_ = 0;
   std::vector<std::pair<std::string, std::weak_ptr<process>>> runtimes_;
 };
