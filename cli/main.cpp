@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   app.fallthrough();
   layered_settings layers;
   layers.db = app.add_option("--db", layers.db_value,
-                             "Database URL: sqlite:PATH (default sqlite:spool.db; env SPOOL_DB)");
+                             "Database URL: sqlite:PATH or postgresql://USER:PASSWORD@HOST:PORT/DB "
+                             "(default sqlite:spool.db; env SPOOL_DB)");
   layers.config = app.add_option("--config", layers.config_value, "JSON config file (env SPOOL_CONFIG)");
 
   std::function<int()> action;

@@ -184,7 +184,10 @@ std::string pg_store::redact(const std::string& url) {
 
 std::string pg_store::conninfo(const std::string& url) { return to_conninfo(url); }
 
-pg_store::pg_store(std::string url) : url_(to_conninfo(url)), shown_url_(redact(url)) { connect(); }
+pg_store::pg_store(std::string url, bool relaxed_enqueue)
+    : url_(to_conninfo(url)), shown_url_(redact(url)), relaxed_enqueue_(relaxed_enqueue) {
+  connect();
+}
 
 pg_store::~pg_store() = default;
 
@@ -277,7 +280,7 @@ int pg_store::migrate() {
 
 std::vector<insert_result> pg_store::insert(std::span<const jobs::new_job> batch, time_point now) {
   if (batch.empty()) return {};
-  return write("enqueue", true, [&] {
+  return write("enqueue", !relaxed_enqueue_, [&] {
     auto& s = *st_;
     std::vector<job_id> ids;
     ids.reserve(batch.size());

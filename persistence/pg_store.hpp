@@ -19,7 +19,8 @@ namespace spool::store {
 class pg_store final : public store {
  public:
   // `url`: a libpq connection URI or keyword/value string.
-  explicit pg_store(std::string url);
+  // relaxed_enqueue: enqueues commit with synchronous_commit off too (see open_options).
+  explicit pg_store(std::string url, bool relaxed_enqueue = false);
   ~pg_store() override;
 
   int migrate() override;
@@ -69,6 +70,7 @@ class pg_store final : public store {
   std::unique_ptr<soci::session> sql_;
   std::unique_ptr<statements> st_;
   bool migrated_ = false;
+  bool relaxed_enqueue_ = false;
 };
 
 }  // namespace spool::store

@@ -134,7 +134,8 @@ struct sqlite_store::statements {
 };
 
 
-sqlite_store::sqlite_store(const std::string& path) : path_(path) {
+sqlite_store::sqlite_store(const std::string& path, bool relaxed_enqueue)
+    : path_(path), relaxed_enqueue_(relaxed_enqueue) {
   try {
     sql_ = std::make_unique<soci::session>(soci::sqlite3, "db=" + path + " timeout=5");
     std::string mode;
@@ -199,7 +200,7 @@ void sqlite_store::prepare() {
 }
 
 std::vector<insert_result> sqlite_store::insert(std::span<const jobs::new_job> batch, time_point now) {
-  return write("enqueue", true, [&] {
+  return write("enqueue", !relaxed_enqueue_, [&] {
     auto& s = *st_;
     auto* conn = static_cast<soci::sqlite3_session_backend*>(sql_->get_backend())->conn_;
     std::vector<insert_result> out;

@@ -15,7 +15,8 @@ namespace spool::store {
 // completions with NORMAL (a lost claim or completion after a power cut only means a rerun).
 class sqlite_store final : public store {
  public:
-  explicit sqlite_store(const std::string& path);
+  // relaxed_enqueue: enqueues commit with synchronous=NORMAL too (see open_options).
+  explicit sqlite_store(const std::string& path, bool relaxed_enqueue = false);
   ~sqlite_store() override;
 
   int migrate() override;
@@ -61,6 +62,7 @@ class sqlite_store final : public store {
   std::unique_ptr<soci::session> sql_;
   std::unique_ptr<statements> st_;
   int synchronous_ = -1;
+  bool relaxed_enqueue_ = false;
   bool migrated_ = false;
 };
 

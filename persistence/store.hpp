@@ -135,8 +135,15 @@ class store {
 enum class backend { sqlite, postgresql };
 backend backend_of(const std::string& url);
 
+struct open_options {
+  // Enqueues commit without waiting for the disk (SQLite synchronous=NORMAL, PostgreSQL
+  // synchronous_commit=off): several times faster one at a time, but a power loss or OS crash
+  // (not a process crash) can lose the most recently acknowledged jobs.
+  bool relaxed_enqueue = false;
+};
+
 // Opens a store from a URL: "sqlite:PATH" (the embedded default) or
 // "postgresql://user:pass@host:port/dbname" (a libpq URI; "postgres://" too).
-std::unique_ptr<store> open(const std::string& url);
+std::unique_ptr<store> open(const std::string& url, const open_options& options = {});
 
 }  // namespace spool::store

@@ -72,16 +72,20 @@ asio::awaitable<std::size_t> maintenance::rescue_once() {
 }
 
 asio::awaitable<void> maintenance::run_rescuer() {
-  do {
-    if (!core_.leader) continue;
-    try {
-      while (co_await rescue_once() == 1000) {
+  const auto interval = std::chrono::duration_cast<jobs::duration>(
+      std::chrono::duration<double>(core_.settings.rescue_interval_s));
+  // A plain loop: GCC 12 skips the co_await of a do-while condition reached by `continue`.
+  for (;;) {
+    if (core_.leader) {
+      try {
+        while (co_await rescue_once() == 1000) {
+        }
+      } catch (const std::exception& e) {
+        log::error("rescue_failed").kv("error", e.what());
       }
-    } catch (const std::exception& e) {
-      log::error("rescue_failed").kv("error", e.what());
     }
-  } while (co_await sleep(std::chrono::duration_cast<jobs::duration>(
-      std::chrono::duration<double>(core_.settings.rescue_interval_s))));
+    if (!co_await sleep(interval)) break;
+  }
 }
 
 asio::awaitable<bool> maintenance::lead_once() {

@@ -32,8 +32,8 @@ int pool_size(const config::settings& s) {
 struct runtime::impl {
   impl(asio::any_io_executor ex, config::settings s, jobs::registry kinds)
       : db(
-            [url = s.db] {
-              auto st = store::open(url);
+            [url = s.db, relaxed = s.enqueue_durability == "relaxed"] {
+              auto st = store::open(url, {.relaxed_enqueue = relaxed});
               st->migrate();
               return st;
             },
@@ -218,7 +218,8 @@ asio::awaitable<void> runtime::run() {
   auto& c = m.c;
   auto ex = co_await asio::this_coro::executor;
   log::info("runtime_started").kv("worker", c.worker_id).kv("db", c.settings.db)
-      .kv("queues", c.producers.size()).kv("version", SPOOL_VERSION);
+      .kv("queues", c.producers.size()).kv("version", SPOOL_VERSION)
+      .kv("enqueue_durability", c.settings.enqueue_durability);
 
   // Registers this node; the leader first returns the jobs of workers that died meanwhile.
   if (co_await m.maint.lead_once()) {

@@ -30,7 +30,8 @@ std::map<job_id, int> count_events_by_job(const std::string& log, std::string_vi
 std::string alive_leader(sandbox& sb) {
   auto r = sb.spool({"nodes", "--json"});
   if (r.status != 0) return "";
-  for (auto& n : boost::json::parse(r.out).at("nodes").as_array()) {
+  const auto doc = boost::json::parse(r.out);
+  for (auto& n : doc.at("nodes").as_array()) {
     auto& o = n.as_object();
     if (o.at("leader").as_bool() && o.at("alive").as_bool()) return std::string(o.at("id").as_string());
   }
