@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "jobs/lifecycle.hpp"
+#include "runtime/completion_batch.hpp"
 #include "tests/sim/oracle.hpp"
 
 namespace spool::sim {
@@ -287,8 +288,8 @@ void node::flush() {  // completer::flush, one turn of its loop
     progress();
     return;
   }
-  auto batch = std::make_shared<std::vector<jobs::completion>>(std::move(buffer_));
-  buffer_.clear();
+  auto batch = std::make_shared<std::vector<jobs::completion>>(
+      runtime::take_batch(buffer_, [](const jobs::completion& c) { return c.id; }));
   auto stale = std::make_shared<std::vector<jobs::job_id>>();
   call(
       fmt::format("complete {} jobs", batch->size()),

@@ -9,8 +9,8 @@
 //   lease keeper     maintenance::run_lease_keeper  renews the live leases every lease / 3
 //   rescuer          maintenance::rescue_once  expired leases become failed attempts
 //   shutdown         runtime::run's tail     stop claiming, grace, cancel, drain, exit
-// Decisions are the runtime's own code: jobs::decide, runtime::settle, runtime::lease_book and
-// the real SQLite store behind the fault-injecting double.
+// Decisions are the runtime's own code: jobs::decide, runtime::settle, runtime::take_batch,
+// runtime::lease_book and the real SQLite store behind the fault-injecting double.
 #include <deque>
 #include <functional>
 #include <map>
