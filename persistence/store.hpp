@@ -92,7 +92,8 @@ class store {
                                                time_point lease_until) = 0;
 
   // Applies the transitions in one transaction, each only while its job still runs under the
-  // completion's lease. Returns the ids that were not applied (lease lost).
+  // completion's lease. Returns the ids that were not applied (lease lost). A batch holds at most
+  // one completion per job: the answer names jobs (runtime::take_batch keeps to that).
   virtual std::vector<job_id> complete(std::span<const jobs::completion> batch) = 0;
 
   virtual void renew(std::span<const lease_id> leases, time_point until) = 0;

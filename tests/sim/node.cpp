@@ -1,0 +1,448 @@
+#include "tests/sim/node.hpp"
+
+#include <set>
+
+#include <fmt/format.h>
+
+#include "jobs/lifecycle.hpp"
+#include "runtime/completion_batch.hpp"
+#include "tests/sim/oracle.hpp"
+
+namespace spool::sim {
+namespace {
+
+using namespace std::chrono_literals;
+using to = jobs::transition::to;
+
+constexpr duration first_backoff = 50ms;  // the producer's and the completer's
+constexpr duration max_backoff = 5s;
+
+std::string describe(const jobs::outcome& o) {
+  switch (o.kind) {
+    case jobs::outcome::type::succeeded: return "success";
+    case jobs::outcome::type::failed: return "error \"" + o.message + "\"";
+    case jobs::outcome::type::failed_permanently: return "permanent error \"" + o.message + "\"";
+    case jobs::outcome::type::snoozed:
+      return fmt::format("snooze {:.3f}s", std::chrono::duration<double>(o.snooze_for).count());
+    case jobs::outcome::type::cancelled: return "cancelled";
+    case jobs::outcome::type::interrupted: return "interrupted";
+  }
+  return "?";
+}
+
+}  // namespace
+
+void node::later(duration d, std::function<void()> f) {
+  w_.events.after(d, [this, gen = incarnation_, f = std::move(f)] {
+    if (gen == incarnation_ && up_) f();
+  });
+}
+
+void node::say(const std::string& text) { w_.note(worker_ + " " + text); }
+
+// ---- process life --------------------------------------------------------------------------
+
+void node::boot() {
+  ++incarnation_;
+  worker_ = fmt::format("n{}.{}", index_, incarnation_);
+  up_ = true;
+  draining_ = stopped_ = claiming_ = flushing_ = db_busy_ = false;
+  wake_ = true;
+  stage_ = stage::running;
+  claim_backoff_ = flush_backoff_ = first_backoff;
+  running_.clear();
+  buffer_.clear();
+  db_queue_.clear();
+  leases_ = std::make_unique<runtime::lease_book>();
+  real_ = std::make_unique<store::sqlite_store>(w_.db_path);
+  store_ = std::make_unique<faulty_store>(*real_, w_, *w_.truth, worker_, outage_until_);
+  say("boots");
+  w_.count("boots");
+  // runtime::run: one rescue pass before anything else, then producers and services.
+  rescue([this] {
+    poll();
+    keep_leases();
+    rescuer_loop();
+  });
+}
+
+void node::go_down() {
+  up_ = false;
+  ++incarnation_;
+  running_.clear();
+  buffer_.clear();
+  db_queue_.clear();
+  store_.reset();
+  real_.reset();  // closes the connection, as the process's exit would
+  leases_.reset();
+  if (on_down) on_down();
+}
+
+void node::cut_off(duration d) {
+  outage_until_ = std::max(outage_until_, w_.now() + d);
+  w_.note(fmt::format("n{} cannot reach the database for {:.3f}s", index_,
+                      std::chrono::duration<double>(d).count()));
+  w_.count("outages");
+}
+
+void node::crash(const std::string& why) {
+  if (!up_) return;
+  say(fmt::format("CRASHES ({}) with {} jobs in hand", why, running_.size()));
+  w_.count("crashes");
+  go_down();
+}
+
+// ---- the database thread (db_executor): one call at a time, in order -----------------------
+
+void node::call(std::string what, std::function<void(store::store&)> work,
+                std::function<void(const std::string* error)> then) {
+  db_queue_.push_back({std::move(what), std::move(work), std::move(then)});
+  if (!db_busy_) next_call();
+}
+
+duration node::latency() {
+  if (w_.chance(w_.faults.hang)) {
+    w_.count("store calls hung past a lease");
+    return w_.span(w_.times.lease, 2 * w_.times.lease);
+  }
+  if (w_.chance(w_.faults.slow)) return w_.span(10ms, 3s);
+  return w_.span(100us, 5ms);
+}
+
+void node::next_call() {
+  if (db_queue_.empty()) {
+    db_busy_ = false;
+    return;
+  }
+  db_busy_ = true;
+  const auto d = latency();
+  if (d >= w_.times.lease)
+    say(fmt::format("store call '{}' hangs for {:.3f}s", db_queue_.front().what,
+                    std::chrono::duration<double>(d).count()));
+  // The call takes effect when it returns: a crash before then means it never committed.
+  later(d, [this] {
+    auto c = std::move(db_queue_.front());
+    db_queue_.pop_front();
+    std::optional<std::string> error;
+    try {
+      c.work(*store_);
+    } catch (const store::store_error& e) {
+      error = e.what();
+      w_.count("store calls failed");
+    }
+    w_.count("store calls");
+    if (w_.chance(w_.faults.crash_after)) {
+      crash("right after store call '" + c.what + "' returned");
+      return;
+    }
+    const int gen = incarnation_;
+    c.then(error ? &*error : nullptr);
+    if (gen == incarnation_ && up_) next_call();
+  });
+}
+
+// ---- producer ------------------------------------------------------------------------------
+
+void node::poll() {  // the producer's fallback poll: finds jobs written by other processes
+  if (stopped_) return;
+  wake_ = true;
+  try_claim();
+  later(w_.times.poll, [this] { poll(); });
+}
+
+void node::notify(time_point due) {  // producer::notify
+  if (due <= w_.now()) {
+    wake_ = true;
+    try_claim();
+  } else {
+    later(due - w_.now(), [this] {
+      wake_ = true;
+      try_claim();
+    });
+  }
+}
+
+void node::try_claim() {  // one turn of producer::run's loop
+  const int free = concurrency_ - static_cast<int>(running_.size());
+  if (stopped_ || claiming_ || !wake_ || free <= 0) return;
+  wake_ = false;
+  claiming_ = true;
+  const auto now = w_.now();
+  const auto until = now + w_.times.lease;
+  auto got = std::make_shared<std::vector<jobs::claimed_job>>();
+  call(
+      "claim",
+      [=, this, worker = worker_](store::store& s) {
+        *got = s.claim("default", free, worker, now, until);
+      },
+      [=, this](const std::string* error) {
+        claiming_ = false;
+        if (error) {  // back off, then try again
+          say("claim failed: " + *error);
+          wake_ = true;
+          later(claim_backoff_, [this] { try_claim(); });
+          claim_backoff_ = std::min(2 * claim_backoff_, max_backoff);
+          return;
+        }
+        claim_backoff_ = first_backoff;
+        if (!got->empty()) {
+          leases_->add(got->front().lease, static_cast<int>(got->size()));
+          std::string what;
+          for (const auto& j : *got) what += fmt::format(" {}(a{})", j.id, j.attempt);
+          say(fmt::format("claims under lease {}:{}", got->front().lease, what));
+        }
+        if (static_cast<int>(got->size()) == free) wake_ = true;  // there may be more
+        for (const auto& j : *got) start(j);
+        try_claim();
+      });
+}
+
+void node::start(const jobs::claimed_job& job) {  // producer::start
+  attempt_run r;
+  r.job = job;
+  // What the handler will do. Messages carry the attempt so error histories are checkable.
+  const int pick = w_.between(0, 99);
+  if (pick < 55)
+    r.planned = jobs::outcome::success();
+  else if (pick < 77)
+    r.planned = jobs::outcome::error(fmt::format("boom on attempt {}", job.attempt));
+  else if (pick < 85)
+    r.planned = jobs::outcome::permanent(fmt::format("hopeless on attempt {}", job.attempt));
+  else
+    r.planned = jobs::outcome::snooze(w_.span(0s, 3s));
+  // How long it takes: mostly quick, sometimes slow, now and then past the lease and the timeout.
+  const int slow = w_.between(0, 99);
+  const auto lease = w_.times.lease;
+  const duration takes = slow < 80   ? w_.span(1ms, 2s)
+                         : slow < 94 ? w_.span(2s, lease)
+                                     : w_.span(lease, 3 * lease);
+  r.honours_cancel = w_.chance(0.8);
+  const key k{job.id, job.lease};
+  for (const auto& [other, _] : running_)
+    if (other.first == job.id)
+      w_.count("jobs claimed again before their last completion committed");
+  running_[k] = std::move(r);
+  say(fmt::format("starts job {} attempt {}: will {} after {:.3f}s{}", job.id, job.attempt,
+                  describe(running_[k].planned), std::chrono::duration<double>(takes).count(),
+                  running_[k].honours_cancel ? "" : ", ignoring cancellation"));
+  later(takes, [this, k] { finish(k, 0); });
+  later(w_.kind(job.kind).options.timeout,
+        [this, k] { cancel(k, runtime::cancel_reason::timeout); });
+}
+
+void node::cancel(key k, runtime::cancel_reason why) {  // producer::cancel_running
+  auto it = running_.find(k);
+  if (it == running_.end() || it->second.done) return;
+  auto& r = it->second;
+  if (r.reason == runtime::cancel_reason::none) r.reason = why;  // the first reason wins
+  say(fmt::format("cancels job {} (reason {}){}", k.first, static_cast<int>(why),
+                  r.honours_cancel ? "" : "; the handler ignores it"));
+  if (r.honours_cancel && !r.cut_short) {
+    r.cut_short = true;
+    const int seq = ++r.finish_seq;
+    later(w_.span(0ms, 20ms), [this, k, seq] { finish(k, seq); });
+  }
+}
+
+void node::finish(key k, int seq) {  // the completion handler of producer::start
+  auto it = running_.find(k);
+  if (it == running_.end() || it->second.done || it->second.finish_seq != seq) return;
+  auto& r = it->second;
+  r.done = true;
+  const auto& kind = w_.kind(r.job.kind);
+  // A handler cut short by cancellation ends with the error its aborted operation raised.
+  const auto raw = r.cut_short ? jobs::outcome::error("Operation canceled") : r.planned;
+  const auto result = runtime::settle(raw, r.reason, kind.options.timeout);
+  w_.truth->settled(raw, r.reason, result);
+  if (r.reason != runtime::cancel_reason::none)
+    w_.count(r.reason == runtime::cancel_reason::shutdown ? "attempts cancelled by shutdown"
+                                                          : "attempts cancelled by their timeout");
+  const auto now = w_.now();
+  auto t = jobs::decide(result, r.job.attempt, r.job.max_attempts, kind.options.retry, now, w_.rng);
+  w_.truth->decided(r.job.id, r.job.attempt, r.job.max_attempts, kind.options.retry, result, now,
+                    t);
+  say(fmt::format("job {} attempt {} ends: {} -> {}", r.job.id, r.job.attempt, describe(result),
+                  to_string(t.next)));
+  submit({r.job.id, r.job.lease, std::move(t)});
+}
+
+void node::committed(key k) {  // producer::finished: the slot is free once the outcome committed
+  running_.erase(k);
+  try_claim();
+  progress();
+}
+
+// ---- completer -----------------------------------------------------------------------------
+
+void node::submit(jobs::completion c) {
+  buffer_.push_back(std::move(c));
+  if (!flushing_) {
+    flushing_ = true;
+    flush();
+  }
+}
+
+void node::flush() {  // completer::flush, one turn of its loop
+  if (buffer_.empty()) {
+    flushing_ = false;
+    progress();
+    return;
+  }
+  auto batch = std::make_shared<std::vector<jobs::completion>>(
+      runtime::take_batch(buffer_, [](const jobs::completion& c) { return c.id; }));
+  auto stale = std::make_shared<std::vector<jobs::job_id>>();
+  call(
+      fmt::format("complete {} jobs", batch->size()),
+      [=](store::store& s) { *stale = s.complete(*batch); },
+      [=, this](const std::string* error) {
+        if (error) {  // keep the batch, in front of what came since; a completion is never dropped
+          say(fmt::format("completion flush of {} failed: {}", batch->size(), *error));
+          buffer_.insert(buffer_.begin(), batch->begin(), batch->end());
+          later(flush_backoff_, [this] { flush(); });
+          flush_backoff_ = std::min(2 * flush_backoff_, max_backoff);
+          return;
+        }
+        flush_backoff_ = first_backoff;
+        const std::set<jobs::job_id> rejected(stale->begin(), stale->end());
+        std::map<jobs::lease_id, int> done;
+        for (const auto& c : *batch) {
+          ++done[c.lease];
+          if (rejected.count(c.id))
+            say(fmt::format("completion of job {} rejected: lease {} lost", c.id, c.lease));
+          else if (c.change.next == to::retry || c.change.next == to::requeue)
+            notify(c.change.run_at);
+        }
+        leases_->release(done);
+        say(fmt::format("committed {} completions ({} rejected)", batch->size(), rejected.size()));
+        for (const auto& c : *batch) committed({c.id, c.lease});
+        flush();
+      });
+}
+
+// ---- maintenance ---------------------------------------------------------------------------
+
+void node::keep_leases() {  // maintenance::run_lease_keeper
+  later(w_.times.lease / 3, [this] {
+    const auto live = leases_->live();
+    if (live.empty()) {
+      keep_leases();
+      return;
+    }
+    const auto until = w_.now() + w_.times.lease;
+    call(
+        "renew", [=](store::store& s) { s.renew(live, until); },
+        [this](const std::string* error) {
+          if (error) say("lease renewal failed: " + *error);
+          keep_leases();
+        });
+  });
+}
+
+void node::rescuer_loop() {  // maintenance::run_rescuer
+  rescue([this] { later(w_.times.rescue_interval, [this] { rescuer_loop(); }); });
+}
+
+void node::rescue(std::function<void()> after) {  // maintenance::rescue_once
+  const auto now = w_.now();
+  auto found = std::make_shared<std::vector<store::expired_job>>();
+  call(
+      "expired", [=](store::store& s) { *found = s.expired(now, 1000); },
+      [=, this](const std::string* error) {
+        if (error) {
+          say("rescue failed: " + *error);
+          after();
+          return;
+        }
+        if (found->empty()) {
+          after();
+          return;
+        }
+        auto changes = std::make_shared<std::vector<jobs::completion>>();
+        for (const auto& e : *found) {
+          // The runtime's own decision for a lost worker: a failed attempt.
+          const auto& kind = w_.kind(e.kind);
+          const auto lost = jobs::outcome::error(std::string(jobs::worker_lost_message));
+          auto t = jobs::decide(lost, e.attempt, e.max_attempts, kind.options.retry, now, w_.rng);
+          w_.truth->decided(e.id, e.attempt, e.max_attempts, kind.options.retry, lost, now, t);
+          changes->push_back({e.id, e.lease, std::move(t)});
+        }
+        auto stale = std::make_shared<std::vector<jobs::job_id>>();
+        call(
+            fmt::format("complete {} rescued jobs", changes->size()),
+            [=](store::store& s) { *stale = s.complete(*changes); },
+            [=, this](const std::string* error) {
+              if (error) {
+                say("rescue failed: " + *error);
+              } else {
+                for (const auto& c : *changes) {
+                  if (std::find(stale->begin(), stale->end(), c.id) != stale->end()) continue;
+                  say(fmt::format("rescued job {} (lease {}) -> {}", c.id, c.lease,
+                                  to_string(c.change.next)));
+                  w_.count("jobs rescued");
+                  if (c.change.next != to::dead) notify(c.change.run_at);
+                }
+              }
+              after();
+            });
+      });
+}
+
+// ---- enqueue and shutdown ------------------------------------------------------------------
+
+void node::enqueue(std::vector<jobs::new_job> batch,
+                   std::function<void(const std::vector<store::insert_result>&)> acked,
+                   std::function<void()> failed) {
+  auto jobs = std::make_shared<std::vector<jobs::new_job>>(std::move(batch));
+  auto result = std::make_shared<std::vector<store::insert_result>>();
+  call(
+      fmt::format("insert {} jobs", jobs->size()),
+      [=, this](store::store& s) { *result = s.insert(*jobs, w_.now()); },
+      [=, this](const std::string* error) {
+        if (error) {
+          say("enqueue failed: " + *error);
+          failed();
+          return;
+        }
+        acked(*result);
+        for (const auto& j : *jobs) notify(j.run_at.value_or(w_.now()));
+      });
+}
+
+void node::shut_down() {  // runtime::stop, then the tail of runtime::run
+  if (!up_ || draining_) return;
+  say(fmt::format("shutdown begins with {} jobs in hand", running_.size()));
+  w_.count("graceful shutdowns");
+  draining_ = stopped_ = true;
+  stage_ = stage::grace;
+  later(w_.times.grace, [this] {
+    if (stage_ == stage::grace) cancel_all();
+  });
+  progress();
+}
+
+void node::cancel_all() {
+  stage_ = stage::cancelling;
+  say(fmt::format("grace is over: cancels {} jobs", running_.size()));
+  std::vector<key> keys;
+  for (const auto& [k, _] : running_) keys.push_back(k);
+  for (const auto& k : keys) cancel(k, runtime::cancel_reason::shutdown);
+  later(10s, [this] {
+    if (stage_ != stage::cancelling) return;
+    say(fmt::format("abandons {} handlers that ignore cancellation", running_.size()));
+    stage_ = stage::draining;
+    progress();
+  });
+}
+
+void node::progress() {
+  if (!draining_) return;
+  if ((stage_ == stage::grace || stage_ == stage::cancelling) && running_.empty())
+    stage_ = stage::draining;
+  // completer::drain, then the process exits (queued store calls of services are abandoned).
+  if (stage_ == stage::draining && !flushing_ && buffer_.empty()) {
+    say("shutdown complete");
+    go_down();
+  }
+}
+
+}  // namespace spool::sim
