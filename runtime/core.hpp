@@ -13,6 +13,7 @@
 #include "persistence/db_executor.hpp"
 #include "runtime/lease_book.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/watchdog.hpp"
 
 namespace spool::runtime {
 
@@ -36,6 +37,7 @@ struct core {
   std::atomic<std::uint64_t> committed{0};  // transitions applied by the completer
   std::atomic<bool> draining{false};         // shutdown has begun
   metrics stats;
+  watchdog dog{stats.blocked_handlers};  // reports job handlers that block their thread
   jobs::job_context::enqueue_fn enqueue_for_jobs;  // what job_context::enqueue calls
 
   // Validates, commits durably (group commit), then wakes the queues' producers.
