@@ -31,7 +31,9 @@ class sandbox {
   sandbox& operator=(const sandbox&) = delete;
 
   const std::filesystem::path& dir() const { return dir_; }
-  std::filesystem::path db_path() const { return dir_ / "spool.db"; }
+  std::filesystem::path db_path() const { return db_dir_ / "spool.db"; }
+  // Keeps the database in `dir` (such as a small filesystem the test mounted) instead of dir().
+  void place_db_in(const std::filesystem::path& dir) { db_dir_ = dir; }
   std::string db_url() const { return "sqlite:" + db_path().string(); }
 
   // Writes config.json; every later command gets it with --config.
@@ -77,6 +79,7 @@ class sandbox {
   spawn_options capture(const std::string& name);
 
   std::filesystem::path dir_;
+  std::filesystem::path db_dir_;
   std::filesystem::path config_;
   int commands_ = 0;
   std::vector<std::pair<std::string, std::weak_ptr<process>>> runtimes_;
