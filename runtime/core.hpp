@@ -13,6 +13,7 @@
 #include "persistence/db_executor.hpp"
 #include "runtime/lease_book.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/watchdog.hpp"
 
 namespace spool::runtime {
 
@@ -38,6 +39,7 @@ struct core {
   std::atomic<bool> leader{false};           // this node runs the maintenance work
   jobs::time_point started_at = jobs::now();
   metrics stats;
+  watchdog dog{stats.blocked_handlers};  // reports job handlers that block their thread
   jobs::job_context::enqueue_fn enqueue_for_jobs;  // what job_context::enqueue calls
 
   // Validates, commits durably (group commit), then wakes the queues' producers.

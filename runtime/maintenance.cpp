@@ -1,8 +1,10 @@
 #include "runtime/maintenance.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <utility>
 
 #include "jobs/lifecycle.hpp"
 #include "runtime/completer.hpp"
@@ -45,13 +47,26 @@ asio::awaitable<void> maintenance::run_lease_keeper() {
 
 asio::awaitable<std::size_t> maintenance::rescue_once() {
   const auto now = jobs::now();
-  auto expired = co_await core_.db.run([now](store::store& s) { return s.expired(now, 1000); });
+  // Named lambda, not a temporary inside co_await: GCC 12 mis-moves captures.
+  auto find = [now](store::store& s) {
+    auto expired = s.expired(now, 1000);
+    // Cancels asked for while these jobs ran: their worker died before it could act on them.
+    std::vector<jobs::job_id> cancels;
+    if (!expired.empty()) cancels = s.cancel_requests();
+    return std::pair{std::move(expired), std::move(cancels)};
+  };
+  auto found = co_await core_.db.run(std::move(find));
+  const auto& expired = found.first;
   if (expired.empty()) co_return 0;
   std::vector<jobs::completion> changes;
   for (auto& e : expired) {
     const auto options = core_.options_for(e.kind);
-    auto t = jobs::decide(jobs::outcome::error(std::string(jobs::worker_lost_message)), e.attempt,
-                          e.max_attempts, options.retry, now, thread_rng());
+    // A requested cancel outlives the worker: the job ends cancelled instead of running again.
+    const bool cancel =
+        std::find(found.second.begin(), found.second.end(), e.id) != found.second.end();
+    auto t = jobs::decide(cancel ? jobs::outcome::cancel("cancelled by operator")
+                                 : jobs::outcome::error(std::string(jobs::worker_lost_message)),
+                          e.attempt, e.max_attempts, options.retry, now, thread_rng());
     changes.push_back({e.id, e.lease, std::move(t)});
   }
   auto apply = [changes](store::store& s) { return s.complete(changes); };
@@ -62,11 +77,12 @@ asio::awaitable<std::size_t> maintenance::rescue_once() {
     if (std::find(stale.begin(), stale.end(), c.id) != stale.end()) continue;  // finished meanwhile
     ++rescued;
     core_.stats.rescued++;
-    const bool dead = c.change.next == jobs::transition::to::dead;
+    using to = jobs::transition::to;
+    const auto next = c.change.next;
     log::warn("job_rescued").kv("job_id", c.id).kv("kind", expired[i].kind)
         .kv("queue", expired[i].queue).kv("attempt", expired[i].attempt)
-        .kv("next", dead ? "dead" : "retry");
-    if (!dead) core_.notify(expired[i].queue, c.change.run_at);
+        .kv("next", next == to::dead ? "dead" : next == to::cancelled ? "cancelled" : "retry");
+    if (next == to::retry) core_.notify(expired[i].queue, c.change.run_at);
   }
   co_return rescued;
 }

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -81,6 +82,9 @@ void wait_until(const std::function<bool()>& pred, steady::duration timeout,
                 std::source_location where = std::source_location::current());
 
 std::string read_file(const std::filesystem::path& path);
+
+// The resident set size of a process in KiB (VmRSS), or nullopt once it is gone.
+std::optional<std::int64_t> resident_kib(pid_t pid);
 
 // "exit code 3", "killed by signal 9 (Killed)".
 std::string describe(exit_status status);

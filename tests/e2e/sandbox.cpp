@@ -42,6 +42,7 @@ sandbox::sandbox() {
   std::string tmpl = (fs::temp_directory_path() / "spool-e2e-XXXXXX").string();
   if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
+  db_dir_ = dir_;
 }
 
 sandbox::~sandbox() {

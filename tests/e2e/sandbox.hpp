@@ -31,7 +31,9 @@ class sandbox {
   sandbox& operator=(const sandbox&) = delete;
 
   const std::filesystem::path& dir() const { return dir_; }
-  std::filesystem::path db_path() const { return dir_ / "spool.db"; }
+  std::filesystem::path db_path() const { return db_dir_ / "spool.db"; }
+  // Keeps the database in `dir` (such as a small filesystem the test mounted) instead of dir().
+  void place_db_in(const std::filesystem::path& dir) { db_dir_ = dir; }
   // The sandbox's SQLite file, unless use_db() named another database.
   std::string db_url() const { return db_url_.empty() ? "sqlite:" + db_path().string() : db_url_; }
   // Every later command uses this database (e.g. a PostgreSQL scratch database).
@@ -80,6 +82,7 @@ class sandbox {
   spawn_options capture(const std::string& name);
 
   std::filesystem::path dir_;
+  std::filesystem::path db_dir_;
   std::filesystem::path config_;
   std::string db_url_;
   int commands_ = 0;
