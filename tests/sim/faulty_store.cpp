@@ -6,10 +6,12 @@ template <class Call, class Report>
 auto faulty_store::faulty(const char* op, bool write, Call&& call, Report&& report) {
   if (w_.now() < outage_until_) {
     w_.note(owner_ + " fault: " + op + " fails: the database is out of reach");
+    w_.count("faults injected: store call failed (outage)");
     throw spool::store::store_error(std::string(op) + ": injected outage (nothing applied)");
   }
   if (w_.chance(w_.faults.fail)) {
     w_.note(owner_ + " fault: " + op + " fails before reaching the database");
+    w_.count("faults injected: store call failed");
     throw spool::store::store_error(std::string(op) + ": injected failure (nothing applied)");
   }
   auto result = [&] {
@@ -23,6 +25,7 @@ auto faulty_store::faulty(const char* op, bool write, Call&& call, Report&& repo
   report(result);
   if (write && w_.chance(w_.faults.reply_lost)) {
     w_.note(owner_ + " fault: " + op + " committed but its reply is lost");
+    w_.count(std::string("faults injected: reply lost after ") + op);
     throw spool::store::store_error(std::string(op) + ": injected lost reply (applied)");
   }
   return result;

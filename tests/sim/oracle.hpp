@@ -45,9 +45,8 @@ class oracle final : public store_witness {
 
   // After a step: the real store holds exactly what the model says. Steps after which the model
   // did not change, or changed only lease ends (no store call, a read, a claim that found
-  // nothing, a renewal) are not compared again:
-  // what they could have broken stays broken until the next comparison. `deep` also compares the
-  // error histories of every job, not only of those that changed.
+  // nothing, a renewal), are not compared again: what they could have broken stays broken until
+  // the next comparison. `deep` (at the end of a run) also compares every job's error history.
   void check(bool deep = false);
   bool all_final() const;
   // Fails on the first job that is not final (completed, cancelled or dead).
@@ -88,8 +87,7 @@ class oracle final : public store_witness {
   std::map<jobs::job_id, model_job> jobs_;
   std::map<jobs::lease_id, model_lease> leases_;
   jobs::lease_id last_lease_ = 0;
-  std::set<jobs::job_id> changed_errors_;  // compared with the store's history at the next check
-  bool touched_ = true;                    // the model changed since the last comparison
+  bool touched_ = true;  // the model changed since the last comparison
 };
 
 }  // namespace spool::sim

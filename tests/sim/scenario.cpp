@@ -70,7 +70,7 @@ shape draw_shape(world& w) {
   shape s;
   s.nodes = w.between(2, 3);
   s.stormy_for = w.span(8s, 30s);
-  s.jobs = w.between(2, 10);
+  s.jobs = w.between(2, 8);
   return s;
 }
 
