@@ -1,9 +1,9 @@
 #include "jobs/kinds/diagnostic.hpp"
 
+#include <algorithm>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
