@@ -66,6 +66,8 @@ class node {
     std::function<void(const std::string* error)> then;
   };
   enum class stage { running, grace, cancelling, draining };
+  static constexpr duration first_backoff = std::chrono::milliseconds(50);  // producer, completer
+  static constexpr duration max_backoff = std::chrono::seconds(5);
 
   void later(duration d, std::function<void()> f);
   void say(const std::string& text);
