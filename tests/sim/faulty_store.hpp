@@ -75,6 +75,18 @@ class faulty_store final : public spool::store::store {
   std::int64_t purge_dead(const spool::store::dead_filter& which) override {
     return real_.purge_dead(which);
   }
+  // Leadership, the node registry and notifications are not simulated: passed through.
+  bool lead(const std::string& node, time_point now, jobs::duration ttl) override {
+    return real_.lead(node, now, ttl);
+  }
+  void resign(const std::string& node) override { real_.resign(node); }
+  void heartbeat(const spool::store::node_info& n, time_point now) override { real_.heartbeat(n, now); }
+  void forget_node(const std::string& id) override { real_.forget_node(id); }
+  std::int64_t forget_nodes_before(time_point before) override {
+    return real_.forget_nodes_before(before);
+  }
+  std::vector<spool::store::node_info> nodes(time_point now) override { return real_.nodes(now); }
+  void notify(const std::string& payload) override { real_.notify(payload); }
 
  private:
   // Runs `call` on the real store unless a failure is injected first; `report` tells the witness
