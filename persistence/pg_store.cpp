@@ -15,6 +15,7 @@
 
 #include "persistence/schema.hpp"
 #include "persistence/sql_common.hpp"
+#include "persistence/sql_transaction.hpp"
 #include "persistence/time_codec.hpp"
 
 namespace spool::store {
@@ -57,23 +58,10 @@ std::string to_conninfo(const std::string& url) {
   return out;
 }
 
-struct transaction {
-  soci::session& sql;
-  bool done = false;
-  transaction(soci::session& s, bool durable) : sql(s) {
-    sql << "BEGIN";
-    if (!durable) sql << "SET LOCAL synchronous_commit = off";
-  }
-  void commit() {
-    sql << "COMMIT";
-    done = true;
-  }
-  ~transaction() {
-    if (done) return;
-    try {
-      sql << "ROLLBACK";
-    } catch (...) {  // the connection may be gone with the error that got us here
-    }
+// A claim or completion lost to a server crash only means a rerun: it need not wait for the disk.
+struct transaction : sql::transaction {
+  transaction(soci::session& s, bool durable) : sql::transaction(s, "BEGIN") {
+    if (!durable) s << "SET LOCAL synchronous_commit = off";
   }
 };
 
@@ -242,9 +230,9 @@ auto pg_store::write(const char* op, bool durable, F&& f) {
 
 int pg_store::migrate() {
   if (!sql_) connect();
-  auto& sql = *sql_;
+  auto& session = *sql_;
   try {
-    sql << "SELECT pg_advisory_lock(:k)", use(migration_lock);
+    session << "SELECT pg_advisory_lock(:k)", use(migration_lock);
     struct unlock {
       soci::session& sql;
       ~unlock() {
@@ -253,24 +241,8 @@ int pg_store::migrate() {
         } catch (...) {  // a lost connection released it already
         }
       }
-    } unlock_on_exit{sql};
-    sql << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-           "name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
-    int applied = 0;
-    for (const auto& m : postgres_migrations()) {
-      transaction tx(sql, true);
-      int present = 0;
-      sql << "SELECT COUNT(*) FROM schema_migrations WHERE version = :v", into(present),
-          use(m.version);
-      if (present) continue;
-      for (const auto& stmt : split_statements(m.sql)) sql << stmt;
-      long long now_us = to_us(jobs::now());
-      std::string name(m.name);
-      sql << "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)",
-          use(m.version), use(name), use(now_us);
-      tx.commit();
-      ++applied;
-    }
+    } unlock_on_exit{session};
+    const int applied = sql::apply_migrations(session, postgres_migrations(), "BEGIN");
     migrated_ = true;
     return applied;
   } catch (const std::exception& e) {

@@ -6,6 +6,7 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include "persistence/pg_store.hpp"
+#include "persistence/sql_transaction.hpp"
 #include "persistence/time_codec.hpp"
 
 namespace spool::store {
@@ -36,22 +37,7 @@ const dialect& dialect_of(backend b) {
   return b == backend::postgresql ? postgres_dialect : sqlite_dialect;
 }
 
-struct transaction {
-  soci::session& sql;
-  bool done = false;
-  transaction(soci::session& s, const char* begin) : sql(s) { sql << begin; }
-  void commit() {
-    sql << "COMMIT";
-    done = true;
-  }
-  ~transaction() {
-    if (done) return;
-    try {
-      sql << "ROLLBACK";
-    } catch (...) {  // the error that brought us here may have ended the transaction already
-    }
-  }
-};
+using sql::transaction;
 
 constexpr const char* result_columns =
     "activity_id, user_id, type, occurred_at, analysis, backend, job_id, processed_at, revision";

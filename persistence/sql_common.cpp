@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <iterator>
 
+#include "persistence/sql_transaction.hpp"
 #include "persistence/time_codec.hpp"
 
 namespace spool::store::sql {
@@ -50,6 +51,26 @@ std::string completions_json(std::span<const jobs::completion> batch, bool skip_
   }
   out.push_back(']');
   return out;
+}
+
+int apply_migrations(soci::session& s, std::span<const migration> all, const std::string& begin) {
+  s << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+       "name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+  int applied = 0;
+  for (const auto& m : all) {
+    transaction tx(s, begin);
+    int present = 0;
+    s << "SELECT COUNT(*) FROM schema_migrations WHERE version = :v", into(present), use(m.version);
+    if (present) continue;  // the guard rolls the empty transaction back
+    for (const auto& stmt : split_statements(m.sql)) s << stmt;
+    long long now_us = to_us(jobs::now());
+    std::string name(m.name);
+    s << "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)",
+        use(m.version), use(name), use(now_us);
+    tx.commit();
+    ++applied;
+  }
+  return applied;
 }
 
 void ping(soci::session& s) {

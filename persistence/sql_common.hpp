@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "persistence/schema.hpp"
 #include "persistence/store.hpp"
 
 namespace soci {
@@ -32,6 +33,10 @@ std::string json_ints(std::span<const std::int64_t> ids);
 std::string completions_json(std::span<const jobs::completion> batch, bool skip_plain_successes);
 // A success with no note and no error: the commonest completion by far.
 bool plain_success(const jobs::completion& c);
+
+// Applies the migrations not yet recorded in schema_migrations, each in its own transaction
+// begun with `begin`; returns how many ran.
+int apply_migrations(soci::session& s, std::span<const migration> all, const std::string& begin);
 
 void ping(soci::session& s);
 std::optional<time_point> next_due(soci::session& s, const std::string& queue, time_point now);

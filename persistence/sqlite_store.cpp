@@ -162,23 +162,7 @@ void sqlite_store::set_synchronous(bool full) {
 
 int sqlite_store::migrate() {
   try {
-    *sql_ << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-             "name TEXT NOT NULL, applied_at INTEGER NOT NULL)";
-    int applied = 0;
-    for (const auto& m : sqlite_migrations()) {
-      transaction_guard tx(*sql_);
-      int present = 0;
-      *sql_ << "SELECT COUNT(*) FROM schema_migrations WHERE version = :v", into(present),
-          use(m.version);
-      if (present) continue;  // the guard rolls the empty transaction back
-      for (const auto& stmt : split_statements(m.sql)) *sql_ << stmt;
-      long long now_us = to_us(jobs::now());
-      std::string name(m.name);
-      *sql_ << "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)",
-          use(m.version), use(name), use(now_us);
-      tx.commit();
-      ++applied;
-    }
+    const int applied = sql::apply_migrations(*sql_, sqlite_migrations(), "BEGIN IMMEDIATE");
     migrated_ = true;
     return applied;
   } catch (const std::exception& e) {

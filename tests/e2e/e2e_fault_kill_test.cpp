@@ -28,11 +28,6 @@ namespace {
 
 constexpr std::string_view worker_lost = "worker lost (lease expired)";
 
-std::uint64_t test_seed() {
-  if (const char* s = std::getenv("SPOOL_E2E_SEED")) return std::strtoull(s, nullptr, 10);
-  return std::random_device{}();
-}
-
 // GET /api/v1/jobs/ID from a running runtime.
 json::object fetch(unsigned short port, job_id id) {
   const auto reply = http_request(port, "GET", "/api/v1/jobs/" + std::to_string(id));

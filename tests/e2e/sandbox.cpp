@@ -10,6 +10,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <random>
 
 namespace spool::e2e {
 
@@ -319,6 +320,11 @@ std::vector<std::string> lines(const std::string& text) {
     start = nl + 1;
   }
   return out;
+}
+
+std::uint64_t test_seed() {
+  if (const char* s = std::getenv("SPOOL_E2E_SEED")) return std::strtoull(s, nullptr, 10);
+  return std::random_device{}();
 }
 
 }  // namespace spool::e2e

@@ -111,6 +111,9 @@ std::string rfc3339(std::chrono::system_clock::time_point t);
 std::int64_t int_field(const json::object& o, std::string_view key);
 std::string string_field(const json::object& o, std::string_view key);
 
+// The random seed of a randomized test: SPOOL_E2E_SEED to replay one, otherwise a fresh one.
+std::uint64_t test_seed();
+
 // Lines of text, without their newlines; a trailing empty line is not counted.
 std::vector<std::string> lines(const std::string& text);
 
