@@ -29,12 +29,6 @@ struct scratch {  // a fresh database location for one run
   }
 };
 
-void remove_sqlite_files(const std::string& url) {
-  std::string path = url.substr(url.find(':') + 1);
-  for (auto suffix : {"", "-wal", "-shm", "-small", "-small-wal", "-small-shm"})
-    fs::remove(path + suffix);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -44,7 +38,12 @@ int main(int argc, char** argv) {
   for (auto& w : all_workloads()) names += "\n  " + w.name + " (" + std::to_string(w.default_jobs) + "): " + w.what;
   app.add_option("workload", o.workload, "One of:" + names)->required();
   std::string db;
-  auto* o_db = app.add_option("--db", db, "sqlite:PATH (recreated for every run; default a temp file)");
+  auto* o_db = app.add_option("--db", db,
+                              "sqlite:PATH or postgresql://USER@HOST:PORT/DB (emptied before every "
+                              "run: its public schema is dropped; default a temp SQLite file)");
+  std::string durability = "full";
+  app.add_option("--enqueue-durability", durability, "full (default) or relaxed")
+      ->check(CLI::IsMember({"full", "relaxed"}));
   app.add_option("--jobs", o.jobs, "Jobs per run (workload default)");
   app.add_option("--concurrency", o.concurrency, "Queue concurrency (100)");
   app.add_option("--runs", o.runs, "Runs (3)")->check(CLI::Range(1, 100));
@@ -62,6 +61,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (o.jobs <= 0) o.jobs = it->default_jobs;
+  o.relaxed = durability == "relaxed";
   if (o_db->count()) o.db = db;
 
   std::vector<run_result> results;
@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
   for (int run = 1; run <= o.runs; ++run) {
     scratch tmp;
     const std::string url = o.db.value_or("sqlite:" + (tmp.dir / "bench.db").string());
-    if (url.starts_with("sqlite:")) remove_sqlite_files(url);
+    reset_database(url);
     std::cerr << fmt::format("spool-bench: {} run {}/{} ({} jobs)...\n", o.workload, run, o.runs, o.jobs);
     run_result r;
     try {
@@ -87,12 +87,13 @@ int main(int argc, char** argv) {
       boost::json::object line{{"workload", o.workload}, {"db", url.substr(0, url.find(':'))},
                                {"jobs", r.jobs},         {"concurrency", o.concurrency},
                                {"seconds", r.seconds},   {"jobs_per_s", r.jobs_per_s},
+                               {"enqueue_durability", durability},
                                {"run", run},             {"ok", r.problems.empty()}};
       for (auto& [k, v] : r.extra) line[k] = v;
       std::cout << boost::json::serialize(line) << std::endl;
     }
     results.push_back(std::move(r));
-    if (url.starts_with("sqlite:")) remove_sqlite_files(url);
+    if (url.starts_with("sqlite:")) reset_database(url);
   }
   if (!o.json) {
     auto median = [&](auto get) {

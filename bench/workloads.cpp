@@ -15,7 +15,13 @@
 #include <mutex>
 #include <thread>
 
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+
+#include <filesystem>
+
 #include "persistence/db_executor.hpp"
+#include "persistence/pg_store.hpp"
 #include "persistence/store.hpp"
 #include "runtime/runtime.hpp"
 
@@ -47,6 +53,7 @@ config::settings base_settings(const options& o, const std::string& db, int conc
   s.workers = o.workers;
   s.queues = {{"default", concurrency}};
   s.log_level = "error";
+  s.enqueue_durability = o.relaxed ? "relaxed" : "full";
   s.poll_interval_s = 1;
   return s;
 }
@@ -275,7 +282,9 @@ run_result backlog(const options& o, const std::string& db) {
   constexpr int measured = 20000;
   // The same 20,000-job drain on top of a large backlog, then alone.
   auto on_top = [&](int queued) {
-    const std::string url = queued == measured ? db + "-small" : db;
+    const bool sqlite = db.starts_with("sqlite:");
+    const std::string url = queued == measured && sqlite ? db + "-small" : db;
+    if (!sqlite) reset_database(url);  // one PostgreSQL database serves both halves in turn
     seed(url, queued, "noop", "{}");
     run_result part;
     auto s = base_settings(o, url, o.concurrency);
@@ -302,6 +311,20 @@ run_result backlog(const options& o, const std::string& db) {
 }
 
 }  // namespace
+
+void reset_database(const std::string& url) {
+  if (store::backend_of(url) == store::backend::sqlite) {
+    std::string path = url.substr(url.find(':') + 1);
+    if (path.starts_with("//")) path.erase(0, 2);
+    for (auto suffix : {"", "-wal", "-shm", "-small", "-small-wal", "-small-shm"})
+      std::filesystem::remove(path + suffix);
+    return;
+  }
+  soci::session sql(soci::postgresql, store::pg_store::conninfo(url));
+  sql << "SET client_min_messages = warning";
+  sql << "DROP SCHEMA public CASCADE";
+  sql << "CREATE SCHEMA public";
+}
 
 const std::vector<workload>& all_workloads() {
   static const std::vector<workload> list{

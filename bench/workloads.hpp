@@ -11,13 +11,18 @@ namespace spool::bench {
 
 struct options {
   std::string workload;
-  std::optional<std::string> db;  // sqlite:PATH; default a temp file per run
+  std::optional<std::string> db;  // sqlite:PATH or postgresql://...; default a temp SQLite file
   int jobs = 0;                   // 0: the workload's default
   int concurrency = 100;
   int runs = 3;
   int workers = 0;  // io_context threads; 0 = cores
   bool json = false;
+  bool relaxed = false;  // --enqueue-durability relaxed
 };
+
+// Empties the database a run uses: SQLite's files are removed; on PostgreSQL the public schema is
+// dropped and recreated (so --db must name a scratch database).
+void reset_database(const std::string& url);
 
 struct run_result {
   double seconds = 0;

@@ -1,5 +1,9 @@
 #include "cli/commands.hpp"
 
+#include "runtime/nodes.hpp"
+
+#include <boost/json/serialize.hpp>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -212,6 +216,29 @@ int dlq_purge(const config::settings& s, std::optional<jobs::job_id> id) {
 int stats(const config::settings& s, bool json) {
   auto counts = open_store(s)->count(jobs::now());
   json ? print_stats_json(std::cout, counts) : print_stats(std::cout, counts);
+  return 0;
+}
+
+int nodes(const config::settings& s, bool json) {
+  const auto now = jobs::now();
+  auto all = open_store(s)->nodes(now);
+  const auto ttl = std::chrono::duration_cast<jobs::duration>(
+      std::chrono::duration<double>(s.leader_ttl_s));
+  if (json) {
+    boost::json::array out;
+    for (auto& n : all) out.push_back(runtime::to_json(n, now, ttl));
+    std::cout << boost::json::serialize(boost::json::object{{"nodes", out}}) << "\n";
+    return 0;
+  }
+  std::cout << fmt::format("{:<40} {:>8} {:>7} {:>6} {:>15}  {}\n", "NODE", "PID", "LEADER", "ALIVE",
+                           "HEARTBEAT_AGO_S", "QUEUES");
+  for (auto& n : all) {
+    std::string queues;
+    for (auto& q : n.queues) queues += (queues.empty() ? "" : ",") + q;
+    std::cout << fmt::format("{:<40} {:>8} {:>7} {:>6} {:>15.1f}  {}\n", n.id, n.pid,
+                             n.leader ? "yes" : "", now - n.heartbeat_at < ttl ? "yes" : "no",
+                             std::chrono::duration<double>(now - n.heartbeat_at).count(), queues);
+  }
   return 0;
 }
 

@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   app.fallthrough();
   layered_settings layers;
   layers.db = app.add_option("--db", layers.db_value,
-                             "Database URL: sqlite:PATH (default sqlite:spool.db; env SPOOL_DB)");
+                             "Database URL: sqlite:PATH or postgresql://USER:PASSWORD@HOST:PORT/DB "
+                             "(default sqlite:spool.db; env SPOOL_DB)");
   layers.config = app.add_option("--config", layers.config_value, "JSON config file (env SPOOL_CONFIG)");
 
   std::function<int()> action;
@@ -191,10 +192,13 @@ int main(int argc, char** argv) {
   auto* st = app.add_subcommand("stats", "Job counts per queue and state");
   st->add_flag("--json", json, "JSON output");
   st->callback([&] { action = [&] { return spool::cli::stats(layers.resolve(), json); }; });
+  auto* nd = app.add_subcommand("nodes", "Runtime nodes sharing the database, and the leader");
+  nd->add_flag("--json", json, "JSON output");
+  nd->callback([&] { action = [&] { return spool::cli::nodes(layers.resolve(), json); }; });
   auto* mg = app.add_subcommand("migrate", "Apply database migrations");
   mg->callback([&] { action = [&] { return spool::cli::migrate(layers.resolve()); }; });
 
-  for (auto* sub : {run, enq, jobs, jl, js, jc, dlq, dl, dr, dp, acts, as, profs, ps, st, mg})
+  for (auto* sub : {run, enq, jobs, jl, js, jc, dlq, dl, dr, dp, acts, as, profs, ps, st, nd, mg})
     sub->fallthrough();
 
   try {

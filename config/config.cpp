@@ -127,6 +127,9 @@ void apply_json(settings& s, std::string_view text, std::string_view source) {
     else if (key == "poll_interval_s") s.poll_interval_s = number(v, source, key);
     else if (key == "lease_s") s.lease_s = number(v, source, key);
     else if (key == "rescue_interval_s") s.rescue_interval_s = number(v, source, key);
+    else if (key == "db_pool") s.db_pool = integer(v, source, key);
+    else if (key == "enqueue_durability") s.enqueue_durability = string(v, source, key);
+    else if (key == "leader_ttl_s") s.leader_ttl_s = number(v, source, key);
     else if (key == "log_format") s.log_format = string(v, source, key);
     else if (key == "log_level") s.log_level = string(v, source, key);
     else if (key == "diagnostic_kinds") s.diagnostic_kinds = boolean(v, source, key);
@@ -177,6 +180,9 @@ void apply_env(settings& s, const std::function<const char*(const char*)>& geten
   if (auto v = get("SPOOL_POLL_INTERVAL_S"))
     s.poll_interval_s = parse_double(*v, src, "SPOOL_POLL_INTERVAL_S");
   if (auto v = get("SPOOL_LEASE_S")) s.lease_s = parse_double(*v, src, "SPOOL_LEASE_S");
+  if (auto v = get("SPOOL_DB_POOL")) s.db_pool = parse_int(*v, src, "SPOOL_DB_POOL");
+  if (auto v = get("SPOOL_ENQUEUE_DURABILITY")) s.enqueue_durability = *v;
+  if (auto v = get("SPOOL_LEADER_TTL_S")) s.leader_ttl_s = parse_double(*v, src, "SPOOL_LEADER_TTL_S");
   if (auto v = get("SPOOL_LOG_FORMAT")) s.log_format = *v;
   if (auto v = get("SPOOL_HTTP")) s.http = *v;
   if (auto v = get("SPOOL_ADMIN_TOKEN")) s.admin_token = std::string(*v);
@@ -236,6 +242,11 @@ void validate(const settings& s) {
   at_most_ten_years("poll_interval_s", s.poll_interval_s);
   at_most_ten_years("lease_s", s.lease_s);
   at_most_ten_years("rescue_interval_s", s.rescue_interval_s);
+  if (s.db_pool < 0 || s.db_pool > 64) fail(src, "db_pool", "must be between 0 and 64");
+  if (s.enqueue_durability != "full" && s.enqueue_durability != "relaxed")
+    fail(src, "enqueue_durability", "must be full or relaxed");
+  if (!(s.leader_ttl_s >= 0.5 && s.leader_ttl_s <= 3600))
+    fail(src, "leader_ttl_s", "must be between 0.5 and 3600");
   if (s.log_format != "text" && s.log_format != "json")
     fail(src, "log_format", "must be text or json");
   if (s.log_level != "debug" && s.log_level != "info" && s.log_level != "warn" &&

@@ -49,7 +49,14 @@ struct settings {
   double grace_s = 30;          // in-flight jobs may finish for this long on shutdown
   double poll_interval_s = 1;   // fallback poll for jobs written by other processes
   double lease_s = 30;          // a claimed job's lease; renewed every lease_s / 3
-  double rescue_interval_s = 10;  // how often expired leases are looked for
+  double rescue_interval_s = 10;  // how often expired leases are looked for (by the leader)
+  // "full": an acknowledged enqueue is on disk. "relaxed": it is in the OS (SQLite) or server
+  // (PostgreSQL) memory: safe across a crash of Spool, not across a power loss or OS crash.
+  std::string enqueue_durability = "full";
+  int db_pool = 0;  // database connections, each on its own thread; 0 = 1 for SQLite, 4 for PostgreSQL
+  // Maintenance (the rescuer, pruning silent nodes) runs on one leader node; a leader that stops
+  // renewing is replaced after this long. Renewed every leader_ttl_s / 3, with the node heartbeat.
+  double leader_ttl_s = 5;
   std::string log_format = "text";  // text | json
   std::string log_level = "info";   // debug | info | warn | error
   bool diagnostic_kinds = false;

@@ -14,6 +14,7 @@
 #include "jobs/kinds/ai/inference_metrics.hpp"
 #include "jobs/kinds/ai/result_json.hpp"
 #include "persistence/db_executor.hpp"
+#include "runtime/nodes.hpp"
 #include "persistence/results_store.hpp"
 #include "runtime/runtime.hpp"
 
@@ -324,6 +325,22 @@ asio::awaitable<response> queues(runtime::runtime& rt, const request&, const tar
   co_return json_response(200, json::object{{"queues", out}});
 }
 
+asio::awaitable<response> nodes(runtime::runtime& rt, const request&, const target&, const args&) {
+  auto list = [](store::store& s) { return s.nodes(jobs::now()); };
+  auto got = co_await on_db(rt, std::move(list));
+  if (auto* err = std::get_if<response>(&got)) co_return *err;
+  const auto now = jobs::now();
+  const auto ttl = std::chrono::duration_cast<jobs::duration>(
+      std::chrono::duration<double>(rt.settings().leader_ttl_s));
+  json::array out;
+  for (auto& n : std::get<0>(got)) {
+    auto o = runtime::to_json(n, now, ttl);
+    o["self"] = n.id == rt.worker_id();
+    out.push_back(std::move(o));
+  }
+  co_return json_response(200, json::object{{"nodes", out}});
+}
+
 asio::awaitable<response> pause_queue(runtime::runtime& rt, const std::string& name, bool paused) {
   if (!rt.pause(name, paused))
     co_return error(422, "unknown_queue", "queue '" + name + "' is not served by this runtime");
@@ -430,6 +447,7 @@ const std::vector<route>& routes() {
       {"POST", {"api", "v1", "queues", "{}", "resume"},
        [](runtime::runtime& rt, const request&, const target&, const args& a) { return pause_queue(rt, a[0], false); }},
       {"GET", {"api", "v1", "stats"}, stats},
+      {"GET", {"api", "v1", "nodes"}, nodes},
       {"GET", {"api", "v1", "activities", "{}", "result"}, get_activity_result},
       {"GET", {"api", "v1", "profiles", "{}"}, get_profile},
   };

@@ -1,7 +1,21 @@
 #include "persistence/db_executor.hpp"
 
+#include <algorithm>
+
 namespace spool::store {
 namespace asio = boost::asio;
+
+db_executor::db_executor(const opener& open, int connections) {
+  for (int i = 0; i < std::max(connections, 1); ++i)
+    pool_.push_back(std::make_unique<serial_executor<store>>(open));
+}
+
+serial_executor<store>& db_executor::least_busy() {
+  auto* best = pool_.front().get();
+  for (auto& e : pool_)
+    if (e->queued() < best->queued()) best = e.get();
+  return *best;
+}
 
 asio::awaitable<std::vector<insert_result>> db_executor::insert(std::vector<jobs::new_job> batch) {
   // Not a coroutine: see serial_executor::run.
@@ -12,12 +26,13 @@ asio::awaitable<std::vector<insert_result>> db_executor::insert(std::vector<jobs
     deliver_fn deliver = [shared, work](std::exception_ptr e, std::vector<insert_result> r) {
       detail::complete_on_own_executor(std::move(*shared), e, std::move(r));
     };
-    exec_.post([this, batch = std::move(batch), deliver = std::move(deliver)](store&) mutable {
+    auto& first = *pool_.front();
+    first.post([this, &first, batch = std::move(batch), deliver = std::move(deliver)](store&) mutable {
       pending_.push_back({std::move(batch), std::move(deliver)});
       // Everything posted before the flush runs joins its transaction.
       if (!flush_posted_) {
         flush_posted_ = true;
-        exec_.post([this](store& s) { flush_inserts(s); });
+        first.post([this](store& s) { flush_inserts(s); });
       }
     });
   };

@@ -1,7 +1,8 @@
 #pragma once
-// Runs the blocking store on its own thread and hands results back to the awaiting coroutine on
-// the coroutine's own executor. Enqueues are group-committed: every insert that arrives while the
-// thread is busy joins the next transaction.
+// Runs the blocking store on its own threads, one connection each, and hands results back to the
+// awaiting coroutine on the coroutine's own executor. A call goes to the least busy connection.
+// Enqueues are group-committed on the first connection: every insert that arrives while it is
+// busy joins the next transaction.
 #include <boost/asio/awaitable.hpp>
 #include <exception>
 #include <functional>
@@ -17,15 +18,17 @@ class db_executor {
  public:
   using opener = std::function<std::unique_ptr<store>()>;
 
-  // Opens the store on the db thread; throws store_error if that fails.
-  explicit db_executor(opener open) : exec_(std::move(open)) {}
+  // Opens `connections` stores, each on its own thread; throws store_error if one fails.
+  explicit db_executor(const opener& open, int connections = 1);
 
-  // Runs f(store&) on the db thread; the caller resumes on its own executor with the result
+  // Runs f(store&) on a db thread; the caller resumes on its own executor with the result
   // (std::monostate for void), or with the exception f threw.
   template <class F>
   auto run(F f) {
-    return exec_.run(std::move(f));
+    return least_busy().run(std::move(f));
   }
+
+  int connections() const { return static_cast<int>(pool_.size()); }
 
   // Durable enqueue: completes after the transaction holding these jobs committed.
   boost::asio::awaitable<std::vector<insert_result>> insert(std::vector<jobs::new_job> batch);
@@ -37,11 +40,13 @@ class db_executor {
     std::vector<jobs::new_job> jobs;
     deliver_fn deliver;
   };
-  void flush_inserts(store& s);  // db thread only
+  void flush_inserts(store& s);  // first connection's thread only
+  serial_executor<store>& least_busy();
 
-  std::vector<pending_insert> pending_;  // db thread only
-  bool flush_posted_ = false;            // db thread only
-  serial_executor<store> exec_;          // last: its thread stops before the members above go
+  std::vector<pending_insert> pending_;  // first connection's thread only
+  bool flush_posted_ = false;            // first connection's thread only
+  // Last: their threads stop before the members above go.
+  std::vector<std::unique_ptr<serial_executor<store>>> pool_;
 };
 
 }  // namespace spool::store

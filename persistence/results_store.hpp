@@ -1,7 +1,7 @@
 #pragma once
 // What the built-in AI kinds produce: one analysis row per activity and one profile per user, in
-// the same database as the jobs (tables of migration 2). Blocking, one SOCI connection: run it on
-// its own thread through serial_executor.
+// the same database as the jobs (tables of migration 2), SQLite or PostgreSQL. Blocking, one SOCI
+// connection: run it on its own thread through serial_executor.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -52,9 +52,11 @@ enum class upsert_result { inserted, updated, unchanged };
 
 class results_store {
  public:
-  // "sqlite:PATH", the jobs database. The tables come from the jobs store's migrations.
+  // The jobs database's URL, as store::open takes it ("sqlite:PATH" or "postgresql://..."). The
+  // tables come from the jobs store's migrations. Connects at once; throws store_error if that
+  // fails. A PostgreSQL connection found dead after a failed call is reopened by the next call.
   static std::unique_ptr<results_store> open(const std::string& url);
-  explicit results_store(const std::string& path);
+  explicit results_store(const std::string& url);
   ~results_store();
 
   // Keyed by activity_id. A row whose content is unchanged (a rerun of the same job) is left as
@@ -77,10 +79,13 @@ class results_store {
   totals count();
 
  private:
+  void connect();
   template <class F>
   auto guarded(const char* op, F&& f);
 
-  std::string path_;
+  backend backend_;
+  std::string connection_;  // what SOCI is given: "db=PATH ..." or a libpq keyword/value string
+  std::string shown_;       // the database in messages: the file, or the URL without password
   std::unique_ptr<soci::session> sql_;
 };
 

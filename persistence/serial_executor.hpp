@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <atomic>
 #include <exception>
 #include <functional>
 #include <future>
@@ -74,8 +75,10 @@ class serial_executor {
     // Not a coroutine on purpose: GCC 12 mis-copies lambdas passed by value into coroutine frames.
     auto init = [this, f = std::move(f)](auto handler) mutable {
       auto work = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
+      ++queued_;
       boost::asio::post(ctx_, [this, f = std::move(f), handler = std::move(handler),
                                work = std::move(work)]() mutable {
+        --queued_;
         std::exception_ptr error;
         value result{};
         try {
@@ -97,13 +100,21 @@ class serial_executor {
   // Runs f(Resource&) on the thread, without waiting for it.
   template <class F>
   void post(F f) {
-    boost::asio::post(ctx_, [this, f = std::move(f)]() mutable { f(*resource_); });
+    ++queued_;
+    boost::asio::post(ctx_, [this, f = std::move(f)]() mutable {
+      --queued_;
+      f(*resource_);
+    });
   }
+
+  // Calls given and not yet started: how busy the thread is.
+  int queued() const { return queued_.load(std::memory_order_relaxed); }
 
  private:
   boost::asio::io_context ctx_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::unique_ptr<Resource> resource_;
+  std::atomic<int> queued_{0};
   std::thread thread_;
 };
 

@@ -5,26 +5,14 @@
 #include <string>
 #include <type_traits>
 
+#include "persistence/sql_transaction.hpp"
 #include "persistence/sqlite_store.hpp"
 
 namespace spool::store {
 
-struct transaction_guard {
-  soci::session& sql;
-  bool done = false;
-  explicit transaction_guard(soci::session& s) : sql(s) { sql << "BEGIN IMMEDIATE"; }
-  void commit() {
-    sql << "COMMIT";
-    done = true;
-  }
-  ~transaction_guard() {
-    if (!done) {
-      try {
-        sql << "ROLLBACK";
-      } catch (...) {  // the transaction may already be gone with the error that got us here
-      }
-    }
-  }
+// BEGIN IMMEDIATE: a writer takes the write lock up front (no deadlock upgrading a read lock).
+struct transaction_guard : sql::transaction {
+  explicit transaction_guard(soci::session& s) : sql::transaction(s, "BEGIN IMMEDIATE") {}
 };
 
 

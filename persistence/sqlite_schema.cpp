@@ -1,4 +1,4 @@
-#include "persistence/sqlite_schema.hpp"
+#include "persistence/schema.hpp"
 
 #include <array>
 
@@ -111,9 +111,27 @@ CREATE TABLE profiles (
 );
 )sql";
 
-constexpr std::array<migration, 2> all{{
+// Nodes sharing the database, and which of them runs the maintenance work.
+constexpr std::string_view v3 = R"sql(
+CREATE TABLE leadership (
+  name       TEXT    PRIMARY KEY,
+  node       TEXT    NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE TABLE nodes (
+  id           TEXT    PRIMARY KEY,
+  host         TEXT    NOT NULL,
+  pid          INTEGER NOT NULL,
+  started_at   INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL,
+  queues       TEXT    NOT NULL  -- JSON array of queue names
+);
+)sql";
+
+constexpr std::array<migration, 3> all{{
     {1, "jobs, ready, running, finished, dead letters", v1},
     {2, "activity results and profiles", v2},
+    {3, "leadership and node registry", v3},
 }};
 
 }  // namespace

@@ -6,13 +6,11 @@
 #include <algorithm>
 #include <set>
 #include <unordered_map>
-#include <boost/json/serialize.hpp>
-#include <boost/json/string.hpp>
-#include <boost/json/value_from.hpp>
 #include <fmt/format.h>
 
 #include "persistence/sqlite_detail.hpp"
-#include "persistence/sqlite_schema.hpp"
+#include "persistence/sql_common.hpp"
+#include "persistence/schema.hpp"
 #include "persistence/time_codec.hpp"
 
 namespace spool::store {
@@ -136,7 +134,8 @@ struct sqlite_store::statements {
 };
 
 
-sqlite_store::sqlite_store(const std::string& path) : path_(path) {
+sqlite_store::sqlite_store(const std::string& path, bool relaxed_enqueue)
+    : path_(path), relaxed_enqueue_(relaxed_enqueue) {
   try {
     sql_ = std::make_unique<soci::session>(soci::sqlite3, "db=" + path + " timeout=5");
     std::string mode;
@@ -163,32 +162,7 @@ void sqlite_store::set_synchronous(bool full) {
 
 int sqlite_store::migrate() {
   try {
-    *sql_ << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-             "name TEXT NOT NULL, applied_at INTEGER NOT NULL)";
-    int applied = 0;
-    for (const auto& m : sqlite_migrations()) {
-      transaction_guard tx(*sql_);
-      int present = 0;
-      *sql_ << "SELECT COUNT(*) FROM schema_migrations WHERE version = :v", into(present),
-          use(m.version);
-      if (present) continue;  // the guard rolls the empty transaction back
-      // SOCI prepares one statement at a time and the migration holds several (so no ";" in
-      // its comments).
-      std::string_view rest = m.sql;
-      while (!rest.empty()) {
-        auto end = rest.find(';');
-        std::string stmt(rest.substr(0, end));
-        rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
-        if (stmt.find_first_not_of(" \n\t") == std::string::npos) continue;
-        *sql_ << stmt;
-      }
-      long long now_us = to_us(jobs::now());
-      std::string name(m.name);
-      *sql_ << "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)",
-          use(m.version), use(name), use(now_us);
-      tx.commit();
-      ++applied;
-    }
+    const int applied = sql::apply_migrations(*sql_, sqlite_migrations(), "BEGIN IMMEDIATE");
     migrated_ = true;
     return applied;
   } catch (const std::exception& e) {
@@ -210,7 +184,7 @@ void sqlite_store::prepare() {
 }
 
 std::vector<insert_result> sqlite_store::insert(std::span<const jobs::new_job> batch, time_point now) {
-  return write("enqueue", true, [&] {
+  return write("enqueue", !relaxed_enqueue_, [&] {
     auto& s = *st_;
     auto* conn = static_cast<soci::sqlite3_session_backend*>(sql_->get_backend())->conn_;
     std::vector<insert_result> out;
@@ -299,17 +273,8 @@ std::vector<job_id> sqlite_store::complete(std::span<const jobs::completion> bat
   });
 }
 
-namespace {
-bool plain_success(const jobs::completion& c) {
-  return c.change.next == jobs::transition::to::completed && c.change.note.empty() && !c.change.error;
-}
-template <class Ints>
-std::string json_ints(const Ints& v) {
-  std::string out = "[";
-  for (auto x : v) fmt::format_to(std::back_inserter(out), "{}{}", out.size() > 1 ? "," : "", x);
-  return out + "]";
-}
-}  // namespace
+using sql::json_ints;
+using sql::plain_success;
 
 std::vector<job_id> sqlite_store::complete_successes(std::span<const jobs::completion> batch) {
   auto& s = *st_;
@@ -344,7 +309,7 @@ std::vector<job_id> sqlite_store::complete_successes(std::span<const jobs::compl
   s.at = latest;
   s.finish_ids.execute(true);
   s.drop_running_ids.execute(true);
-  s.lease_ids = json_ints(leases);
+  s.lease_ids = json_ints(std::vector<lease_id>(leases.begin(), leases.end()));
   s.drop_leases_ids.execute(true);
   return stale;
 }
@@ -353,35 +318,17 @@ std::vector<job_id> sqlite_store::complete_others(std::span<const jobs::completi
   if (std::all_of(batch.begin(), batch.end(), plain_success)) return {};
   {
     auto& s = *st_;
-    // [id, lease, next, attempt, at, run_at, note, err_attempt, err_at, err_msg] per completion,
-    // written straight as JSON text: absent fields are null.
-    bool any_error = false, any_finished = false, any_ready = false, any_dead = false;
     using to = jobs::transition::to;
-    auto& out = s.batch_json;
-    out.clear();
-    out.reserve(batch.size() * 64);
-    out.push_back('[');
+    bool any_error = false, any_finished = false, any_ready = false, any_dead = false;
     for (const auto& c : batch) {
       if (plain_success(c)) continue;
-      const auto& t = c.change;
-      const bool ready = t.next == to::retry || t.next == to::requeue;
-      fmt::format_to(std::back_inserter(out), "{}[{},{},{},{},{},", out.size() > 1 ? "," : "", c.id,
-                     c.lease, static_cast<int>(t.next), t.attempt, to_us(t.at));
-      if (ready) fmt::format_to(std::back_inserter(out), "{}", to_us(t.run_at));
-      else out += "null";
-      out += ',';
-      out += t.note.empty() ? std::string("null") : boost::json::serialize(boost::json::string(t.note));
-      if (t.error) {
-        fmt::format_to(std::back_inserter(out), ",{},{},{}", t.error->attempt, to_us(t.error->at),
-                       boost::json::serialize(boost::json::string(t.error->message)));
-        any_error = true;
-      }
-      out += ']';
-      any_finished |= t.next == to::completed || t.next == to::cancelled;
-      any_ready |= ready;
-      any_dead |= t.next == to::dead;
+      const auto next = c.change.next;
+      any_error |= c.change.error.has_value();
+      any_finished |= next == to::completed || next == to::cancelled;
+      any_ready |= next == to::retry || next == to::requeue;
+      any_dead |= next == to::dead;
     }
-    out.push_back(']');
+    s.batch_json = sql::completions_json(batch, true);
     s.load_batch.execute(true);
     std::vector<job_id> stale;
     s.drop_stale.execute(false);
@@ -401,66 +348,8 @@ void sqlite_store::renew(std::span<const lease_id> leases, time_point until) {
   if (leases.empty()) return;
   write("renew leases", false, [&] {
     st_->lease_until = to_us(until);
-    st_->lease_ids = boost::json::serialize(boost::json::value_from(std::vector<lease_id>(leases.begin(), leases.end())));
+    st_->lease_ids = json_ints(leases);
     st_->renew_leases.execute(true);
-  });
-}
-
-std::vector<expired_job> sqlite_store::expired(time_point now, int limit) {
-  return read("find expired leases", [&] {
-    std::vector<expired_job> out;
-    expired_job e;
-    long long id = 0, lease = 0, now_us = to_us(now);
-    soci::statement st = (sql_->prepare << "SELECT r.id, r.lease_id, j.kind, r.queue, r.attempt, "
-                                           "j.max_attempts FROM leases l "
-                                           "JOIN running r ON r.lease_id = l.id "
-                                           "JOIN jobs j ON j.id = r.id "
-                                           "WHERE l.lease_until < :n LIMIT :l",
-                          into(id), into(lease), into(e.kind), into(e.queue), into(e.attempt),
-                          into(e.max_attempts), use(now_us), use(limit));
-    st.execute();
-    while (st.fetch()) {
-      e.id = id;
-      e.lease = lease;
-      out.push_back(e);
-    }
-    return out;
-  });
-}
-
-std::optional<time_point> sqlite_store::next_due(const std::string& queue, time_point now) {
-  return read("find next due job", [&]() -> std::optional<time_point> {
-    long long at = 0, now_us = to_us(now);
-    soci::indicator ind = soci::i_null;
-    *sql_ << "SELECT MIN(run_at) FROM ready WHERE queue = :q AND run_at > :n", into(at, ind),
-        use(queue), use(now_us);
-    if (ind != soci::i_ok) return std::nullopt;
-    return from_us(at);
-  });
-}
-
-std::vector<job_id> sqlite_store::cancel_requests() {
-  return read("read cancel requests", [&] {
-    std::vector<job_id> out;
-    long long id = 0;
-    int running = 0;
-    bool stale = false;
-    soci::statement st = (sql_->prepare << "SELECT c.job_id, r.id IS NOT NULL FROM cancel_requests c "
-                                           "LEFT JOIN running r ON r.id = c.job_id",
-                          into(id), into(running));
-    st.execute();
-    while (st.fetch()) {
-      if (running)
-        out.push_back(id);
-      else
-        stale = true;
-    }
-    if (stale) {
-      write("drop stale cancel requests", false, [&] {
-        *sql_ << "DELETE FROM cancel_requests WHERE job_id NOT IN (SELECT id FROM running)";
-      });
-    }
-    return out;
   });
 }
 

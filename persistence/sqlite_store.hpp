@@ -15,7 +15,8 @@ namespace spool::store {
 // completions with NORMAL (a lost claim or completion after a power cut only means a rerun).
 class sqlite_store final : public store {
  public:
-  explicit sqlite_store(const std::string& path);
+  // relaxed_enqueue: enqueues commit with synchronous=NORMAL too (see open_options).
+  explicit sqlite_store(const std::string& path, bool relaxed_enqueue = false);
   ~sqlite_store() override;
 
   int migrate() override;
@@ -37,6 +38,14 @@ class sqlite_store final : public store {
   std::int64_t requeue_dead(const dead_filter& which, time_point now) override;
   std::int64_t purge_dead(const dead_filter& which) override;
 
+  bool lead(const std::string& node, time_point now, jobs::duration ttl) override;
+  void resign(const std::string& node) override;
+  void heartbeat(const node_info& node, time_point now) override;
+  void forget_node(const std::string& id) override;
+  std::int64_t forget_nodes_before(time_point before) override;
+  std::vector<node_info> nodes(time_point now) override;
+  void notify(const std::string& payload) override;
+
  private:
   struct statements;
   void prepare();
@@ -48,13 +57,12 @@ class sqlite_store final : public store {
   auto write(const char* op, bool durable, F&& f);
   template <class F>
   auto read(const char* op, F&& f);
-  std::vector<jobs::job> select_jobs(const std::string& where, const list_filter& filter,
-                                     std::optional<job_id> id, time_point now);
 
   std::string path_;
   std::unique_ptr<soci::session> sql_;
   std::unique_ptr<statements> st_;
   int synchronous_ = -1;
+  bool relaxed_enqueue_ = false;
   bool migrated_ = false;
 };
 

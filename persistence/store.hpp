@@ -58,6 +58,17 @@ struct expired_job {
   int max_attempts = 0;
 };
 
+// One runtime process sharing the database, as recorded in the node registry.
+struct node_info {
+  std::string id;  // the worker id: "host:pid:random"
+  std::string host;
+  std::int64_t pid = 0;
+  time_point started_at;
+  time_point heartbeat_at;
+  std::vector<std::string> queues;
+  bool leader = false;  // holds the maintenance leadership (read only)
+};
+
 enum class cancel_result { not_found, cancelled, requested, already_final };
 enum class retry_result { not_found, not_waiting, moved };
 
@@ -81,7 +92,8 @@ class store {
                                                time_point lease_until) = 0;
 
   // Applies the transitions in one transaction, each only while its job still runs under the
-  // completion's lease. Returns the ids that were not applied (lease lost).
+  // completion's lease. Returns the ids that were not applied (lease lost). A batch holds at most
+  // one completion per job: the answer names jobs (runtime::take_batch keeps to that).
   virtual std::vector<job_id> complete(std::span<const jobs::completion> batch) = 0;
 
   virtual void renew(std::span<const lease_id> leases, time_point until) = 0;
@@ -101,9 +113,38 @@ class store {
   // Dead-lettered jobs back to available from attempt 1; returns how many.
   virtual std::int64_t requeue_dead(const dead_filter& which, time_point now) = 0;
   virtual std::int64_t purge_dead(const dead_filter& which) = 0;
+
+  // Maintenance leadership, one holder at a time: takes it when free or expired, extends it when
+  // `node` holds it already. Returns whether `node` holds it until now + ttl.
+  virtual bool lead(const std::string& node, time_point now, jobs::duration ttl) = 0;
+  // Gives the leadership up at once if `node` holds it (clean shutdown: no waiting for expiry).
+  virtual void resign(const std::string& node) = 0;
+
+  // Node registry: records or refreshes a node; removes one; lists all, oldest first.
+  virtual void heartbeat(const node_info& node, time_point now) = 0;
+  virtual void forget_node(const std::string& id) = 0;
+  // Removes nodes silent since `before`; returns how many.
+  virtual std::int64_t forget_nodes_before(time_point before) = 0;
+  virtual std::vector<node_info> nodes(time_point now) = 0;
+
+  // Wakes the nodes listening for `payload` (a queue name) at once; a no-op where a database has
+  // no notifications (SQLite: each node polls, and wakes its own producers in-process).
+  virtual void notify(const std::string& payload) = 0;
 };
 
-// Opens a store from a URL: "sqlite:PATH" (the embedded default).
-std::unique_ptr<store> open(const std::string& url);
+// What kind of database a URL names, without opening it.
+enum class backend { sqlite, postgresql };
+backend backend_of(const std::string& url);
+
+struct open_options {
+  // Enqueues commit without waiting for the disk (SQLite synchronous=NORMAL, PostgreSQL
+  // synchronous_commit=off): several times faster one at a time, but a power loss or OS crash
+  // (not a process crash) can lose the most recently acknowledged jobs.
+  bool relaxed_enqueue = false;
+};
+
+// Opens a store from a URL: "sqlite:PATH" (the embedded default) or
+// "postgresql://user:pass@host:port/dbname" (a libpq URI; "postgres://" too).
+std::unique_ptr<store> open(const std::string& url, const open_options& options = {});
 
 }  // namespace spool::store

@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <set>
 
+#include "runtime/completion_batch.hpp"
 #include "runtime/log.hpp"
 #include "runtime/producer.hpp"
 #include "runtime/spawn.hpp"
@@ -29,8 +30,7 @@ void completer::submit(finished_attempt f) {
 asio::awaitable<void> completer::flush() {
   auto backoff = std::chrono::milliseconds(50);
   while (!buffer_.empty()) {
-    auto batch = std::move(buffer_);
-    buffer_.clear();
+    auto batch = take_batch(buffer_, [](const finished_attempt& f) { return f.completion.id; });
     std::vector<jobs::completion> changes;
     changes.reserve(batch.size());
     for (auto& f : batch) changes.push_back(f.completion);

@@ -74,6 +74,20 @@ jobs::kind_options core::options_for(std::string_view kind) const {
   return o;
 }
 
+jobs::duration core::leader_ttl() const { return seconds(settings.leader_ttl_s); }
+
+store::node_info core::node() const {
+  store::node_info n;
+  n.id = worker_id;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  n.host = host;
+  n.pid = getpid();
+  n.started_at = started_at;
+  for (auto& [q, _] : producers) n.queues.push_back(q);
+  return n;
+}
+
 void core::notify(std::string_view queue, jobs::time_point due) {
   if (auto it = producers.find(queue); it != producers.end()) it->second->notify(due);
 }

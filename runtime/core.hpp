@@ -13,6 +13,7 @@
 #include "persistence/db_executor.hpp"
 #include "runtime/lease_book.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/watchdog.hpp"
 
 namespace spool::runtime {
 
@@ -35,13 +36,19 @@ struct core {
   std::atomic<int> in_flight{0};
   std::atomic<std::uint64_t> committed{0};  // transitions applied by the completer
   std::atomic<bool> draining{false};         // shutdown has begun
+  std::atomic<bool> leader{false};           // this node runs the maintenance work
+  jobs::time_point started_at = jobs::now();
   metrics stats;
+  watchdog dog{stats.blocked_handlers};  // reports job handlers that block their thread
   jobs::job_context::enqueue_fn enqueue_for_jobs;  // what job_context::enqueue calls
 
   // Validates, commits durably (group commit), then wakes the queues' producers.
   boost::asio::awaitable<std::vector<jobs::enqueue_result>> enqueue(std::vector<jobs::new_job> batch);
 
   jobs::duration lease() const;
+  jobs::duration leader_ttl() const;
+  // This node as the node registry records it.
+  store::node_info node() const;
   jobs::duration poll_interval() const;
   // The policy and timeout for a kind: its registration, overridden by config.
   jobs::kind_options options_for(std::string_view kind) const;

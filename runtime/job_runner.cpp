@@ -43,7 +43,7 @@ asio::awaitable<jobs::outcome> run_attempt(const jobs::claimed_job& job,
   } catch (const std::exception& e) {
     result = jobs::outcome::error(e.what());
   } catch (...) {
-    result = jobs::outcome::error("handler threw a non-standard exception");
+    result = jobs::outcome::error("handler threw an unknown exception (not a std::exception)");
   }
   co_return settle(std::move(result), static_cast<cancel_reason>(reason.load()), timeout);
 }

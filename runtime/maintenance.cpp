@@ -1,8 +1,10 @@
 #include "runtime/maintenance.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <utility>
 
 #include "jobs/lifecycle.hpp"
 #include "runtime/completer.hpp"
@@ -45,13 +47,26 @@ asio::awaitable<void> maintenance::run_lease_keeper() {
 
 asio::awaitable<std::size_t> maintenance::rescue_once() {
   const auto now = jobs::now();
-  auto expired = co_await core_.db.run([now](store::store& s) { return s.expired(now, 1000); });
+  // Named lambda, not a temporary inside co_await: GCC 12 mis-moves captures.
+  auto find = [now](store::store& s) {
+    auto expired = s.expired(now, 1000);
+    // Cancels asked for while these jobs ran: their worker died before it could act on them.
+    std::vector<jobs::job_id> cancels;
+    if (!expired.empty()) cancels = s.cancel_requests();
+    return std::pair{std::move(expired), std::move(cancels)};
+  };
+  auto found = co_await core_.db.run(std::move(find));
+  const auto& expired = found.first;
   if (expired.empty()) co_return 0;
   std::vector<jobs::completion> changes;
   for (auto& e : expired) {
     const auto options = core_.options_for(e.kind);
-    auto t = jobs::decide(jobs::outcome::error(std::string(jobs::worker_lost_message)), e.attempt,
-                          e.max_attempts, options.retry, now, thread_rng());
+    // A requested cancel outlives the worker: the job ends cancelled instead of running again.
+    const bool cancel =
+        std::find(found.second.begin(), found.second.end(), e.id) != found.second.end();
+    auto t = jobs::decide(cancel ? jobs::outcome::cancel("cancelled by operator")
+                                 : jobs::outcome::error(std::string(jobs::worker_lost_message)),
+                          e.attempt, e.max_attempts, options.retry, now, thread_rng());
     changes.push_back({e.id, e.lease, std::move(t)});
   }
   auto apply = [changes](store::store& s) { return s.complete(changes); };
@@ -62,25 +77,84 @@ asio::awaitable<std::size_t> maintenance::rescue_once() {
     if (std::find(stale.begin(), stale.end(), c.id) != stale.end()) continue;  // finished meanwhile
     ++rescued;
     core_.stats.rescued++;
-    const bool dead = c.change.next == jobs::transition::to::dead;
+    using to = jobs::transition::to;
+    const auto next = c.change.next;
     log::warn("job_rescued").kv("job_id", c.id).kv("kind", expired[i].kind)
         .kv("queue", expired[i].queue).kv("attempt", expired[i].attempt)
-        .kv("next", dead ? "dead" : "retry");
-    if (!dead) core_.notify(expired[i].queue, c.change.run_at);
+        .kv("next", next == to::dead ? "dead" : next == to::cancelled ? "cancelled" : "retry");
+    if (next == to::retry) core_.notify(expired[i].queue, c.change.run_at);
   }
   co_return rescued;
 }
 
 asio::awaitable<void> maintenance::run_rescuer() {
-  do {
-    try {
-      while (co_await rescue_once() == 1000) {
+  const auto interval = std::chrono::duration_cast<jobs::duration>(
+      std::chrono::duration<double>(core_.settings.rescue_interval_s));
+  // A plain loop: GCC 12 skips the co_await of a do-while condition reached by `continue`.
+  for (;;) {
+    if (core_.leader) {
+      try {
+        while (co_await rescue_once() == 1000) {
+        }
+      } catch (const std::exception& e) {
+        log::error("rescue_failed").kv("error", e.what());
       }
-    } catch (const std::exception& e) {
-      log::error("rescue_failed").kv("error", e.what());
     }
-  } while (co_await sleep(std::chrono::duration_cast<jobs::duration>(
-      std::chrono::duration<double>(core_.settings.rescue_interval_s))));
+    if (!co_await sleep(interval)) break;
+  }
+}
+
+asio::awaitable<bool> maintenance::lead_once() {
+  const bool was = core_.leader;
+  bool leads = was;
+  try {
+    auto round = [node = core_.node(), ttl = core_.leader_ttl(), prune = was](store::store& s) {
+      const auto now = jobs::now();
+      s.heartbeat(node, now);
+      const bool leads = s.lead(node.id, now, ttl);
+      // Every restart registers a new node id: the leader forgets those silent for an hour.
+      if (leads && prune) s.forget_nodes_before(now - std::chrono::hours(1));
+      return leads;
+    };
+    leads = co_await core_.db.run(std::move(round));
+  } catch (const std::exception& e) {
+    // Unable to renew: give the leadership up here too, as another node may take it on expiry.
+    leads = false;
+    log::error("leadership_round_failed").kv("error", e.what());
+  }
+  core_.leader = leads;
+  if (leads != was) {
+    log::line(leads ? log::level::info : log::level::warn, leads ? "leader_elected" : "leader_lost")
+        .kv("node", core_.worker_id);
+  }
+  co_return leads;
+}
+
+asio::awaitable<void> maintenance::run_leadership() {
+  while (co_await sleep(core_.leader_ttl() / 3)) {
+    const bool was = core_.leader;
+    if (co_await lead_once() && !was) {
+      try {  // a new leader rescues at once: its predecessor may have died with running jobs
+        while (co_await rescue_once() == 1000) {
+        }
+      } catch (const std::exception& e) {
+        log::error("rescue_failed").kv("error", e.what());
+      }
+    }
+  }
+}
+
+asio::awaitable<void> maintenance::leave() {
+  try {
+    auto bye = [id = core_.worker_id](store::store& s) {
+      s.resign(id);
+      s.forget_node(id);
+    };
+    co_await core_.db.run(std::move(bye));
+    if (core_.leader.exchange(false)) log::info("leader_resigned").kv("node", core_.worker_id);
+  } catch (const std::exception& e) {
+    log::warn("leave_failed").kv("error", e.what());
+  }
 }
 
 asio::awaitable<void> maintenance::run_cancel_watcher() {

@@ -1,7 +1,9 @@
 #pragma once
 // The periodic services of a runtime: the lease keeper renews the leases of this process's
-// running batches; the rescuer returns jobs whose lease expired (their worker died) to the retry
-// policy; the cancel watcher picks up cancels that other processes asked for.
+// running batches; the cancel watcher picks up cancels that other processes asked for; the
+// leadership loop records this node in the registry and takes or keeps the maintenance
+// leadership; on the leader only, the rescuer returns jobs whose lease expired (their worker
+// died) to the retry policy, and silent nodes are forgotten.
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -17,6 +19,11 @@ class maintenance {
   boost::asio::awaitable<void> run_lease_keeper();
   boost::asio::awaitable<void> run_rescuer();
   boost::asio::awaitable<void> run_cancel_watcher();
+  // One heartbeat and leadership round; returns whether this node leads.
+  boost::asio::awaitable<bool> lead_once();
+  boost::asio::awaitable<void> run_leadership();
+  // At shutdown: gives the leadership up and leaves the registry.
+  boost::asio::awaitable<void> leave();
   void stop();  // any thread
 
  private:

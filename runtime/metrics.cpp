@@ -136,8 +136,12 @@ void metrics::render(std::string& out) const {
                  "# TYPE spool_rescued_total counter\nspool_rescued_total {}\n"
                  "# HELP spool_completions_rejected_total Late completions of workers that lost "
                  "their lease.\n# TYPE spool_completions_rejected_total counter\n"
-                 "spool_completions_rejected_total {}\n",
-                 rescued.load(), rejected_completions.load());
+                 "spool_completions_rejected_total {}\n"
+                 "# HELP spool_io_thread_blocked_total Times a job handler held an io_context "
+                 "thread for over a second without awaiting.\n"
+                 "# TYPE spool_io_thread_blocked_total counter\n"
+                 "spool_io_thread_blocked_total {}\n",
+                 rescued.load(), rejected_completions.load(), blocked_handlers.load());
 }
 
 }  // namespace spool::runtime

@@ -68,6 +68,7 @@ class metrics {
 
   std::atomic<std::uint64_t> rescued{0};
   std::atomic<std::uint64_t> rejected_completions{0};
+  std::atomic<std::uint64_t> blocked_handlers{0};  // io threads held by a handler (watchdog)
   rate_window rates;
 
   // Every series as Prometheus text exposition format 0.0.4 (without process or gauge metrics).

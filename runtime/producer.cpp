@@ -199,7 +199,7 @@ void producer::start(jobs::claimed_job job) {
       .kv("queue", queue_).kv("attempt", rj->job.attempt)
       .kv("wait_ms", std::chrono::duration<double, std::milli>(jobs::now() - rj->job.run_at).count());
   asio::co_spawn(
-      rj->strand,
+      core_.dog.watch(rj->strand, rj->job.id),
       run_attempt(rj->job, entry, options.timeout, job_log_, core_.enqueue_for_jobs, rj->reason),
       asio::bind_cancellation_slot(
           rj->signal.slot(),

@@ -4,10 +4,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <mutex>
 #include <stdexcept>
 
 #include "jobs/validation.hpp"
 #include "persistence/db_executor.hpp"
+#include "persistence/pg_listener.hpp"
+#include "persistence/pg_store.hpp"
 #include "runtime/completer.hpp"
 #include "runtime/core.hpp"
 #include "runtime/log.hpp"
@@ -19,25 +22,69 @@ namespace spool::runtime {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
+namespace {
+int pool_size(const config::settings& s) {
+  if (s.db_pool > 0) return s.db_pool;
+  return store::backend_of(s.db) == store::backend::postgresql ? 4 : 1;
+}
+}  // namespace
+
 struct runtime::impl {
   impl(asio::any_io_executor ex, config::settings s, jobs::registry kinds)
-      : db([url = s.db] {
-          auto st = store::open(url);
-          st->migrate();
-          return st;
-        }),
+      : db(
+            [url = s.db, relaxed = s.enqueue_durability == "relaxed"] {
+              auto st = store::open(url, {.relaxed_enqueue = relaxed});
+              st->migrate();
+              return st;
+            },
+            pool_size(s)),
         c(ex, s, std::move(kinds), db, make_worker_id()),
         completions(c),
         maint(c) {
     c.completions = &completions;
     for (auto& [queue, concurrency] : c.settings.queues)
       c.producers.emplace(queue, std::make_unique<producer>(c, queue, concurrency));
+    if (store::backend_of(c.settings.db) == store::backend::postgresql)
+      listener = std::make_unique<store::pg_listener>(c.settings.db, listener_handlers());
   }
+
+  // Another node's enqueue wakes the queue's producer here; after a (re)connect every queue looks
+  // for work once, as notifications sent meanwhile are lost.
+  store::pg_listener::handlers listener_handlers() {
+    return {
+        .notified =
+            [this](std::string_view payload) {
+              if (payload.starts_with(probe_prefix)) {
+                std::lock_guard lock(probe_mutex);
+                if (payload == probe_token) probe_seen = true;
+                return;
+              }
+              c.notify(payload, jobs::now());
+            },
+        .connected =
+            [this] {
+              log::info("listener_connected").kv("channel", store::pg_store::channel);
+              for (auto& [name, _] : c.producers) c.notify(name, jobs::now());
+            },
+        .failed =
+            [](const std::string& error, std::chrono::milliseconds retry_in) {
+              log::warn("listener_failed").kv("error", error)
+                  .kv("retry_in_ms", static_cast<std::int64_t>(retry_in.count()));
+            },
+    };
+  }
+
+  static constexpr std::string_view probe_prefix = "spool-probe:";
+  asio::awaitable<void> probe_notifications();
 
   store::db_executor db;
   core c;
   completer completions;
   maintenance maint;
+  std::unique_ptr<store::pg_listener> listener;  // PostgreSQL only
+  std::mutex probe_mutex;
+  std::string probe_token;  // guarded by probe_mutex
+  std::atomic<bool> probe_seen{false};
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> hurry{false};
   std::atomic<int> live_producers{0};
@@ -60,6 +107,37 @@ asio::awaitable<bool> wait_until(Pred pred, std::chrono::steady_clock::duration 
 }
 
 }  // namespace
+
+// Checks at start-up that a NOTIFY sent through the store's connections reaches this node's
+// LISTEN connection. Behind a transaction-pooling proxy it does not: the node then relies on its
+// fallback poll, and says so.
+asio::awaitable<void> runtime::impl::probe_notifications() {
+  if (!co_await wait_until([this] { return listener->connected() || stop_requested; }, 10s)) {
+    log::warn("notifications_unavailable").kv("reason", "the LISTEN connection did not connect")
+        .kv("fallback_poll_s", c.settings.poll_interval_s);
+    co_return;
+  }
+  std::string token = std::string(probe_prefix) + c.worker_id;
+  {
+    std::lock_guard lock(probe_mutex);
+    probe_token = token;
+  }
+  try {
+    auto send = [token](store::store& s) { s.notify(token); };
+    co_await db.run(std::move(send));
+  } catch (const std::exception& e) {
+    log::warn("notifications_probe_failed").kv("error", e.what());
+    co_return;
+  }
+  if (co_await wait_until([this] { return probe_seen.load(); }, 3s)) {
+    log::info("notifications_ok").kv("channel", store::pg_store::channel);
+  } else {
+    log::warn("notifications_unavailable")
+        .kv("reason", "a NOTIFY sent through the pool did not reach the LISTEN connection "
+                      "(a transaction-pooling proxy between Spool and PostgreSQL?)")
+        .kv("fallback_poll_s", c.settings.poll_interval_s);
+  }
+}
 
 runtime::runtime(asio::any_io_executor executor, config::settings settings, jobs::registry kinds) {
   config::validate(settings);
@@ -95,7 +173,11 @@ asio::awaitable<store::retry_result> runtime::retry_now(jobs::job_id id) {
   auto move = [id](store::store& s) { return s.retry_now(id, jobs::now()); };
   auto result = co_await impl_->db.run(std::move(move));
   if (result == store::retry_result::moved) {
-    auto get = [id](store::store& s) { return s.get(id, jobs::now()); };
+    auto get = [id](store::store& s) {
+      auto j = s.get(id, jobs::now());
+      if (j) s.notify(j->queue);  // wakes the other nodes serving the queue
+      return j;
+    };
     if (auto j = co_await impl_->db.run(std::move(get))) impl_->c.notify(j->queue, jobs::now());
   }
   co_return result;
@@ -136,14 +218,17 @@ asio::awaitable<void> runtime::run() {
   auto& c = m.c;
   auto ex = co_await asio::this_coro::executor;
   log::info("runtime_started").kv("worker", c.worker_id).kv("db", c.settings.db)
-      .kv("queues", c.producers.size()).kv("version", SPOOL_VERSION);
+      .kv("queues", c.producers.size()).kv("version", SPOOL_VERSION)
+      .kv("enqueue_durability", c.settings.enqueue_durability);
 
-  // Jobs whose worker died while this process was down go back to the queue first.
-  try {
-    while (co_await m.maint.rescue_once() == 1000) {
+  // Registers this node; the leader first returns the jobs of workers that died meanwhile.
+  if (co_await m.maint.lead_once()) {
+    try {
+      while (co_await m.maint.rescue_once() == 1000) {
+      }
+    } catch (const std::exception& e) {
+      log::error("rescue_failed").kv("error", e.what());
     }
-  } catch (const std::exception& e) {
-    log::error("rescue_failed").kv("error", e.what());
   }
 
   for (auto& [_, p] : c.producers) {
@@ -165,6 +250,11 @@ asio::awaitable<void> runtime::run() {
   asio::co_spawn(ex, m.maint.run_lease_keeper(), service("lease_keeper"));
   asio::co_spawn(ex, m.maint.run_rescuer(), service("rescuer"));
   asio::co_spawn(ex, m.maint.run_cancel_watcher(), service("cancel_watcher"));
+  asio::co_spawn(ex, m.maint.run_leadership(), service("leadership"));
+  if (m.listener) {
+    asio::co_spawn(ex, m.listener->run(), service("listener"));
+    asio::co_spawn(ex, m.probe_notifications(), service("notification_probe"));
+  }
 
   while (!m.stop_requested) co_await sleep_for(20ms);
 
@@ -186,7 +276,9 @@ asio::awaitable<void> runtime::run() {
   }
   co_await m.completions.drain();
   m.maint.stop();
+  if (m.listener) m.listener->stop();
   co_await wait_until([&] { return m.live_services == 0; }, 10s);
+  co_await m.maint.leave();
   log::info("shutdown_complete");
 }
 

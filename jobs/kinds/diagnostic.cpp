@@ -1,9 +1,14 @@
 #include "jobs/kinds/diagnostic.hpp"
 
+#include <algorithm>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
 
 namespace spool::jobs::kinds {
 namespace asio = boost::asio;
@@ -50,13 +55,65 @@ asio::awaitable<outcome> abort_process(job_context& ctx) {
   co_return outcome::success();
 }
 
+// Throws something that is not a std::exception, as careless code or a C library callback might.
+asio::awaitable<outcome> throw_other(job_context&) {
+  throw 42;
+  co_return outcome::success();
+}
+
+// Waits for an event that never comes: only cancellation (the kind's timeout, an operator cancel,
+// shutdown) ends it.
+asio::awaitable<outcome> hang(job_context&) {
+  asio::steady_timer never(co_await asio::this_coro::executor,
+                           asio::steady_timer::time_point::max());
+  co_await never.async_wait(asio::use_awaitable);
+  co_return outcome::success();
+}
+
+// Allocates (and touches) `step_mb` MiB every millisecond, yielding between steps so that
+// cancellation reaches it, until `cap_mb`; then holds the memory until cancelled. The cap keeps a
+// broken timeout from taking the machine down.
+asio::awaitable<outcome> hog(job_context& ctx) {
+  const auto step =
+      static_cast<std::size_t>(std::max<std::int64_t>(1, int_field(ctx.payload(), "step_mb", 1)));
+  const auto cap =
+      static_cast<std::size_t>(std::max<std::int64_t>(1, int_field(ctx.payload(), "cap_mb", 256)));
+  std::vector<std::unique_ptr<char[]>> held;
+  std::size_t held_mb = 0;
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  for (;;) {
+    if (held_mb + step <= cap) {
+      held.push_back(std::make_unique<char[]>(step << 20));
+      std::memset(held.back().get(), 1, step << 20);  // resident, not just reserved
+      held_mb += step;
+    }
+    pause.expires_after(std::chrono::milliseconds(1));
+    co_await pause.async_wait(asio::use_awaitable);
+  }
+}
+
+// Blocks its io_context thread with a synchronous sleep of `ms`, which no cancellation can
+// interrupt: what the runtime's watchdog is there to report. Succeeds afterwards.
+asio::awaitable<outcome> block(job_context& ctx) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(int_field(ctx.payload(), "ms", 1000)));
+  co_return outcome::success();
+}
+
 }  // namespace
 
 void register_diagnostic(registry& reg) {
+  using namespace std::chrono_literals;
   reg.add("noop", noop);
   reg.add("sleep", sleep);
   reg.add("fail", fail);
   reg.add("abort", abort_process);
+  reg.add("throw", throw_other);
+  // Both end only by cancellation; a demo should not wait the default five minutes for that.
+  jobs::kind_options cancelled_after_30_s;
+  cancelled_after_30_s.timeout = 30s;
+  reg.add("hang", hang, cancelled_after_30_s);
+  reg.add("hog", hog, cancelled_after_30_s);
+  reg.add("block", block);
 }
 
 }  // namespace spool::jobs::kinds

@@ -30,11 +30,6 @@ struct no_core_dumps {
 };
 BOOST_TEST_GLOBAL_FIXTURE(no_core_dumps);
 
-std::uint64_t test_seed() {
-  if (const char* s = std::getenv("SPOOL_E2E_SEED")) return std::strtoull(s, nullptr, 10);
-  return std::random_device{}();
-}
-
 // The job_started lines of one run: job id -> attempts, in log order.
 std::map<job_id, std::vector<std::int64_t>> starts_of(const std::string& log) {
   std::map<job_id, std::vector<std::int64_t>> starts;

@@ -188,6 +188,14 @@ std::string read_file(const std::filesystem::path& path) {
   return text.str();
 }
 
+std::optional<std::int64_t> resident_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+  return std::nullopt;
+}
+
 std::string describe(exit_status status) {
   if (status > 128)
     return "killed by signal " + std::to_string(status - 128) + " (" + strsignal(status - 128) +

@@ -9,6 +9,7 @@
 #include <boost/assert/source_location.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -84,6 +85,9 @@ void wait_until(const std::function<bool()>& pred, steady::duration timeout,
                 boost::source_location where = BOOST_CURRENT_LOCATION);
 
 std::string read_file(const std::filesystem::path& path);
+
+// The resident set size of a process in KiB (VmRSS), or nullopt once it is gone.
+std::optional<std::int64_t> resident_kib(pid_t pid);
 
 // "exit code 3", "killed by signal 9 (Killed)".
 std::string describe(exit_status status);

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <random>
 
 namespace spool::e2e {
 
@@ -42,6 +43,7 @@ sandbox::sandbox() {
   std::string tmpl = (fs::temp_directory_path() / "spool-e2e-XXXXXX").string();
   if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
+  db_dir_ = dir_;
 }
 
 sandbox::~sandbox() {
@@ -318,6 +320,11 @@ std::vector<std::string> lines(const std::string& text) {
     start = nl + 1;
   }
   return out;
+}
+
+std::uint64_t test_seed() {
+  if (const char* s = std::getenv("SPOOL_E2E_SEED")) return std::strtoull(s, nullptr, 10);
+  return std::random_device{}();
 }
 
 }  // namespace spool::e2e

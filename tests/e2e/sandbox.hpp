@@ -31,8 +31,13 @@ class sandbox {
   sandbox& operator=(const sandbox&) = delete;
 
   const std::filesystem::path& dir() const { return dir_; }
-  std::filesystem::path db_path() const { return dir_ / "spool.db"; }
-  std::string db_url() const { return "sqlite:" + db_path().string(); }
+  std::filesystem::path db_path() const { return db_dir_ / "spool.db"; }
+  // Keeps the database in `dir` (such as a small filesystem the test mounted) instead of dir().
+  void place_db_in(const std::filesystem::path& dir) { db_dir_ = dir; }
+  // The sandbox's SQLite file, unless use_db() named another database.
+  std::string db_url() const { return db_url_.empty() ? "sqlite:" + db_path().string() : db_url_; }
+  // Every later command uses this database (e.g. a PostgreSQL scratch database).
+  void use_db(std::string url) { db_url_ = std::move(url); }
 
   // Writes config.json; every later command gets it with --config.
   void write_config(const std::string& json_text);
@@ -77,7 +82,9 @@ class sandbox {
   spawn_options capture(const std::string& name);
 
   std::filesystem::path dir_;
+  std::filesystem::path db_dir_;
   std::filesystem::path config_;
+  std::string db_url_;
   int commands_ = 0;
   std::vector<std::pair<std::string, std::weak_ptr<process>>> runtimes_;
 };
@@ -103,6 +110,9 @@ std::string rfc3339(std::chrono::system_clock::time_point t);
 // Accessors that fail the test with the field's name instead of throwing an opaque error.
 std::int64_t int_field(const json::object& o, std::string_view key);
 std::string string_field(const json::object& o, std::string_view key);
+
+// The random seed of a randomized test: SPOOL_E2E_SEED to replay one, otherwise a fresh one.
+std::uint64_t test_seed();
 
 // Lines of text, without their newlines; a trailing empty line is not counted.
 std::vector<std::string> lines(const std::string& text);

@@ -1,5 +1,7 @@
 #define BOOST_TEST_MODULE http_api_views
 // What operators read: /api/v1/queues, /api/v1/stats and /metrics report the jobs that ran.
+#include <unistd.h>
+
 #include <sstream>
 
 #include "tests/http/api_harness.hpp"
@@ -145,5 +147,31 @@ BOOST_AUTO_TEST_CASE(metrics_count_a_cancelled_job) {
     BOOST_TEST(sample(after.body,
                       R"(spool_jobs_finished_total{queue="default",kind="sleep",outcome="cancelled"})") == 1);
     BOOST_TEST(sample(after.body, R"(spool_jobs{queue="default",state="cancelled"})") == 1);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(nodes_list_this_node_as_the_alive_leader) {
+  api_harness h;
+  h.run([&](runtime::runtime& rt, http::api& api) -> asio::awaitable<void> {
+    // The node registers and takes the leadership when run() starts.
+    for (int i = 0; i < 200; ++i) {
+      auto r = co_await call(api, "GET", "/api/v1/nodes");
+      BOOST_REQUIRE_EQUAL(r.status, 200u);
+      auto nodes = body_of(r).at("nodes").as_array();
+      if (!nodes.empty()) {
+        BOOST_REQUIRE_EQUAL(nodes.size(), 1u);
+        const auto& n = nodes[0].as_object();
+        BOOST_TEST(n.at("id").as_string() == rt.worker_id());
+        BOOST_TEST(n.at("pid").as_int64() == ::getpid());
+        BOOST_TEST(n.at("leader").as_bool());
+        BOOST_TEST(n.at("alive").as_bool());
+        BOOST_TEST(n.at("self").as_bool());
+        BOOST_TEST(json::serialize(n.at("queues")) == R"(["default","other"])");
+        co_return;
+      }
+      asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(10));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    BOOST_FAIL("the node never appeared in /api/v1/nodes");
   });
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Runs a runtime with the built-in AI kinds in-process, like tests/runtime/runtime_test.cpp:
-// a 2-thread io_context, its own temp database, `scenario` ending by returning (which stops it).
+// a 2-thread io_context, its own scratch database (SQLite, or PostgreSQL when
+// SPOOL_STORE_BACKEND says so), `scenario` ending by returning (which stops it).
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -15,7 +16,7 @@
 #include "persistence/db_executor.hpp"
 #include "runtime/runtime.hpp"
 #include "tests/support/printers.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/scratch_db.hpp"
 
 namespace spool::test {
 
@@ -28,11 +29,11 @@ inline asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
 }
 
 struct ai_harness {
-  temp_dir dir;
+  scratch_db db;
   config::settings settings;
 
   ai_harness() {
-    settings.db = dir.db_url();
+    settings.db = db.url();
     settings.poll_interval_s = 0.2;
     settings.grace_s = 5;
     settings.queues = {{"default", 20}};

@@ -1,0 +1,451 @@
+#include "persistence/pg_store.hpp"
+
+#include <libpq-fe.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+#include <fmt/format.h>
+#include <map>
+#include <regex>
+#include <set>
+#include <type_traits>
+#include <unordered_map>
+
+#include "persistence/schema.hpp"
+#include "persistence/sql_common.hpp"
+#include "persistence/sql_transaction.hpp"
+#include "persistence/time_codec.hpp"
+
+namespace spool::store {
+
+using soci::into;
+using soci::use;
+
+namespace {
+
+// Held while migrating, so that nodes starting together migrate once ("spool" in ASCII).
+constexpr long long migration_lock = 0x73706f6f6cLL;
+
+// libpq's keyword/value form of a URI or keyword/value string (SOCI mangles URIs), with TCP
+// keepalives added unless given: a lost peer is noticed within about 30 s instead of never.
+std::string to_conninfo(const std::string& url) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  if (!options) {
+    std::string why = error ? error : "out of memory";
+    PQfreemem(error);
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    throw store_error("invalid PostgreSQL URL '" + pg_store::redact(url) + "': " + why);
+  }
+  std::map<std::string, std::string> given;
+  for (auto* o = options; o->keyword; ++o)
+    if (o->val) given[o->keyword] = o->val;
+  PQconninfoFree(options);
+  for (auto [key, value] : {std::pair{"keepalives_idle", "10"}, {"keepalives_interval", "5"},
+                            {"keepalives_count", "3"}, {"tcp_user_timeout", "30000"}})
+    given.emplace(key, value);
+  std::string out;
+  for (const auto& [key, value] : given) {
+    std::string quoted;
+    for (char c : value) {
+      if (c == '\'' || c == '\\') quoted += '\\';
+      quoted += c;
+    }
+    out += fmt::format("{}{}='{}'", out.empty() ? "" : " ", key, quoted);
+  }
+  return out;
+}
+
+// A claim or completion lost to a server crash only means a rerun: it need not wait for the disk.
+struct transaction : sql::transaction {
+  transaction(soci::session& s, bool durable) : sql::transaction(s, "BEGIN") {
+    if (!durable) s << "SET LOCAL synchronous_commit = off";
+  }
+};
+
+}  // namespace
+
+// The hot-path statements, prepared once per connection, and the variables they bind.
+struct pg_store::statements {
+  explicit statements(soci::session& sql) : sql(sql) {}
+  soci::session& sql;
+
+  // insert: ids first (so results keep the batch's order), then unique keys one by one under a
+  // per-key lock, then all new jobs in one statement.
+  int n = 0;
+  long long id = 0, found = 0, created_at = 0;
+  std::string key, jobs_json, queue;
+  soci::statement alloc_ids{(sql.prepare << "SELECT nextval('jobs_id_seq') FROM "
+                                            "generate_series(1, CAST(:n AS integer))",
+                             into(id), use(n))};
+  soci::statement lock_key{(sql.prepare << "SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))",
+                            use(key))};
+  soci::statement find_pending_key{(sql.prepare << "SELECT u.job_id FROM unique_keys u JOIN ready r "
+                                                   "ON r.id = u.job_id WHERE u.key = :k",
+                                    into(found), use(key))};
+  soci::statement hold_key{(sql.prepare << "INSERT INTO unique_keys (key, job_id) VALUES (:k, :id) "
+                                           "ON CONFLICT (key) DO UPDATE SET job_id = excluded.job_id",
+                            use(key), use(id))};
+  soci::statement insert_jobs{
+      (sql.prepare << "WITH input AS (SELECT CAST(v->>0 AS bigint) AS id, v->>1 AS kind, "
+                      "v->>2 AS queue, v->>3 AS payload, CAST(v->>4 AS integer) AS priority, "
+                      "CAST(v->>5 AS integer) AS max_attempts, v->>6 AS unique_key, "
+                      "CAST(v->>7 AS bigint) AS run_at FROM jsonb_array_elements(CAST(:b AS jsonb)) v), "
+                      "new_jobs AS (INSERT INTO jobs (id, kind, queue, payload, priority, "
+                      "max_attempts, unique_key, created_at) SELECT id, kind, queue, payload, "
+                      "priority, max_attempts, unique_key, CAST(:c AS bigint) FROM input) "
+                      "INSERT INTO ready (queue, priority, run_at, id, attempt) "
+                      "SELECT queue, priority, run_at, id, 0 FROM input",
+       use(jobs_json), use(created_at))};
+  soci::statement notify{(sql.prepare << "SELECT pg_notify('spool_jobs', :q)", use(queue))};
+
+  // claim: one statement per batch. Rows locked by another node's claim are skipped, not waited for.
+  std::string worker, payload, kind;
+  long long now = 0, lease_until = 0, c_id = 0, c_due = 0, c_lease = 0, c_created = 0;
+  int limit = 0, c_priority = 0, c_attempt = 0, c_max = 0;
+  soci::statement claim{
+      (sql.prepare << "WITH picked AS (DELETE FROM ready WHERE id IN (SELECT id FROM ready "
+                      "WHERE queue = :q AND run_at <= :now ORDER BY priority, run_at, id "
+                      "LIMIT :lim FOR UPDATE SKIP LOCKED) "
+                      "RETURNING id, queue, priority, run_at, attempt), "
+                      "lease AS (INSERT INTO leases (worker, lease_until) SELECT CAST(:w AS text), "
+                      "CAST(:u AS bigint) WHERE EXISTS (SELECT 1 FROM picked) RETURNING id), "
+                      "moved AS (INSERT INTO running (id, queue, priority, attempt, lease_id, "
+                      "attempted_at, due_at) SELECT p.id, p.queue, p.priority, p.attempt + 1, l.id, "
+                      "CAST(:now2 AS bigint), p.run_at FROM picked p CROSS JOIN lease l "
+                      "RETURNING id, priority, attempt, due_at, lease_id) "
+                      "SELECT m.id, m.priority, m.attempt, m.due_at, m.lease_id, j.kind, j.payload, "
+                      "j.max_attempts, j.created_at FROM moved m JOIN jobs j ON j.id = m.id "
+                      "ORDER BY m.priority, m.due_at, m.id",
+       into(c_id), into(c_priority), into(c_attempt), into(c_due), into(c_lease), into(kind),
+       into(payload), into(c_max), into(c_created), use(queue), use(now), use(limit), use(worker),
+       use(lease_until), use(now))};
+
+  // complete: every transition of a batch in one statement, fenced by (id, lease).
+  std::string batch_json, lease_ids;
+  soci::statement apply{
+      (sql.prepare << "WITH input AS (SELECT DISTINCT ON (id, lease) * FROM (SELECT "
+                      "CAST(v->>0 AS bigint) AS id, CAST(v->>1 AS bigint) AS lease, "
+                      "CAST(v->>2 AS integer) AS next, CAST(v->>3 AS integer) AS attempt, "
+                      "CAST(v->>4 AS bigint) AS at, CAST(v->>5 AS bigint) AS run_at, v->>6 AS note, "
+                      "CAST(v->>7 AS integer) AS err_attempt, CAST(v->>8 AS bigint) AS err_at, "
+                      "v->>9 AS err_msg FROM jsonb_array_elements(CAST(:b AS jsonb)) v) t), "
+                      "gone AS (DELETE FROM running r USING input i WHERE r.id = i.id "
+                      "AND r.lease_id = i.lease RETURNING r.id, r.lease_id, r.queue, r.priority, "
+                      "r.attempted_at), "
+                      "app AS (SELECT i.*, g.queue, g.priority, g.attempted_at FROM input i "
+                      "JOIN gone g ON g.id = i.id AND g.lease_id = i.lease), "
+                      "errs AS (INSERT INTO job_errors (job_id, seq, attempt, at, message) "
+                      "SELECT a.id, COALESCE((SELECT MAX(seq) FROM job_errors e "
+                      "WHERE e.job_id = a.id), 0) + 1, a.err_attempt, a.err_at, a.err_msg FROM app a "
+                      "WHERE a.err_msg IS NOT NULL), "
+                      "fin AS (INSERT INTO finished (id, queue, state, attempt, attempted_at, "
+                      "finalized_at, note) SELECT a.id, a.queue, CASE a.next WHEN 0 THEN 'completed' "
+                      "ELSE 'cancelled' END, a.attempt, a.attempted_at, a.at, NULLIF(a.note, '') "
+                      "FROM app a WHERE a.next IN (0, 3)), "
+                      "back AS (INSERT INTO ready (queue, priority, run_at, id, attempt) "
+                      "SELECT a.queue, a.priority, a.run_at, a.id, a.attempt FROM app a "
+                      "WHERE a.next IN (1, 4)), "
+                      "dead AS (INSERT INTO dead_letter_jobs (id, queue, attempt, attempted_at, "
+                      "dead_at, last_error) SELECT a.id, a.queue, a.attempt, a.attempted_at, a.at, "
+                      "COALESCE(a.note, '') FROM app a WHERE a.next = 2) "
+                      "SELECT id FROM app",
+       into(c_id), use(batch_json))};
+  soci::statement drop_leases{
+      (sql.prepare << "DELETE FROM leases l WHERE l.id IN (SELECT CAST(jsonb_array_elements_text("
+                      "CAST(:ids AS jsonb)) AS bigint)) AND NOT EXISTS "
+                      "(SELECT 1 FROM running r WHERE r.lease_id = l.id)",
+       use(lease_ids))};
+  soci::statement renew{
+      (sql.prepare << "UPDATE leases SET lease_until = :u WHERE id IN (SELECT CAST("
+                      "jsonb_array_elements_text(CAST(:ids AS jsonb)) AS bigint))",
+       use(lease_until), use(lease_ids))};
+};
+
+std::string pg_store::redact(const std::string& url) {
+  static const std::regex uri_password(R"(^(postgres(?:ql)?://[^:@/]*:)[^@/]*@)");
+  static const std::regex kv_password(R"((password\s*=\s*)('[^']*'|\S+))");
+  return std::regex_replace(std::regex_replace(url, uri_password, "$1***@"), kv_password, "$1***");
+}
+
+std::string pg_store::conninfo(const std::string& url) { return to_conninfo(url); }
+
+pg_store::pg_store(std::string url, bool relaxed_enqueue)
+    : url_(to_conninfo(url)), shown_url_(redact(url)), relaxed_enqueue_(relaxed_enqueue) {
+  connect();
+}
+
+pg_store::~pg_store() = default;
+
+void pg_store::connect() {
+  st_.reset();
+  sql_.reset();
+  try {
+    sql_ = std::make_unique<soci::session>(soci::postgresql, url_);
+    *sql_ << "SET client_min_messages = warning";
+    *sql_ << "SET application_name = 'spool'";
+  } catch (const std::exception& e) {
+    sql_.reset();
+    throw store_error("cannot connect to '" + shown_url_ + "': " + e.what());
+  }
+}
+
+template <class F>
+auto pg_store::guarded(const char* op, F&& f) {
+  try {
+    if (!sql_) connect();  // reopens a connection lost earlier
+    if (!migrated_) migrate();
+    if (!st_) st_ = std::make_unique<statements>(*sql_);
+    return f();
+  } catch (const std::exception& e) {
+    // A dead connection is dropped: the next call reconnects, and prepares its statements again.
+    if (sql_) {
+      auto* conn = static_cast<soci::postgresql_session_backend*>(sql_->get_backend())->conn_;
+      if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        st_.reset();
+        sql_.reset();
+      }
+    }
+    if (dynamic_cast<const store_error*>(&e)) throw;
+    throw store_error(std::string(op) + " failed on '" + shown_url_ + "': " + e.what());
+  }
+}
+
+template <class F>
+auto pg_store::write(const char* op, bool durable, F&& f) {
+  return guarded(op, [&] {
+    transaction tx(*sql_, durable);
+    if constexpr (std::is_void_v<decltype(f())>) {
+      f();
+      tx.commit();
+    } else {
+      auto result = f();
+      tx.commit();
+      return result;
+    }
+  });
+}
+
+int pg_store::migrate() {
+  if (!sql_) connect();
+  auto& session = *sql_;
+  try {
+    session << "SELECT pg_advisory_lock(:k)", use(migration_lock);
+    struct unlock {
+      soci::session& sql;
+      ~unlock() {
+        try {
+          sql << "SELECT pg_advisory_unlock(:k)", use(migration_lock);
+        } catch (...) {  // a lost connection released it already
+        }
+      }
+    } unlock_on_exit{session};
+    const int applied = sql::apply_migrations(session, postgres_migrations(), "BEGIN");
+    migrated_ = true;
+    return applied;
+  } catch (const std::exception& e) {
+    throw store_error("migrating '" + shown_url_ + "' failed: " + e.what());
+  }
+}
+
+std::vector<insert_result> pg_store::insert(std::span<const jobs::new_job> batch, time_point now) {
+  if (batch.empty()) return {};
+  return write("enqueue", !relaxed_enqueue_, [&] {
+    auto& s = *st_;
+    std::vector<job_id> ids;
+    ids.reserve(batch.size());
+    s.n = static_cast<int>(batch.size());
+    s.alloc_ids.execute(false);
+    while (s.alloc_ids.fetch()) ids.push_back(s.id);
+
+    std::vector<insert_result> out(batch.size());
+    std::unordered_map<std::string, job_id> keys_in_batch;
+    std::set<std::string> due_queues;
+    std::string& rows = s.jobs_json;
+    rows.clear();
+    rows.push_back('[');
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto& j = batch[i];
+      if (j.unique_key) {
+        if (auto it = keys_in_batch.find(*j.unique_key); it != keys_in_batch.end()) {
+          out[i] = {it->second, true};
+          continue;
+        }
+        // The lock serializes inserts of this key across nodes until commit; the lookup after it
+        // sees whatever the previous holder committed.
+        s.key = *j.unique_key;
+        s.lock_key.execute(true);
+        s.find_pending_key.execute(false);
+        bool held = false;
+        while (s.find_pending_key.fetch()) held = true;
+        if (held) {
+          out[i] = {s.found, true};
+          continue;
+        }
+        s.id = ids[i];
+        s.hold_key.execute(true);
+        keys_in_batch.emplace(*j.unique_key, ids[i]);
+      }
+      out[i] = {ids[i], false};
+      const auto run_at = j.run_at.value_or(now);
+      if (run_at <= now) due_queues.insert(j.queue);
+      namespace json = boost::json;
+      fmt::format_to(std::back_inserter(rows), "{}[{},{},{},{},{},{},{},{}]", rows.size() > 1 ? "," : "",
+                     ids[i], json::serialize(json::string(j.kind)), json::serialize(json::string(j.queue)),
+                     json::serialize(json::string(j.payload)), j.priority, j.max_attempts,
+                     j.unique_key ? json::serialize(json::string(*j.unique_key)) : "null", to_us(run_at));
+    }
+    rows += "]";
+    if (rows.size() > 2) {
+      s.created_at = to_us(now);
+      s.insert_jobs.execute(true);
+    }
+    // Delivered at commit, to every node LISTENing: their producers claim at once.
+    for (const auto& q : due_queues) {
+      s.queue = q;
+      s.notify.execute(true);
+    }
+    return out;
+  });
+}
+
+std::vector<jobs::claimed_job> pg_store::claim(const std::string& queue, int limit,
+                                               const std::string& worker, time_point now,
+                                               time_point lease_until) {
+  if (limit <= 0) return {};
+  return write("claim", false, [&] {
+    auto& s = *st_;
+    s.queue = queue;
+    s.now = to_us(now);
+    s.limit = limit;
+    s.worker = worker;
+    s.lease_until = to_us(lease_until);
+    std::vector<jobs::claimed_job> out;
+    s.claim.execute(false);
+    while (s.claim.fetch()) {
+      jobs::claimed_job c;
+      c.id = s.c_id;
+      c.kind = s.kind;
+      c.queue = queue;
+      c.payload = s.payload;
+      c.priority = s.c_priority;
+      c.attempt = s.c_attempt;
+      c.max_attempts = s.c_max;
+      c.run_at = from_us(s.c_due);
+      c.created_at = from_us(s.c_created);
+      c.lease = s.c_lease;
+      out.push_back(std::move(c));
+    }
+    return out;
+  });
+}
+
+std::vector<job_id> pg_store::complete(std::span<const jobs::completion> batch) {
+  if (batch.empty()) return {};
+  return write("complete", false, [&] {
+    auto& s = *st_;
+    s.batch_json = sql::completions_json(batch, false);
+    std::set<job_id> applied;
+    s.apply.execute(false);
+    while (s.apply.fetch()) applied.insert(s.c_id);
+    std::set<lease_id> leases;
+    std::vector<job_id> stale;
+    for (const auto& c : batch) {
+      leases.insert(c.lease);
+      if (!applied.count(c.id)) stale.push_back(c.id);
+    }
+    s.lease_ids = sql::json_ints(std::vector<lease_id>(leases.begin(), leases.end()));
+    s.drop_leases.execute(true);
+    return stale;
+  });
+}
+
+void pg_store::renew(std::span<const lease_id> leases, time_point until) {
+  if (leases.empty()) return;
+  write("renew leases", false, [&] {
+    st_->lease_until = to_us(until);
+    st_->lease_ids = sql::json_ints(leases);
+    st_->renew.execute(true);
+  });
+}
+
+void pg_store::ping() {
+  guarded("ping", [&] { sql::ping(*sql_); });
+}
+
+std::vector<expired_job> pg_store::expired(time_point now, int limit) {
+  return guarded("find expired leases", [&] { return sql::expired(*sql_, now, limit); });
+}
+
+std::optional<time_point> pg_store::next_due(const std::string& queue, time_point now) {
+  return guarded("find next due job", [&] { return sql::next_due(*sql_, queue, now); });
+}
+
+std::vector<job_id> pg_store::cancel_requests() {
+  return write("read cancel requests", false, [&] { return sql::cancel_requests(*sql_); });
+}
+
+std::optional<jobs::job> pg_store::get(job_id id, time_point now) {
+  return guarded("read job", [&] { return sql::get(*sql_, id, now); });
+}
+
+std::vector<jobs::job> pg_store::list(const list_filter& filter, time_point now) {
+  return guarded("list jobs", [&] { return sql::list(*sql_, filter, now); });
+}
+
+stats pg_store::count(time_point now) {
+  return guarded("count jobs", [&] { return sql::count(*sql_, now); });
+}
+
+cancel_result pg_store::cancel(job_id id, time_point now) {
+  return write("cancel job", true, [&] { return sql::cancel(*sql_, id, now); });
+}
+
+retry_result pg_store::retry_now(job_id id, time_point now) {
+  return write("retry job now", true, [&] { return sql::retry_now(*sql_, id, now); });
+}
+
+std::int64_t pg_store::requeue_dead(const dead_filter& which, time_point now) {
+  return write("requeue dead jobs", true,
+               [&] { return sql::requeue_dead(*sql_, sql::postgres_dialect, which, now); });
+}
+
+std::int64_t pg_store::purge_dead(const dead_filter& which) {
+  return write("purge dead jobs", true,
+               [&] { return sql::purge_dead(*sql_, sql::postgres_dialect, which); });
+}
+
+bool pg_store::lead(const std::string& node, time_point now, jobs::duration ttl) {
+  return write("take leadership", true, [&] { return sql::lead(*sql_, node, now, ttl); });
+}
+
+void pg_store::resign(const std::string& node) {
+  write("resign leadership", true, [&] { sql::resign(*sql_, node); });
+}
+
+void pg_store::heartbeat(const node_info& node, time_point now) {
+  write("record node", false, [&] { sql::heartbeat(*sql_, node, now); });
+}
+
+void pg_store::forget_node(const std::string& id) {
+  write("remove node", false, [&] { sql::forget_node(*sql_, id); });
+}
+
+std::int64_t pg_store::forget_nodes_before(time_point before) {
+  return write("remove silent nodes", false, [&] { return sql::forget_nodes_before(*sql_, before); });
+}
+
+std::vector<node_info> pg_store::nodes(time_point now) {
+  return guarded("list nodes", [&] { return sql::nodes(*sql_, now); });
+}
+
+void pg_store::notify(const std::string& payload) {
+  guarded("notify", [&] {
+    st_->queue = payload;
+    st_->notify.execute(true);
+  });
+}
+
+}  // namespace spool::store

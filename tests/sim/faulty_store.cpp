@@ -1,0 +1,71 @@
+#include "tests/sim/faulty_store.hpp"
+
+namespace spool::sim {
+
+template <class Call, class Report>
+auto faulty_store::faulty(const char* op, bool write, Call&& call, Report&& report) {
+  if (w_.now() < outage_until_) {
+    w_.note(owner_ + " fault: " + op + " fails: the database is out of reach");
+    w_.count("faults injected: store call failed (outage)");
+    throw spool::store::store_error(std::string(op) + ": injected outage (nothing applied)");
+  }
+  if (w_.chance(w_.faults.fail)) {
+    w_.note(owner_ + " fault: " + op + " fails before reaching the database");
+    w_.count("faults injected: store call failed");
+    throw spool::store::store_error(std::string(op) + ": injected failure (nothing applied)");
+  }
+  auto result = [&] {
+    try {
+      return call();
+    } catch (const spool::store::store_error& e) {
+      seen_.failed_unprompted(op, e.what());
+      throw;
+    }
+  }();
+  report(result);
+  if (write && w_.chance(w_.faults.reply_lost)) {
+    w_.note(owner_ + " fault: " + op + " committed but its reply is lost");
+    w_.count(std::string("faults injected: reply lost after ") + op);
+    throw spool::store::store_error(std::string(op) + ": injected lost reply (applied)");
+  }
+  return result;
+}
+
+std::vector<spool::store::insert_result> faulty_store::insert(std::span<const jobs::new_job> batch,
+                                                              time_point now) {
+  return faulty(
+      "insert", true, [&] { return real_.insert(batch, now); },
+      [&](const auto& r) { seen_.inserted(batch, r, now); });
+}
+
+std::vector<jobs::claimed_job> faulty_store::claim(const std::string& queue, int limit,
+                                                   const std::string& worker, time_point now,
+                                                   time_point lease_until) {
+  return faulty(
+      "claim", true, [&] { return real_.claim(queue, limit, worker, now, lease_until); },
+      [&](const auto& r) { seen_.claimed(queue, limit, worker, now, lease_until, r); });
+}
+
+std::vector<jobs::job_id> faulty_store::complete(std::span<const jobs::completion> batch) {
+  return faulty(
+      "complete", true, [&] { return real_.complete(batch); },
+      [&](const auto& stale) { seen_.completed(batch, stale); });
+}
+
+void faulty_store::renew(std::span<const jobs::lease_id> leases, time_point until) {
+  faulty(
+      "renew", true,
+      [&] {
+        real_.renew(leases, until);
+        return 0;
+      },
+      [&](int) { seen_.renewed(leases, until); });
+}
+
+std::vector<spool::store::expired_job> faulty_store::expired(time_point now, int limit) {
+  return faulty(
+      "expired", false, [&] { return real_.expired(now, limit); },
+      [&](const auto& r) { seen_.listed_expired(now, limit, r); });
+}
+
+}  // namespace spool::sim

@@ -1,0 +1,270 @@
+#include "tests/sim/node.hpp"
+
+#include <fmt/format.h>
+
+#include "jobs/lifecycle.hpp"
+#include "tests/sim/oracle.hpp"
+
+namespace spool::sim {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string describe(const jobs::outcome& o) {
+  switch (o.kind) {
+    case jobs::outcome::type::succeeded: return "success";
+    case jobs::outcome::type::failed: return "error \"" + o.message + "\"";
+    case jobs::outcome::type::failed_permanently: return "permanent error \"" + o.message + "\"";
+    case jobs::outcome::type::snoozed:
+      return fmt::format("snooze {:.3f}s", std::chrono::duration<double>(o.snooze_for).count());
+    case jobs::outcome::type::cancelled: return "cancelled";
+    case jobs::outcome::type::interrupted: return "interrupted";
+  }
+  return "?";
+}
+
+}  // namespace
+
+void node::later(duration d, std::function<void()> f) {
+  w_.events.after(d, [this, gen = incarnation_, f = std::move(f)] {
+    if (gen == incarnation_ && up_) f();
+  });
+}
+
+void node::say(const std::string& text) { w_.note(worker_ + " " + text); }
+
+// ---- process life --------------------------------------------------------------------------
+
+void node::boot() {
+  ++incarnation_;
+  worker_ = fmt::format("n{}.{}", index_, incarnation_);
+  up_ = true;
+  draining_ = stopped_ = claiming_ = flushing_ = db_busy_ = false;
+  wake_ = true;
+  stage_ = stage::running;
+  claim_backoff_ = flush_backoff_ = first_backoff;
+  running_.clear();
+  buffer_.clear();
+  db_queue_.clear();
+  leases_ = std::make_unique<runtime::lease_book>();
+  // One connection for all of the node's lives. A new process would open a new one, but nothing
+  // is left in it between steps (a store call is one transaction, done within one step), and
+  // opening and preparing it again took a large part of the simulation's time.
+  if (!real_) real_ = std::make_unique<store::sqlite_store>(w_.db_path);
+  store_ = std::make_unique<faulty_store>(*real_, w_, *w_.truth, worker_, outage_until_);
+  say("boots");
+  w_.count("boots");
+  // runtime::run: one rescue pass before anything else, then producers and services.
+  rescue([this] {
+    poll();
+    keep_leases();
+    rescuer_loop();
+  });
+}
+
+void node::go_down() {
+  up_ = false;
+  ++incarnation_;
+  running_.clear();
+  buffer_.clear();
+  db_queue_.clear();
+  store_.reset();
+  leases_.reset();
+  if (on_down) on_down();
+}
+
+void node::cut_off(duration d) {
+  outage_until_ = std::max(outage_until_, w_.now() + d);
+  w_.note(fmt::format("n{} cannot reach the database for {:.3f}s", index_,
+                      std::chrono::duration<double>(d).count()));
+  w_.count("outages");
+}
+
+void node::crash(const std::string& why) {
+  if (!up_) return;
+  say(fmt::format("CRASHES ({}) with {} jobs in hand", why, running_.size()));
+  w_.count("crashes");
+  go_down();
+}
+
+// ---- the database thread (db_executor): one call at a time, in order -----------------------
+
+void node::call(std::string what, std::function<void(store::store&)> work,
+                std::function<void(const std::string* error)> then) {
+  db_queue_.push_back({std::move(what), std::move(work), std::move(then)});
+  if (!db_busy_) next_call();
+}
+
+duration node::latency() {
+  if (w_.chance(w_.faults.hang)) {
+    w_.count("store calls hung past a lease");
+    return w_.span(w_.times.lease, 2 * w_.times.lease);
+  }
+  if (w_.chance(w_.faults.slow)) return w_.span(10ms, 3s);
+  return w_.span(100us, 5ms);
+}
+
+void node::next_call() {
+  if (db_queue_.empty()) {
+    db_busy_ = false;
+    return;
+  }
+  db_busy_ = true;
+  const auto d = latency();
+  if (d >= w_.times.lease)
+    say(fmt::format("store call '{}' hangs for {:.3f}s", db_queue_.front().what,
+                    std::chrono::duration<double>(d).count()));
+  // The call takes effect when it returns: a crash before then means it never committed.
+  later(d, [this] {
+    auto c = std::move(db_queue_.front());
+    db_queue_.pop_front();
+    std::optional<std::string> error;
+    try {
+      c.work(*store_);
+    } catch (const store::store_error& e) {
+      error = e.what();
+      w_.count("store calls failed");
+    }
+    w_.count("store calls");
+    if (w_.chance(w_.faults.crash_after)) {
+      crash("right after store call '" + c.what + "' returned");
+      return;
+    }
+    const int gen = incarnation_;
+    c.then(error ? &*error : nullptr);
+    if (gen == incarnation_ && up_) next_call();
+  });
+}
+
+// ---- producer ------------------------------------------------------------------------------
+
+void node::poll() {  // the producer's fallback poll: finds jobs written by other processes
+  if (stopped_) return;
+  wake_ = true;
+  try_claim();
+  later(w_.times.poll, [this] { poll(); });
+}
+
+void node::notify(time_point due) {  // producer::notify
+  if (due <= w_.now()) {
+    wake_ = true;
+    try_claim();
+  } else {
+    later(due - w_.now(), [this] {
+      wake_ = true;
+      try_claim();
+    });
+  }
+}
+
+void node::try_claim() {  // one turn of producer::run's loop
+  const int free = concurrency_ - static_cast<int>(running_.size());
+  if (stopped_ || claiming_ || !wake_ || free <= 0) return;
+  wake_ = false;
+  claiming_ = true;
+  const auto now = w_.now();
+  const auto until = now + w_.times.lease;
+  auto got = std::make_shared<std::vector<jobs::claimed_job>>();
+  call(
+      "claim",
+      [=, worker = worker_](store::store& s) {
+        *got = s.claim("default", free, worker, now, until);
+      },
+      [=, this](const std::string* error) {
+        claiming_ = false;
+        if (error) {  // back off, then try again
+          say("claim failed: " + *error);
+          wake_ = true;
+          later(claim_backoff_, [this] { try_claim(); });
+          claim_backoff_ = std::min(2 * claim_backoff_, max_backoff);
+          return;
+        }
+        claim_backoff_ = first_backoff;
+        if (!got->empty()) {
+          leases_->add(got->front().lease, static_cast<int>(got->size()));
+          std::string what;
+          for (const auto& j : *got) what += fmt::format(" {}(a{})", j.id, j.attempt);
+          say(fmt::format("claims under lease {}:{}", got->front().lease, what));
+        }
+        if (static_cast<int>(got->size()) == free) wake_ = true;  // there may be more
+        for (const auto& j : *got) start(j);
+        try_claim();
+      });
+}
+
+void node::start(const jobs::claimed_job& job) {  // producer::start
+  attempt_run r;
+  r.job = job;
+  // What the handler will do. Messages carry the attempt so error histories are checkable.
+  const int pick = w_.between(0, 99);
+  if (pick < 55)
+    r.planned = jobs::outcome::success();
+  else if (pick < 77)
+    r.planned = jobs::outcome::error(fmt::format("boom on attempt {}", job.attempt));
+  else if (pick < 85)
+    r.planned = jobs::outcome::permanent(fmt::format("hopeless on attempt {}", job.attempt));
+  else
+    r.planned = jobs::outcome::snooze(w_.span(0s, 3s));
+  // How long it takes: mostly quick, sometimes slow, now and then past the lease and the timeout.
+  const int slow = w_.between(0, 99);
+  const auto lease = w_.times.lease;
+  const duration takes = slow < 80   ? w_.span(1ms, 2s)
+                         : slow < 94 ? w_.span(2s, lease)
+                                     : w_.span(lease, 3 * lease);
+  r.honours_cancel = w_.chance(0.8);
+  const key k{job.id, job.lease};
+  for (const auto& [other, _] : running_)
+    if (other.first == job.id)
+      w_.count("jobs claimed again before their last completion committed");
+  running_[k] = std::move(r);
+  say(fmt::format("starts job {} attempt {}: will {} after {:.3f}s{}", job.id, job.attempt,
+                  describe(running_[k].planned), std::chrono::duration<double>(takes).count(),
+                  running_[k].honours_cancel ? "" : ", ignoring cancellation"));
+  later(takes, [this, k] { finish(k, 0); });
+  later(w_.kind(job.kind).options.timeout,
+        [this, k] { cancel(k, runtime::cancel_reason::timeout); });
+}
+
+void node::cancel(key k, runtime::cancel_reason why) {  // producer::cancel_running
+  auto it = running_.find(k);
+  if (it == running_.end() || it->second.done) return;
+  auto& r = it->second;
+  if (r.reason == runtime::cancel_reason::none) r.reason = why;  // the first reason wins
+  say(fmt::format("cancels job {} (reason {}){}", k.first, static_cast<int>(why),
+                  r.honours_cancel ? "" : "; the handler ignores it"));
+  if (r.honours_cancel && !r.cut_short) {
+    r.cut_short = true;
+    const int seq = ++r.finish_seq;
+    later(w_.span(0ms, 20ms), [this, k, seq] { finish(k, seq); });
+  }
+}
+
+void node::finish(key k, int seq) {  // the completion handler of producer::start
+  auto it = running_.find(k);
+  if (it == running_.end() || it->second.done || it->second.finish_seq != seq) return;
+  auto& r = it->second;
+  r.done = true;
+  const auto& kind = w_.kind(r.job.kind);
+  // A handler cut short by cancellation ends with the error its aborted operation raised.
+  const auto raw = r.cut_short ? jobs::outcome::error("Operation canceled") : r.planned;
+  const auto result = runtime::settle(raw, r.reason, kind.options.timeout);
+  w_.truth->settled(raw, r.reason, result);
+  if (r.reason != runtime::cancel_reason::none)
+    w_.count(r.reason == runtime::cancel_reason::shutdown ? "attempts cancelled by shutdown"
+                                                          : "attempts cancelled by their timeout");
+  const auto now = w_.now();
+  auto t = jobs::decide(result, r.job.attempt, r.job.max_attempts, kind.options.retry, now, w_.rng);
+  w_.truth->decided(r.job.id, r.job.attempt, r.job.max_attempts, kind.options.retry, result, now,
+                    t);
+  say(fmt::format("job {} attempt {} ends: {} -> {}", r.job.id, r.job.attempt, describe(result),
+                  to_string(t.next)));
+  submit({r.job.id, r.job.lease, std::move(t)});
+}
+
+void node::committed(key k) {  // producer::finished: the slot is free once the outcome committed
+  running_.erase(k);
+  try_claim();
+  progress();
+}
+
+}  // namespace spool::sim

@@ -1,0 +1,190 @@
+// The simulated node's services: completer, lease keeper, rescuer, enqueue and shutdown (see
+// node.hpp for what each mirrors).
+#include <set>
+
+#include <fmt/format.h>
+
+#include "jobs/lifecycle.hpp"
+#include "runtime/completion_batch.hpp"
+#include "tests/sim/node.hpp"
+#include "tests/sim/oracle.hpp"
+
+namespace spool::sim {
+
+using namespace std::chrono_literals;
+using to = jobs::transition::to;
+
+// ---- completer -----------------------------------------------------------------------------
+
+void node::submit(jobs::completion c) {
+  buffer_.push_back(std::move(c));
+  if (!flushing_) {
+    flushing_ = true;
+    flush();
+  }
+}
+
+void node::flush() {  // completer::flush, one turn of its loop
+  if (buffer_.empty()) {
+    flushing_ = false;
+    progress();
+    return;
+  }
+  auto batch = std::make_shared<std::vector<jobs::completion>>(
+      runtime::take_batch(buffer_, [](const jobs::completion& c) { return c.id; }));
+  auto stale = std::make_shared<std::vector<jobs::job_id>>();
+  call(
+      fmt::format("complete {} jobs", batch->size()),
+      [=](store::store& s) { *stale = s.complete(*batch); },
+      [=, this](const std::string* error) {
+        if (error) {  // keep the batch, in front of what came since; a completion is never dropped
+          say(fmt::format("completion flush of {} failed: {}", batch->size(), *error));
+          buffer_.insert(buffer_.begin(), batch->begin(), batch->end());
+          later(flush_backoff_, [this] { flush(); });
+          flush_backoff_ = std::min(2 * flush_backoff_, max_backoff);
+          return;
+        }
+        flush_backoff_ = first_backoff;
+        const std::set<jobs::job_id> rejected(stale->begin(), stale->end());
+        std::map<jobs::lease_id, int> done;
+        for (const auto& c : *batch) {
+          ++done[c.lease];
+          if (rejected.count(c.id))
+            say(fmt::format("completion of job {} rejected: lease {} lost", c.id, c.lease));
+          else if (c.change.next == to::retry || c.change.next == to::requeue)
+            notify(c.change.run_at);
+        }
+        leases_->release(done);
+        say(fmt::format("committed {} completions ({} rejected)", batch->size(), rejected.size()));
+        for (const auto& c : *batch) committed({c.id, c.lease});
+        flush();
+      });
+}
+
+// ---- maintenance ---------------------------------------------------------------------------
+
+void node::keep_leases() {  // maintenance::run_lease_keeper
+  later(w_.times.lease / 3, [this] {
+    const auto live = leases_->live();
+    if (live.empty()) {
+      keep_leases();
+      return;
+    }
+    const auto until = w_.now() + w_.times.lease;
+    call(
+        "renew", [=](store::store& s) { s.renew(live, until); },
+        [this](const std::string* error) {
+          if (error) say("lease renewal failed: " + *error);
+          keep_leases();
+        });
+  });
+}
+
+void node::rescuer_loop() {  // maintenance::run_rescuer
+  rescue([this] { later(w_.times.rescue_interval, [this] { rescuer_loop(); }); });
+}
+
+void node::rescue(std::function<void()> after) {  // maintenance::rescue_once
+  const auto now = w_.now();
+  auto found = std::make_shared<std::vector<store::expired_job>>();
+  call(
+      "expired", [=](store::store& s) { *found = s.expired(now, 1000); },
+      [=, this](const std::string* error) {
+        if (error) {
+          say("rescue failed: " + *error);
+          after();
+          return;
+        }
+        if (found->empty()) {
+          after();
+          return;
+        }
+        auto changes = std::make_shared<std::vector<jobs::completion>>();
+        for (const auto& e : *found) {
+          // The runtime's own decision for a lost worker: a failed attempt.
+          const auto& kind = w_.kind(e.kind);
+          const auto lost = jobs::outcome::error(std::string(jobs::worker_lost_message));
+          auto t = jobs::decide(lost, e.attempt, e.max_attempts, kind.options.retry, now, w_.rng);
+          w_.truth->decided(e.id, e.attempt, e.max_attempts, kind.options.retry, lost, now, t);
+          changes->push_back({e.id, e.lease, std::move(t)});
+        }
+        auto stale = std::make_shared<std::vector<jobs::job_id>>();
+        call(
+            fmt::format("complete {} rescued jobs", changes->size()),
+            [=](store::store& s) { *stale = s.complete(*changes); },
+            [=, this](const std::string* error) {
+              if (error) {
+                say("rescue failed: " + *error);
+              } else {
+                for (const auto& c : *changes) {
+                  if (std::find(stale->begin(), stale->end(), c.id) != stale->end()) continue;
+                  say(fmt::format("rescued job {} (lease {}) -> {}", c.id, c.lease,
+                                  to_string(c.change.next)));
+                  w_.count("jobs rescued");
+                  if (c.change.next != to::dead) notify(c.change.run_at);
+                }
+              }
+              after();
+            });
+      });
+}
+
+// ---- enqueue and shutdown ------------------------------------------------------------------
+
+void node::enqueue(std::vector<jobs::new_job> batch,
+                   std::function<void(const std::vector<store::insert_result>&)> acked,
+                   std::function<void()> failed) {
+  auto jobs = std::make_shared<std::vector<jobs::new_job>>(std::move(batch));
+  auto result = std::make_shared<std::vector<store::insert_result>>();
+  call(
+      fmt::format("insert {} jobs", jobs->size()),
+      [=, this](store::store& s) { *result = s.insert(*jobs, w_.now()); },
+      [=, this](const std::string* error) {
+        if (error) {
+          say("enqueue failed: " + *error);
+          failed();
+          return;
+        }
+        acked(*result);
+        for (const auto& j : *jobs) notify(j.run_at.value_or(w_.now()));
+      });
+}
+
+void node::shut_down() {  // runtime::stop, then the tail of runtime::run
+  if (!up_ || draining_) return;
+  say(fmt::format("shutdown begins with {} jobs in hand", running_.size()));
+  w_.count("graceful shutdowns");
+  draining_ = stopped_ = true;
+  stage_ = stage::grace;
+  later(w_.times.grace, [this] {
+    if (stage_ == stage::grace) cancel_all();
+  });
+  progress();
+}
+
+void node::cancel_all() {
+  stage_ = stage::cancelling;
+  say(fmt::format("grace is over: cancels {} jobs", running_.size()));
+  std::vector<key> keys;
+  for (const auto& [k, _] : running_) keys.push_back(k);
+  for (const auto& k : keys) cancel(k, runtime::cancel_reason::shutdown);
+  later(10s, [this] {
+    if (stage_ != stage::cancelling) return;
+    say(fmt::format("abandons {} handlers that ignore cancellation", running_.size()));
+    stage_ = stage::draining;
+    progress();
+  });
+}
+
+void node::progress() {
+  if (!draining_) return;
+  if ((stage_ == stage::grace || stage_ == stage::cancelling) && running_.empty())
+    stage_ = stage::draining;
+  // completer::drain, then the process exits (queued store calls of services are abandoned).
+  if (stage_ == stage::draining && !flushing_ && buffer_.empty()) {
+    say("shutdown complete");
+    go_down();
+  }
+}
+
+}  // namespace spool::sim
