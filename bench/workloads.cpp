@@ -134,6 +134,19 @@ struct run_counter {
   }
 };
 
+// Where a drain's time goes: how many claim and complete calls the store served, how many jobs
+// each carried and how long each took on the database thread (the runtime's own histograms).
+void round_trips(const runtime::runtime& rt, run_result& r) {
+  for (const char* op : {"claim", "complete"}) {
+    const auto* h = rt.stats().find_db_operation(op);
+    if (!h || h->count() == 0) continue;
+    const auto calls = static_cast<double>(h->count());
+    r.extra[std::string(op) + "_calls"] = calls;
+    r.extra[std::string(op) + "_ms_mean"] = h->sum_seconds() * 1000 / calls;
+    r.extra[std::string(op) + "_jobs_per_call"] = r.jobs / calls;
+  }
+}
+
 run_result enqueue_workload(const options& o, const std::string& db, int batch_size, int enqueuers) {
   const int n = o.jobs;
   run_result r;
@@ -198,6 +211,7 @@ run_result drain(const options& o, const std::string& db, int n, const std::stri
     const auto start = steady::now();
     const auto end = co_await committed(rt, n * outcomes_per_job);
     r.seconds = std::chrono::duration<double>(end - start).count();
+    round_trips(rt, r);
   });
   if (kind == "noop") counter.check(r);
   check_all_completed(db, n, r);

@@ -101,6 +101,12 @@ histogram& metrics::db_operation(std::string_view op) {
   return *it->second;
 }
 
+const histogram* metrics::find_db_operation(std::string_view op) const {
+  std::lock_guard lock(mutex_);
+  auto it = db_.find(op);
+  return it == db_.end() ? nullptr : it->second.get();
+}
+
 void metrics::render(std::string& out) const {
   std::lock_guard lock(mutex_);
   auto labels = [](const auto& key) {

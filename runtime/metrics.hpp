@@ -21,6 +21,8 @@ class histogram {
   void observe(double seconds);
   // Prometheus lines for this histogram: name_bucket{labels,le=...}, _sum, _count.
   void render(std::string& out, std::string_view name, std::string_view labels) const;
+  std::uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  double sum_seconds() const { return static_cast<double>(sum_us_.load(std::memory_order_relaxed)) / 1e6; }
 
  private:
   std::array<std::atomic<std::uint64_t>, bounds.size() + 1> buckets_{};
@@ -65,6 +67,7 @@ class metrics {
   metrics();
   job_series& series(std::string_view queue, std::string_view kind);
   histogram& db_operation(std::string_view op);
+  const histogram* find_db_operation(std::string_view op) const;  // null until first observed
 
   std::atomic<std::uint64_t> rescued{0};
   std::atomic<std::uint64_t> rejected_completions{0};

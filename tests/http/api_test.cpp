@@ -205,6 +205,10 @@ BOOST_AUTO_TEST_CASE(unknown_routes_and_ids_are_404) {
       BOOST_TEST(r.status == 404u, method << " " << target << " answered " << r.status);
       BOOST_TEST(error_code(r) == "not_found");
     }
+    // A target that is not UTF-8 is quoted in the message, still as valid JSON (body_of parses).
+    auto odd = co_await call(api, "GET", "/api/v1/jobs/a\xff\xc3(");
+    BOOST_TEST(odd.status == 404u);
+    BOOST_TEST(body_of(odd).at("error").at("message").as_string() == "no job 'a\uFFFD\uFFFD('");
     // A job that exists but is not dead is not in the DLQ either.
     auto id = co_await create(api, R"({"kind":"noop","delay_s":3600})");
     auto requeue = co_await call(api, "POST", "/api/v1/dlq/" + std::to_string(id) + "/requeue");

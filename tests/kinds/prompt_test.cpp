@@ -73,7 +73,9 @@ BOOST_AUTO_TEST_CASE(quotes_and_instructions_in_the_text_stay_inside_the_json_st
 
 BOOST_AUTO_TEST_CASE(a_long_text_is_cut_at_a_character_boundary_and_marked) {
   // 7999 ASCII bytes then a two-byte character that straddles the 8000-byte limit.
-  const std::string text = std::string(max_prompt_text_bytes - 1, 'a') + "\xC3\xA9" + "tail";
+  // Appended, not `string + "..."`: GCC 12 reports a false -Warray-bounds for that at -O2.
+  std::string text(max_prompt_text_bytes - 1, 'a');
+  text.append("\xC3\xA9tail");
   auto data = activity_data(analysis_prompt(sample(text)));
   BOOST_TEST(data.at("text").as_string().size() == max_prompt_text_bytes - 1);
   BOOST_TEST(data.at("truncated").as_bool());
