@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Sourced helper: a throwaway PostgreSQL 15 on 127.0.0.1 for tests.
-#   spool_start_pg   starts it and exports SPOOL_TEST_PG (and SPOOL_PG_DIR)
+#   spool_start_pg   starts it and exports SPOOL_TEST_PG (and SPOOL_PG_DIR); SPOOL_PG_STOCK=1
+#                    keeps the stock server settings (fsync on), for benchmarks
 #   spool_stop_pg    stops it and removes its directory; use: trap spool_stop_pg EXIT
 
 SPOOL_PG_BIN=/usr/lib/postgresql/15/bin
@@ -41,11 +42,14 @@ spool_start_pg() {
     >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
 
   # Probe for a free port; retry a few times in case another process takes it before we bind.
+  # Tests need no durability across a power loss, and start many nodes at once.
+  local tuning="-c fsync=off -c max_connections=200"
+  [[ "${SPOOL_PG_STOCK:-}" != 1 ]] || tuning=""
   port=54320
   for attempt in 1 2 3 4 5; do
     while _spool_port_busy "$port"; do ((port++)); done
     if _spool_pg_as_owner "$SPOOL_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start \
-        -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200" \
+        -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir $tuning" \
         >/dev/null; then
       break
     fi

@@ -265,7 +265,9 @@ BOOST_AUTO_TEST_CASE(a_thousand_idle_connections_at_the_default_limit) {
     BOOST_REQUIRE_MESSAGE(r, "no answer with 1,000 idle connections: " << c.last_error().message());
     BOOST_TEST(r->result_int() == 503u);
     BOOST_TEST(error_code_of(*r) == "too_many_connections");
-    BOOST_TEST((steady::now() - start < 1s));
+    // Not after an idle connection's read timeout ran out (10 s): well before it. The bound is
+    // loose because the server first accepts the 1,000 connections ahead (seconds under ASan -O0).
+    BOOST_TEST((steady::now() - start < http::server_options{}.timeout / 2));
   }
   // The connections over the limit have their 503 (the others are still waiting for a request).
   auto answered = [&] {
