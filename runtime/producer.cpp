@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "jobs/json.hpp"
 #include "jobs/lifecycle.hpp"
 #include "runtime/completer.hpp"
 #include "runtime/log.hpp"
@@ -21,16 +22,6 @@ double ms_since(steady::time_point t) {
   return std::chrono::duration<double, std::milli>(steady::now() - t).count();
 }
 
-std::string iso(jobs::time_point t) {
-  const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
-  const std::time_t tt = secs.time_since_epoch().count();  // as jobs::to_rfc3339 does
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03}Z", buf, (t - secs).count() / 1000);
-}
-
 void log_transition(const jobs::claimed_job& j, const jobs::outcome& result,
                     const jobs::transition& t, double ms) {
   using to = jobs::transition::to;
@@ -42,7 +33,7 @@ void log_transition(const jobs::claimed_job& j, const jobs::outcome& result,
     case to::retry:
       log::warn("job_failed").kv("job_id", j.id).kv("kind", j.kind).kv("queue", j.queue)
           .kv("attempt", j.attempt).kv("error", t.error ? t.error->message : "")
-          .kv("next_run_at", iso(t.run_at));
+          .kv("next_run_at", jobs::to_rfc3339(t.run_at));
       break;
     case to::dead:
       log::error("job_dead_lettered").kv("job_id", j.id).kv("kind", j.kind).kv("queue", j.queue)
@@ -55,7 +46,7 @@ void log_transition(const jobs::claimed_job& j, const jobs::outcome& result,
     case to::requeue:
       log::info(result.kind == jobs::outcome::type::interrupted ? "job_interrupted" : "job_snoozed")
           .kv("job_id", j.id).kv("kind", j.kind).kv("queue", j.queue).kv("attempt", j.attempt)
-          .kv("next_run_at", iso(t.run_at));
+          .kv("next_run_at", jobs::to_rfc3339(t.run_at));
       break;
   }
 }

@@ -148,7 +148,7 @@ BOOST_AUTO_TEST_CASE(a_failing_job_retries_on_the_configured_backoff_and_then_su
                                        << " ms");
   }
 
-  // The delays the runtime chose, as it logged them (millisecond resolution), lie in the band.
+  // The delays the runtime chose, as it logged them, lie in the band.
   const auto failures = events(rt->err(), "job_failed");
   BOOST_REQUIRE_EQUAL(failures.size(), 2u);
   for (int n = 1; n <= 2; ++n) {
