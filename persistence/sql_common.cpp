@@ -10,6 +10,7 @@
 #include <boost/json/string.hpp>
 #include <fmt/format.h>
 #include <iterator>
+#include <limits>
 
 #include "persistence/sql_transaction.hpp"
 #include "persistence/time_codec.hpp"
@@ -80,12 +81,21 @@ void ping(soci::session& s) {
 }
 
 std::optional<time_point> next_due(soci::session& s, const std::string& queue, time_point now) {
-  long long at = 0, now_us = to_us(now);
-  soci::indicator ind = soci::i_null;
-  s << "SELECT MIN(run_at) FROM ready WHERE queue = :q AND run_at > :n", into(at, ind), use(queue),
-      use(now_us);
-  if (ind != soci::i_ok) return std::nullopt;
-  return from_us(at);
+  // One index seek per priority level: a plain MIN(run_at) over the queue would read every row.
+  long long after = std::numeric_limits<long long>::min(), level = 0, at = 0, now_us = to_us(now);
+  std::optional<long long> earliest;
+  for (;; after = level) {
+    soci::indicator ind = soci::i_null;
+    s << "SELECT MIN(priority) FROM ready WHERE queue = :q AND priority > CAST(:p AS BIGINT)",
+      into(level, ind),
+        use(queue), use(after);
+    if (ind != soci::i_ok) break;
+    s << "SELECT MIN(run_at) FROM ready WHERE queue = :q AND priority = :p AND run_at > :n",
+        into(at, ind), use(queue), use(level), use(now_us);
+    if (ind == soci::i_ok && (!earliest || at < *earliest)) earliest = at;
+  }
+  if (!earliest) return std::nullopt;
+  return from_us(*earliest);
 }
 
 std::vector<expired_job> expired(soci::session& s, time_point now, int limit) {

@@ -4,6 +4,7 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include <algorithm>
+#include <limits>
 #include <set>
 #include <unordered_map>
 #include <fmt/format.h>
@@ -17,6 +18,21 @@ namespace spool::store {
 
 using soci::into;
 using soci::use;
+
+namespace {
+// Runs a query of at most one row and, if there is one, calls read() while its values are in
+// the statement's variables, then steps past it: a statement left on a row keeps this
+// connection's read snapshot open after COMMIT, and once another connection writes, every later
+// write here fails with "database is locked" at once.
+template <class Read>
+bool single_row(soci::statement& st, Read read) {
+  st.execute(true);
+  if (!st.got_data()) return false;
+  read();
+  st.fetch();
+  return true;
+}
+}  // namespace
 
 // The hot-path statements, prepared once, and the variables they bind.
 struct sqlite_store::statements {
@@ -50,11 +66,25 @@ struct sqlite_store::statements {
   soci::statement insert_lease{(sql.prepare << "INSERT INTO leases (worker, lease_until) "
                                                "VALUES (:w, :u)",
                                 use(worker), use(lease_until))};
-  soci::statement take_ready{
+  // Claims walk the queue one priority level at a time: within a level, due jobs come first in
+  // key order, so each level's scan stops at its first job not yet due instead of reading every
+  // scheduled job behind it.
+  long long level = 0, after_level = 0;
+  soci::indicator level_ind = soci::i_null;
+  soci::statement next_level{(sql.prepare << "SELECT MIN(priority) FROM ready "
+                                             "WHERE queue = :q AND priority > :p",
+                              into(level, level_ind), use(queue), use(after_level))};
+  soci::statement take_level{
       (sql.prepare << "INSERT INTO running (id, queue, priority, attempt, lease_id, attempted_at, "
                       "due_at) SELECT id, queue, priority, attempt + 1, :l, :n, run_at FROM ready "
-                      "WHERE queue = :q AND run_at <= :n2 ORDER BY priority, run_at, id LIMIT :lim",
-       use(lease), use(now), use(queue), use(now), use(limit))};
+                      "WHERE queue = :q AND priority = :p AND run_at <= :n2 ORDER BY run_at, id "
+                      "LIMIT :lim",
+       use(lease), use(now), use(queue), use(level), use(now), use(limit))};
+  long long due = 0;
+  soci::indicator due_ind = soci::i_null;
+  soci::statement level_next_due{(sql.prepare << "SELECT MIN(run_at) FROM ready WHERE queue = :q "
+                                                 "AND priority = :p AND run_at > :n",
+                                  into(due, due_ind), use(queue), use(level), use(now))};
   soci::statement drop_ready{(sql.prepare << "DELETE FROM ready WHERE id IN "
                                              "(SELECT id FROM running WHERE lease_id = :l)",
                               use(lease))};
@@ -192,16 +222,7 @@ std::vector<insert_result> sqlite_store::insert(std::span<const jobs::new_job> b
     for (const auto& j : batch) {
       if (j.unique_key) {
         s.key = *j.unique_key;
-        s.find_pending_key.execute(true);
-        if (s.find_pending_key.got_data()) {
-          const auto holder = s.found;
-          // Step past the (only) row: a statement left on a row keeps this connection's read
-          // snapshot open after COMMIT, and once another connection writes, every later write
-          // here fails with "database is locked" at once.
-          s.find_pending_key.fetch();
-          out.push_back({holder, true});
-          continue;
-        }
+        if (single_row(s.find_pending_key, [&] { out.push_back({s.found, true}); })) continue;
       }
       s.kind = j.kind;
       s.queue = j.queue;
@@ -226,51 +247,102 @@ std::vector<jobs::claimed_job> sqlite_store::claim(const std::string& queue, int
                                                    const std::string& worker, time_point now,
                                                    time_point lease_until) {
   if (limit <= 0) return {};
-  return write("claim", false, [&] {
-    auto& s = *st_;
-    auto* conn = static_cast<soci::sqlite3_session_backend*>(sql_->get_backend())->conn_;
-    s.worker = worker;
-    s.lease_until = to_us(lease_until);
-    s.insert_lease.execute(true);
-    s.lease = sqlite_api::sqlite3_last_insert_rowid(conn);
-    s.queue = queue;
-    s.now = to_us(now);
-    s.limit = limit;
-    s.take_ready.execute(true);
-    std::vector<jobs::claimed_job> out;
-    if (s.take_ready.get_affected_rows() == 0) {
-      s.drop_empty_lease.execute(true);
-      return out;
-    }
-    s.drop_ready.execute(true);
-    out.reserve(limit);
-    s.read_claimed.execute(false);
-    while (s.read_claimed.fetch()) {
-      jobs::claimed_job c;
-      c.id = s.c_id;
-      c.kind = s.kind;
-      c.queue = queue;
-      c.payload = s.payload;
-      c.priority = s.c_priority;
-      c.attempt = s.c_attempt;
-      c.max_attempts = s.max_attempts;
-      c.run_at = from_us(s.c_due);
-      c.created_at = from_us(s.created_at);
-      c.lease = s.lease;
-      out.push_back(std::move(c));
-    }
-    return out;
-  });
+  return complete_and_claim({}, {.queue = queue, .limit = limit, .worker = worker, .now = now,
+                                 .lease_until = lease_until})
+      .claimed;
 }
 
 std::vector<job_id> sqlite_store::complete(std::span<const jobs::completion> batch) {
   if (batch.empty()) return {};
-  return write("complete", false, [&] {
-    std::vector<job_id> stale = complete_successes(batch);
-    auto rest = complete_others(batch);
-    stale.insert(stale.end(), rest.begin(), rest.end());
-    return stale;
+  return complete_and_claim(batch, {}).stale;
+}
+
+round_result sqlite_store::complete_and_claim(std::span<const jobs::completion> done,
+                                              const claim_request& next) {
+  if (done.empty() && next.limit <= 0 && !next.want_next_due) return {};
+  return write(next.limit > 0 ? "claim" : "complete", false, [&] {
+    round_result r;
+    if (!done.empty()) {
+      r.stale = complete_successes(done);
+      auto rest = complete_others(done);
+      r.stale.insert(r.stale.end(), rest.begin(), rest.end());
+    }
+    if (next.limit > 0) r.claimed = take(next);
+    if (next.want_next_due) r.next_due = find_next_due(next.queue, next.now);
+    return r;
   });
+}
+
+// The queue's next priority level after `after` (the lowest one first), if any.
+std::optional<long long> sqlite_store::next_level(const std::string& queue,
+                                                  std::optional<long long> after) {
+  auto& s = *st_;
+  s.queue = queue;
+  s.after_level = after ? *after : std::numeric_limits<long long>::min();
+  std::optional<long long> found;
+  single_row(s.next_level, [&] {
+    if (s.level_ind == soci::i_ok) found = s.level;
+  });
+  return found;
+}
+
+std::vector<jobs::claimed_job> sqlite_store::take(const claim_request& next) {
+  auto& s = *st_;
+  auto* conn = static_cast<soci::sqlite3_session_backend*>(sql_->get_backend())->conn_;
+  s.worker = next.worker;
+  s.lease_until = to_us(next.lease_until);
+  s.insert_lease.execute(true);
+  s.lease = sqlite_api::sqlite3_last_insert_rowid(conn);
+  s.now = to_us(next.now);
+  int taken = 0;
+  for (auto level = next_level(next.queue, {}); level; level = next_level(next.queue, level)) {
+    s.level = *level;
+    s.limit = next.limit - taken;
+    s.take_level.execute(true);
+    taken += static_cast<int>(s.take_level.get_affected_rows());
+    if (taken == next.limit) break;
+  }
+  std::vector<jobs::claimed_job> out;
+  if (taken == 0) {
+    s.drop_empty_lease.execute(true);
+    return out;
+  }
+  s.drop_ready.execute(true);
+  out.reserve(taken);
+  s.read_claimed.execute(false);
+  while (s.read_claimed.fetch()) {
+    jobs::claimed_job c;
+    c.id = s.c_id;
+    c.kind = s.kind;
+    c.queue = next.queue;
+    c.payload = s.payload;
+    c.priority = s.c_priority;
+    c.attempt = s.c_attempt;
+    c.max_attempts = s.max_attempts;
+    c.run_at = from_us(s.c_due);
+    c.created_at = from_us(s.created_at);
+    c.lease = s.lease;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::optional<time_point> sqlite_store::find_next_due(const std::string& queue, time_point now) {
+  auto& s = *st_;
+  std::optional<long long> earliest;
+  for (auto level = next_level(queue, {}); level; level = next_level(queue, level)) {
+    s.level = *level;
+    s.now = to_us(now);
+    single_row(s.level_next_due, [&] {
+      if (s.due_ind == soci::i_ok && (!earliest || s.due < *earliest)) earliest = s.due;
+    });
+  }
+  if (!earliest) return std::nullopt;
+  return from_us(*earliest);
+}
+
+std::optional<time_point> sqlite_store::next_due(const std::string& queue, time_point now) {
+  return read("find next due job", [&] { return find_next_due(queue, now); });
 }
 
 using sql::json_ints;

@@ -25,6 +25,8 @@ class sqlite_store final : public store {
   std::vector<jobs::claimed_job> claim(const std::string& queue, int limit, const std::string& worker,
                                        time_point now, time_point lease_until) override;
   std::vector<job_id> complete(std::span<const jobs::completion> batch) override;
+  round_result complete_and_claim(std::span<const jobs::completion> done,
+                                  const claim_request& next) override;
   void renew(std::span<const lease_id> leases, time_point until) override;
   std::vector<expired_job> expired(time_point now, int limit) override;
   std::optional<time_point> next_due(const std::string& queue, time_point now) override;
@@ -50,6 +52,10 @@ class sqlite_store final : public store {
   struct statements;
   void prepare();
   void set_synchronous(bool full);
+  // Inside a transaction: the claim, and the earliest scheduled run_at of a queue.
+  std::vector<jobs::claimed_job> take(const claim_request& next);
+  std::optional<time_point> find_next_due(const std::string& queue, time_point now);
+  std::optional<long long> next_level(const std::string& queue, std::optional<long long> after);
   // The two halves of complete(), inside its transaction; each returns the stale ids.
   std::vector<job_id> complete_successes(std::span<const jobs::completion> batch);
   std::vector<job_id> complete_others(std::span<const jobs::completion> batch);

@@ -13,10 +13,6 @@ std::vector<expired_job> sqlite_store::expired(time_point now, int limit) {
   return read("find expired leases", [&] { return sql::expired(*sql_, now, limit); });
 }
 
-std::optional<time_point> sqlite_store::next_due(const std::string& queue, time_point now) {
-  return read("find next due job", [&] { return sql::next_due(*sql_, queue, now); });
-}
-
 std::vector<job_id> sqlite_store::cancel_requests() {
   return write("read cancel requests", false, [&] { return sql::cancel_requests(*sql_); });
 }

@@ -11,6 +11,15 @@ bool is_postgres(const std::string& url) {
 }
 }  // namespace
 
+round_result store::complete_and_claim(std::span<const jobs::completion> done,
+                                       const claim_request& next) {
+  round_result r;
+  if (!done.empty()) r.stale = complete(done);
+  if (next.limit > 0) r.claimed = claim(next.queue, next.limit, next.worker, next.now, next.lease_until);
+  if (next.want_next_due) r.next_due = next_due(next.queue, next.now);
+  return r;
+}
+
 backend backend_of(const std::string& url) {
   if (url.starts_with("sqlite:")) return backend::sqlite;
   if (is_postgres(url)) return backend::postgresql;

@@ -69,6 +69,22 @@ struct node_info {
   bool leader = false;  // holds the maintenance leadership (read only)
 };
 
+// What a producer asks for in one round (see store::complete_and_claim).
+struct claim_request {
+  std::string queue;
+  int limit = 0;  // claim up to this many due jobs; 0 claims nothing
+  std::string worker;
+  time_point now;
+  time_point lease_until;
+  bool want_next_due = false;  // also find the earliest run_at after `now` in the queue
+};
+
+struct round_result {
+  std::vector<job_id> stale;  // completions not applied: their lease was lost
+  std::vector<jobs::claimed_job> claimed;
+  std::optional<time_point> next_due;  // only when asked for; empty when nothing is scheduled
+};
+
 enum class cancel_result { not_found, cancelled, requested, already_final };
 enum class retry_result { not_found, not_waiting, moved };
 
@@ -96,9 +112,15 @@ class store {
   // one completion per job: the answer names jobs (runtime::take_batch keeps to that).
   virtual std::vector<job_id> complete(std::span<const jobs::completion> batch) = 0;
 
+  // A producer's round: applies `done` as complete() does, then claims as claim() does (taking
+  // the slots those completions free), in one transaction: one commit instead of two or three.
+  // The default implementation makes the separate calls.
+  virtual round_result complete_and_claim(std::span<const jobs::completion> done,
+                                          const claim_request& next);
+
   virtual void renew(std::span<const lease_id> leases, time_point until) = 0;
   virtual std::vector<expired_job> expired(time_point now, int limit) = 0;
-  // The earliest run_at after `now` in the queue's ready set.
+  // The earliest run_at after `now` in the queue's ready set (one index seek per priority level).
   virtual std::optional<time_point> next_due(const std::string& queue, time_point now) = 0;
   // Running jobs an operator asked to cancel from another process.
   virtual std::vector<job_id> cancel_requests() = 0;

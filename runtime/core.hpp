@@ -18,7 +18,6 @@
 namespace spool::runtime {
 
 class producer;
-class completer;
 
 struct core {
   core(boost::asio::any_io_executor ex, config::settings s, jobs::registry kinds,
@@ -31,10 +30,9 @@ struct core {
   store::db_executor& db;
   std::string worker_id;
   lease_book leases;
-  completer* completions = nullptr;
   std::map<std::string, std::unique_ptr<producer>, std::less<>> producers;
   std::atomic<int> in_flight{0};
-  std::atomic<std::uint64_t> committed{0};  // transitions applied by the completer
+  std::atomic<std::uint64_t> committed{0};  // outcomes the producers committed
   std::atomic<bool> draining{false};         // shutdown has begun
   std::atomic<bool> leader{false};           // this node runs the maintenance work
   jobs::time_point started_at = jobs::now();

@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "jobs/lifecycle.hpp"
-#include "runtime/completer.hpp"
 #include "runtime/log.hpp"
 #include "runtime/producer.hpp"
 

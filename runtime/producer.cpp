@@ -1,25 +1,38 @@
 #include "runtime/producer.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <unordered_set>
 
 #include "jobs/json.hpp"
 #include "jobs/lifecycle.hpp"
-#include "runtime/completer.hpp"
+#include "runtime/completion_batch.hpp"
 #include "runtime/log.hpp"
-#include "runtime/spawn.hpp"
 
 namespace spool::runtime {
 namespace asio = boost::asio;
 using steady = std::chrono::steady_clock;
+using namespace std::chrono_literals;
 
 namespace {
 
+// Attempts of one queue share this many strands, taken in turn: a strand per attempt costs an
+// allocation and a lock each time, and more strands than io threads buy little else.
+constexpr std::size_t strands_per_queue = 16;
+
 double ms_since(steady::time_point t) {
   return std::chrono::duration<double, std::milli>(steady::now() - t).count();
+}
+
+steady::time_point steady_at(jobs::time_point t) {
+  // Capped before it becomes steady_clock's nanoseconds: a time more than 292 years ahead would
+  // overflow them (and the poll wakes the producer long before).
+  const auto ahead = std::clamp<jobs::duration>(t - jobs::now(), jobs::duration::zero(), 24h);
+  return steady::now() + std::chrono::duration_cast<steady::duration>(ahead);
 }
 
 void log_transition(const jobs::claimed_job& j, const jobs::outcome& result,
@@ -80,154 +93,264 @@ producer::producer(core& c, std::string queue, int concurrency)
         log::info("job_log").kv("job_id", j.id).kv("kind", j.kind).kv("attempt", j.attempt)
             .kv("message", msg);
       }),
-      claim_timing_(c.stats.db_operation("claim")) {}
+      round_timing_(c.stats.db_operation("round")) {
+  const auto n = std::min<std::size_t>(strands_per_queue, static_cast<std::size_t>(concurrency));
+  for (std::size_t i = 0; i < n; ++i) job_strands_.push_back(asio::make_strand(c.executor));
+}
 
-asio::awaitable<void> producer::watch_deadlines() {
-  while (!stopping_ || !running_.empty()) {
-    deadline_timer_.expires_at(deadlines_.empty() ? steady::now() + std::chrono::seconds(1)
-                                                  : deadlines_.begin()->first);
-    co_await deadline_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-    const auto now = steady::now();
-    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-      const auto id = deadlines_.begin()->second;
-      deadlines_.erase(deadlines_.begin());
-      if (auto it = running_.find(id); it != running_.end()) {
-        it->second->deadline = deadlines_.end();
-        cancel_running(it->second, cancel_reason::timeout);
-      }
-    }
+const producer::kind_info& producer::kind(const std::string& name) {
+  auto it = kinds_.find(name);
+  if (it == kinds_.end()) {
+    kind_info k{{}, core_.registry.find(name), core_.options_for(name), &core_.stats.series(queue_, name)};
+    it = kinds_.emplace(name, k).first;
+    it->second.name = it->first;
   }
+  return it->second;
+}
+
+round_state producer::state() const {
+  return {.concurrency = concurrency_,
+          .handlers = handlers_,
+          .buffered = static_cast<int>(buffer_.size()),
+          .oldest_buffered = oldest_buffered_,
+          .claiming = !stopping_ && !paused_,
+          .may_have_work = may_have_work_,
+          .wanted_since = wanted_since_};
+}
+
+bool producer::done() const {
+  return stopping_ && !in_round_ && buffer_.empty() && (handlers_ == 0 || abandoning_);
 }
 
 asio::awaitable<void> producer::run() {
-  auto last_poll = steady::now();
   const auto poll = std::chrono::duration_cast<steady::duration>(core_.poll_interval());
-  bool refresh_due = true;
-  auto backoff = std::chrono::milliseconds(50);
-  while (!stopping_) {
-    auto now = jobs::now();
-    if (refresh_due) {
-      refresh_due = false;
-      try {
-        // Named lambdas, not temporaries inside co_await: GCC 12 mis-moves their captures.
-        auto find = [q = queue_, now](store::store& s) { return s.next_due(q, now); };
-        next_due_ = co_await core_.db.run(std::move(find));
-      } catch (const std::exception& e) {
-        log::error("next_due_failed").kv("queue", queue_).kv("error", e.what());
-      }
-      if (stopping_) break;
+  auto next_poll = steady::now() + poll;
+  while (!done()) {
+    const auto now = steady::now();
+    if (now >= next_poll) {  // jobs written by other processes
+      next_poll = now + poll;
+      wake_for_work();
+      refresh_due_ = true;
     }
-    const bool due = next_due_ && *next_due_ <= now;
-    const int free = concurrency_ - static_cast<int>(running_.size());
-    if (free > 0 && (wake_ || due) && !paused_) {
-      wake_ = false;
-      if (due) {
-        next_due_.reset();
-        refresh_due = true;
-      }
-      std::vector<jobs::claimed_job> batch;
-      bool failed = false;
-      try {
-        auto claim = [q = queue_, free, w = core_.worker_id, now, until = now + core_.lease(),
-                      &timing = claim_timing_](store::store& s) {
-          const auto started = steady::now();
-          auto got = s.claim(q, free, w, now, until);
-          timing.observe(std::chrono::duration<double>(steady::now() - started).count());
-          return got;
-        };
-        batch = co_await core_.db.run(std::move(claim));
-        backoff = std::chrono::milliseconds(50);
-      } catch (const std::exception& e) {
-        log::error("claim_failed").kv("queue", queue_).kv("error", e.what())
-            .kv("retry_in_ms", static_cast<std::int64_t>(backoff.count()));
-        failed = true;
-      }
-      if (failed) {  // a locked or unreachable database: back off, then try again
-        wake_ = true;
-        timer_.expires_after(backoff);
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-        co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (next_due_ && *next_due_ <= jobs::now()) {
+      next_due_.reset();
+      refresh_due_ = true;
+      wake_for_work();
+    }
+    auto wake_at = next_poll;
+    if (now >= backoff_until_) {
+      const auto plan = plan_round(state(), now);
+      if (plan.send) {
+        co_await round(plan.claim);
         continue;
       }
-      if (!batch.empty()) core_.leases.add(batch.front().lease, static_cast<int>(batch.size()));
-      if (static_cast<int>(batch.size()) == free) wake_ = true;  // there may be more
-      for (auto& j : batch) start(std::move(j));
-      continue;
+      if (plan.recheck_at) wake_at = std::min(wake_at, *plan.recheck_at);
+    } else {
+      wake_at = std::min(wake_at, backoff_until_);
     }
-    auto wake_at = last_poll + poll;
-    if (next_due_) {
-      // Capped at the poll interval before it becomes steady_clock's nanoseconds: a run_at more
-      // than 292 years ahead would overflow them (and the poll wakes the producer first anyway).
-      const auto until_due = std::min<jobs::duration>(*next_due_ - jobs::now(), core_.poll_interval());
-      wake_at = std::min(wake_at, steady::now() + std::chrono::duration_cast<steady::duration>(until_due));
-    }
+    if (next_due_ && !stopping_) wake_at = std::min(wake_at, steady_at(*next_due_));
+    sleeping_ = true;
+    sleep_until_ = wake_at;
     timer_.expires_at(wake_at);
     co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (steady::now() >= last_poll + poll) {
-      last_poll = steady::now();
-      wake_ = true;  // jobs written by other processes
-      refresh_due = true;
+    sleeping_ = false;
+  }
+  finished_ = true;
+  deadline_timer_.cancel();  // lets the deadline watcher return
+}
+
+asio::awaitable<void> producer::round(int claim) {
+  in_round_ = true;
+  auto batch = take_batch(buffer_, [](const finished_attempt& f) { return f.completion.id; });
+  if (!buffer_.empty()) oldest_buffered_ = steady::now();
+  std::vector<jobs::completion> done;
+  done.reserve(batch.size());
+  for (auto& f : batch) done.push_back(std::move(f.completion));
+  const auto now = jobs::now();
+  const store::claim_request request{.queue = queue_,
+                                     .limit = claim,
+                                     .worker = core_.worker_id,
+                                     .now = now,
+                                     .lease_until = now + core_.lease(),
+                                     .want_next_due = refresh_due_ && claim > 0};
+  const auto wakes_before = wake_seq_;
+
+  store::round_result result;
+  bool ok = false;
+  try {
+    // Named, not a temporary inside co_await: GCC 12 mis-moves such lambdas' captures. The
+    // references stay valid: this frame waits for the call.
+    auto call = [&done, &request, &timing = round_timing_](store::store& s) {
+      const auto started = steady::now();
+      auto r = s.complete_and_claim(done, request);
+      timing.observe(std::chrono::duration<double>(steady::now() - started).count());
+      return r;
+    };
+    result = co_await core_.db.run(std::move(call));
+    ok = true;
+  } catch (const std::exception& e) {
+    log::error(claim > 0 ? "claim_failed" : "completion_flush_failed").kv("queue", queue_)
+        .kv("jobs", done.size()).kv("error", e.what())
+        .kv("retry_in_ms", static_cast<std::int64_t>(backoff_.count()));
+  }
+  in_round_ = false;
+
+  if (!ok) {  // a locked or unreachable database: keep the outcomes, back off, try again
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].completion = std::move(done[i]);
+    if (buffer_.empty()) oldest_buffered_ = steady::now();
+    buffer_.insert(buffer_.begin(), std::make_move_iterator(batch.begin()),
+                   std::make_move_iterator(batch.end()));
+    backoff_until_ = steady::now() + backoff_;
+    backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(5000));
+    co_return;
+  }
+  backoff_ = 50ms;
+
+  if (!done.empty()) {
+    const std::unordered_set<jobs::job_id> rejected(result.stale.begin(), result.stale.end());
+    std::map<jobs::lease_id, int> released;
+    for (std::size_t i = 0; i < done.size(); ++i) {
+      const auto& c = done[i];
+      ++released[c.lease];
+      if (rejected.count(c.id)) {
+        core_.stats.rejected_completions++;
+        log::warn("completion_rejected").kv("job_id", c.id).kv("kind", batch[i].kind->name)
+            .kv("reason", "lease lost: another worker took the job over");
+      } else if (c.change.next == jobs::transition::to::retry ||
+                 c.change.next == jobs::transition::to::requeue) {
+        note_due(c.change.run_at);
+      }
     }
+    core_.leases.release(released);
+    core_.committed.fetch_add(done.size() - rejected.size(), std::memory_order_relaxed);
+  }
+  if (request.want_next_due) {
+    refresh_due_ = false;
+    if (result.next_due && (!next_due_ || *result.next_due < *next_due_)) next_due_ = result.next_due;
+  }
+  if (claim > 0) {
+    const bool full = static_cast<int>(result.claimed.size()) == claim;
+    may_have_work_ = false;
+    if (full || wake_seq_ != wakes_before) wake_for_work();
+  }
+  if (!result.claimed.empty()) {
+    core_.leases.add(result.claimed.front().lease, static_cast<int>(result.claimed.size()));
+    for (auto& j : result.claimed) start(std::move(j));
   }
 }
 
 void producer::start(jobs::claimed_job job) {
-  auto rj = std::make_shared<running_job>(std::move(job), asio::make_strand(core_.executor));
-  running_.emplace(rj->job.id, rj);
-  ++core_.in_flight;
+  const auto& k = kind(job.kind);
+  std::size_t slot;
+  if (free_slots_.empty()) {
+    slot = slots_.size();
+    slots_.emplace_back();
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  auto& strand = job_strands_[next_strand_++ % job_strands_.size()];
+  auto rj = std::make_shared<running_job>(std::move(job), k, strand, ++serial_);
+  slots_[slot] = rj;
+  ++handlers_;
   ++running_count_;
-  rj->series = &core_.stats.series(queue_, rj->job.kind);
-  const auto options = core_.options_for(rj->job.kind);
-  const auto deadline = steady::now() + std::chrono::duration_cast<steady::duration>(options.timeout);
-  const bool earliest = deadlines_.empty() || deadline < deadlines_.begin()->first;
-  rj->deadline = deadlines_.emplace(deadline, rj->job.id);
+  ++core_.in_flight;
+
+  // Entries of attempts that ended stay in the heap until their time comes; drop them when they
+  // pile up (amortised: at most one pass per `handlers_ + 64` starts).
+  if (deadlines_.size() > 2 * static_cast<std::size_t>(handlers_) + 64) {
+    std::erase_if(deadlines_, [this](const deadline& d) {
+      return !slots_[d.slot] || slots_[d.slot]->serial != d.serial;
+    });
+    std::make_heap(deadlines_.begin(), deadlines_.end(), std::greater<>{});
+  }
+  const auto deadline_at = rj->started + std::chrono::duration_cast<steady::duration>(k.options.timeout);
+  const bool earliest = deadlines_.empty() || deadline_at < deadlines_.front().at;
+  deadlines_.push_back({deadline_at, slot, rj->serial});
+  std::push_heap(deadlines_.begin(), deadlines_.end(), std::greater<>{});
   if (earliest) deadline_timer_.cancel();
-  rj->series->wait.observe(
-      std::max(0.0, std::chrono::duration<double>(jobs::now() - rj->job.run_at).count()));
-  const auto* entry = core_.registry.find(rj->job.kind);
-  const auto started = steady::now();
-  log::info("job_started").kv("job_id", rj->job.id).kv("kind", rj->job.kind)
-      .kv("queue", queue_).kv("attempt", rj->job.attempt)
-      .kv("wait_ms", std::chrono::duration<double, std::milli>(jobs::now() - rj->job.run_at).count());
+
+  const auto& j = rj->job;
+  const double wait_ms = std::max(0.0, std::chrono::duration<double, std::milli>(jobs::now() - j.run_at).count());
+  k.series->wait.observe(wait_ms / 1000);
+  log::info("job_started").kv("job_id", j.id).kv("kind", j.kind).kv("queue", queue_)
+      .kv("attempt", j.attempt).kv("wait_ms", wait_ms);
   asio::co_spawn(
-      core_.dog.watch(rj->strand, rj->job.id),
-      run_attempt(rj->job, entry, options.timeout, job_log_, core_.enqueue_for_jobs, rj->reason),
+      core_.dog.watch(strand, j.id),
+      run_attempt(j, k.entry, k.options.timeout, job_log_, core_.enqueue_for_jobs, rj->reason),
       asio::bind_cancellation_slot(
-          rj->signal.slot(),
-          [this, rj, options, started](std::exception_ptr error, jobs::outcome result) {
+          rj->signal.slot(), [this, rj, slot](std::exception_ptr error, jobs::outcome result) {
+            // On the attempt's strand: decide, log and count here, in parallel with other attempts.
             if (error) result = jobs::outcome::error("internal error running the job");
             const auto& j = rj->job;
-            auto t = jobs::decide(result, j.attempt, j.max_attempts, options.retry, jobs::now(),
-                                  thread_rng());
-            const double ms = ms_since(started);
+            auto t = jobs::decide(result, j.attempt, j.max_attempts, rj->kind->options.retry,
+                                  jobs::now(), thread_rng());
+            const double ms = ms_since(rj->started);
             log_transition(j, result, t, ms);
-            record(*rj->series, core_.stats, result, t, ms / 1000);
-            core_.completions->submit({{j.id, j.lease, std::move(t)}, j.queue, j.kind});
-
+            record(*rj->kind->series, core_.stats, result, t, ms / 1000);
+            asio::post(strand_, [this, slot, c = jobs::completion{j.id, j.lease, std::move(t)}]() mutable {
+              ended(slot, std::move(c));
+            });
           }));
 }
 
-void producer::finished(jobs::job_id id) {
-  if (auto it = running_.find(id); it != running_.end() && it->second->deadline != deadlines_.end())
-    deadlines_.erase(it->second->deadline);
-  running_.erase(id);
-  --core_.in_flight;
+void producer::ended(std::size_t slot, jobs::completion c) {
+  const kind_info* k = slots_[slot]->kind;
+  slots_[slot].reset();
+  free_slots_.push_back(slot);
+  --handlers_;
   --running_count_;
-  if (stopping_ && running_.empty()) deadline_timer_.cancel();  // lets the watcher return
-  if (wake_ || next_due_) timer_.cancel();
+  --core_.in_flight;
+  if (buffer_.empty()) oldest_buffered_ = steady::now();
+  buffer_.push_back({std::move(c), k});
+  poke();
 }
 
-void producer::committed(jobs::job_id id) {
-  asio::post(strand_, [this, id] { finished(id); });
+void producer::poke() {
+  if (!sleeping_) return;  // run() plans again after its round
+  const auto now = steady::now();
+  bool sooner = done();
+  if (!sooner && now >= backoff_until_) {
+    const auto plan = plan_round(state(), now);
+    sooner = plan.send || (plan.recheck_at && *plan.recheck_at < sleep_until_);
+  }
+  if (!sooner && next_due_ && !stopping_) sooner = steady_at(*next_due_) < sleep_until_;
+  if (sooner) timer_.cancel();
+}
+
+void producer::wake_for_work() {
+  ++wake_seq_;
+  if (!may_have_work_) {
+    may_have_work_ = true;
+    wanted_since_ = steady::now();
+  }
+}
+
+void producer::note_due(jobs::time_point due) {
+  if (due <= jobs::now())
+    wake_for_work();
+  else if (!next_due_ || due < *next_due_)
+    next_due_ = due;
+}
+
+asio::awaitable<void> producer::watch_deadlines() {
+  while (!finished_) {
+    deadline_timer_.expires_at(deadlines_.empty() ? steady::now() + 1s : deadlines_.front().at);
+    co_await deadline_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    const auto now = steady::now();
+    while (!deadlines_.empty() && deadlines_.front().at <= now) {
+      std::pop_heap(deadlines_.begin(), deadlines_.end(), std::greater<>{});
+      const auto d = deadlines_.back();
+      deadlines_.pop_back();
+      if (auto& rj = slots_[d.slot]; rj && rj->serial == d.serial) cancel_running(rj, cancel_reason::timeout);
+    }
+  }
 }
 
 void producer::notify(jobs::time_point due) {
   asio::post(strand_, [this, due] {
-    if (due <= jobs::now())
-      wake_ = true;
-    else if (!next_due_ || due < *next_due_)
-      next_due_ = due;
-    timer_.cancel();
+    note_due(due);
+    poke();
   });
 }
 
@@ -239,27 +362,35 @@ void producer::pause(bool paused) {
 void producer::stop() {
   asio::post(strand_, [this] {
     stopping_ = true;
-    timer_.cancel();
-    deadline_timer_.cancel();
+    if (sleeping_) timer_.cancel();
+  });
+}
+
+void producer::abandon() {
+  asio::post(strand_, [this] {
+    abandoning_ = true;
+    if (sleeping_) timer_.cancel();
   });
 }
 
 void producer::cancel_running(const std::shared_ptr<running_job>& rj, cancel_reason why) {
   int none = 0;
   rj->reason.compare_exchange_strong(none, static_cast<int>(why));
-  // The signal belongs to the job's strand: emit it there.
-  asio::post(rj->strand, [rj] { rj->signal.emit(asio::cancellation_type::terminal); });
+  // co_spawn's cancellation handler emits into the coroutine's state directly: only on its strand.
+  asio::post(*rj->strand, [rj] { rj->signal.emit(asio::cancellation_type::terminal); });
 }
 
 void producer::cancel(jobs::job_id id, cancel_reason why) {
   asio::post(strand_, [this, id, why] {
-    if (auto it = running_.find(id); it != running_.end()) cancel_running(it->second, why);
+    for (auto& rj : slots_)
+      if (rj && rj->job.id == id) cancel_running(rj, why);
   });
 }
 
 void producer::cancel_all(cancel_reason why) {
   asio::post(strand_, [this, why] {
-    for (auto& [_, rj] : running_) cancel_running(rj, why);
+    for (auto& rj : slots_)
+      if (rj) cancel_running(rj, why);
   });
 }
 

@@ -1,17 +1,22 @@
 #pragma once
-// One per queue: claims due jobs in batches as slots free up, runs each as a coroutine on its own
-// strand with a cancellation slot, and sleeps until an enqueue, a due time or the fallback poll.
+// One per queue: claims the queue's due jobs, runs each attempt as a coroutine with a
+// cancellation slot, and commits the attempts' outcomes. Claims and completions travel together:
+// each round (store::complete_and_claim) commits the buffered outcomes and claims into the slots
+// they free, in one transaction; round_policy decides when a round goes and how much it claims.
+// Between rounds the producer sleeps until an attempt ends, an enqueue signal, a due time or the
+// fallback poll.
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <map>
 #include <memory>
+#include <map>
 #include <optional>
-#include <unordered_map>
+#include <vector>
 
 #include "runtime/core.hpp"
 #include "runtime/job_runner.hpp"
+#include "runtime/round_policy.hpp"
 
 namespace spool::runtime {
 
@@ -23,54 +28,103 @@ class producer {
   const std::string& queue() const { return queue_; }
   strand_type& strand() { return strand_; }
 
-  boost::asio::awaitable<void> run();  // on strand(); returns after stop()
-  // Cancels jobs that outlive their kind's timeout; on strand(); returns once stopped and idle.
+  // On strand(). Runs until stopped; after stop() it claims nothing more and returns once every
+  // attempt has ended and its outcome is committed (or, after abandon(), once the outcomes of
+  // the attempts that did end are).
+  boost::asio::awaitable<void> run();
+  // Cancels attempts that outlive their kind's timeout; on strand(); returns after run() did.
   boost::asio::awaitable<void> watch_deadlines();
   // Any thread:
   void notify(jobs::time_point due);
   void stop();
+  void abandon();  // stop waiting for handlers that ignore cancellation
   void cancel(jobs::job_id id, cancel_reason why);
   void cancel_all(cancel_reason why);
-  // The job's outcome is committed (or was rejected): its slot is free again. Slots are held
-  // until then, so a crash can re-run at most `concurrency` of this node's jobs per queue.
-  void committed(jobs::job_id id);
   void pause(bool paused);  // a paused queue claims nothing; running jobs finish
   bool paused() const { return paused_; }
   int concurrency() const { return concurrency_; }
   int running() const { return running_count_; }
+  bool finished() const { return finished_; }  // run() has returned
 
  private:
-  struct running_job {
-    // Not an aggregate built with make_shared(args...): clang 14 (the sanitizer builds) lacks
-    // C++20's parenthesised aggregate initialisation.
-    running_job(jobs::claimed_job j, strand_type s) : job(std::move(j)), strand(std::move(s)) {}
-    jobs::claimed_job job;
-    strand_type strand;
-    boost::asio::cancellation_signal signal;
-    std::atomic<int> reason{0};
+  using steady = std::chrono::steady_clock;
+  // What the producer knows of a kind, looked up once: stable, read by the attempts' threads.
+  struct kind_info {
+    std::string_view name;  // the key of kinds_
+    const jobs::registry::entry* entry = nullptr;
+    jobs::kind_options options;
     job_series* series = nullptr;
-    std::multimap<std::chrono::steady_clock::time_point, jobs::job_id>::iterator deadline;
   };
-  void start(jobs::claimed_job job);       // strand
-  void finished(jobs::job_id id);           // strand
+  // A running attempt. Shared with the cancels posted to its strand, which may outlive its slot.
+  struct running_job {
+    running_job(jobs::claimed_job j, const kind_info& k, strand_type& s, std::uint64_t n)
+        : job(std::move(j)), kind(&k), strand(&s), serial(n) {}
+    jobs::claimed_job job;
+    const kind_info* kind;
+    strand_type* strand;
+    std::uint64_t serial;  // tells a deadline of an earlier attempt in the same slot apart
+    steady::time_point started = steady::now();
+    boost::asio::cancellation_signal signal;  // emitted on `strand` only
+    std::atomic<int> reason{0};
+  };
+  struct deadline {
+    steady::time_point at;
+    std::size_t slot;
+    std::uint64_t serial;
+    bool operator>(const deadline& o) const { return at > o.at; }
+  };
+  struct finished_attempt {
+    jobs::completion completion;
+    const kind_info* kind;
+  };
+
+  const kind_info& kind(const std::string& name);  // strand
+  void start(jobs::claimed_job job);               // strand
+  void ended(std::size_t slot, jobs::completion c);  // strand: the attempt's handler returned
+  boost::asio::awaitable<void> round(int claim);   // strand
+  round_state state() const;
+  void poke();  // strand: wakes run() if the plan may have changed
+  void wake_for_work();
+  void note_due(jobs::time_point due);
   void cancel_running(const std::shared_ptr<running_job>& rj, cancel_reason why);
+  bool done() const;
 
   core& core_;
   std::string queue_;
   int concurrency_;
   strand_type strand_;
+  std::vector<strand_type> job_strands_;  // the attempts' strands, taken in turn
+  std::size_t next_strand_ = 0;
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer deadline_timer_;
-  std::multimap<std::chrono::steady_clock::time_point, jobs::job_id> deadlines_;  // strand only
   jobs::job_context::log_fn job_log_;
+  histogram& round_timing_;
+
   // strand only:
-  std::unordered_map<jobs::job_id, std::shared_ptr<running_job>> running_;
-  bool wake_ = true;  // a claim may find work
-  bool stopping_ = false;
-  std::atomic<bool> paused_{false};
-  std::atomic<int> running_count_{0};
-  histogram& claim_timing_;
+  std::map<std::string, kind_info, std::less<>> kinds_;
+  std::vector<std::shared_ptr<running_job>> slots_;  // null: free
+  std::vector<std::size_t> free_slots_;
+  std::uint64_t serial_ = 0;
+  std::vector<deadline> deadlines_;  // a min-heap, with entries of ended attempts left in
+  int handlers_ = 0;
+  std::vector<finished_attempt> buffer_;
+  steady::time_point oldest_buffered_{};
+  bool may_have_work_ = true;
+  steady::time_point wanted_since_{};
+  std::uint64_t wake_seq_ = 0;  // bumped by every enqueue signal
   std::optional<jobs::time_point> next_due_;
+  bool refresh_due_ = true;  // ask the store for the queue's next due time in the next round
+  bool in_round_ = false;
+  bool sleeping_ = false;
+  steady::time_point sleep_until_{};
+  steady::time_point backoff_until_{};
+  std::chrono::milliseconds backoff_{50};
+  bool stopping_ = false;
+  bool abandoning_ = false;
+
+  std::atomic<bool> paused_{false};
+  std::atomic<bool> finished_{false};
+  std::atomic<int> running_count_{0};
 };
 
 }  // namespace spool::runtime

@@ -11,7 +11,6 @@
 #include "persistence/db_executor.hpp"
 #include "persistence/pg_listener.hpp"
 #include "persistence/pg_store.hpp"
-#include "runtime/completer.hpp"
 #include "runtime/core.hpp"
 #include "runtime/log.hpp"
 #include "runtime/maintenance.hpp"
@@ -39,9 +38,7 @@ struct runtime::impl {
             },
             pool_size(s)),
         c(ex, s, std::move(kinds), db, make_worker_id()),
-        completions(c),
         maint(c) {
-    c.completions = &completions;
     for (auto& [queue, concurrency] : c.settings.queues)
       c.producers.emplace(queue, std::make_unique<producer>(c, queue, concurrency));
     if (store::backend_of(c.settings.db) == store::backend::postgresql)
@@ -79,7 +76,6 @@ struct runtime::impl {
 
   store::db_executor db;
   core c;
-  completer completions;
   maintenance maint;
   std::unique_ptr<store::pg_listener> listener;  // PostgreSQL only
   std::mutex probe_mutex;
@@ -261,8 +257,7 @@ asio::awaitable<void> runtime::run() {
   c.draining = true;
   log::info("shutdown_started").kv("in_flight", c.in_flight.load())
       .kv("grace_s", m.hurry ? 0.0 : c.settings.grace_s);
-  for (auto& [_, p] : c.producers) p->stop();
-  co_await wait_until([&] { return m.live_producers == 0; }, 10s);
+  for (auto& [_, p] : c.producers) p->stop();  // claim nothing more
 
   const auto grace = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(c.settings.grace_s));
@@ -270,11 +265,14 @@ asio::awaitable<void> runtime::run() {
   if (c.in_flight > 0) {
     log::warn("shutdown_cancelling").kv("in_flight", c.in_flight.load());
     for (auto& [_, p] : c.producers) p->cancel_all(cancel_reason::shutdown);
-    if (!co_await wait_until([&] { return c.in_flight == 0; }, 10s))
+    if (!co_await wait_until([&] { return c.in_flight == 0; }, 10s)) {
       log::error("shutdown_abandoning").kv("in_flight", c.in_flight.load())
           .kv("reason", "handlers ignored cancellation; their leases will expire");
+      for (auto& [_, p] : c.producers) p->abandon();
+    }
   }
-  co_await m.completions.drain();
+  // The producers return once the outcomes of their attempts are committed.
+  while (m.live_producers > 0) co_await sleep_for(5ms);
   m.maint.stop();
   if (m.listener) m.listener->stop();
   co_await wait_until([&] { return m.live_services == 0; }, 10s);
