@@ -5,23 +5,50 @@
 #include <string>
 #include <type_traits>
 
-#include "persistence/sql_transaction.hpp"
+#include "persistence/sqlite_statement.hpp"
 #include "persistence/sqlite_store.hpp"
 
 namespace spool::store {
 
-// BEGIN IMMEDIATE: a writer takes the write lock up front (no deadlock upgrading a read lock).
-struct transaction_guard : sql::transaction {
-  explicit transaction_guard(soci::session& s) : sql::transaction(s, "BEGIN IMMEDIATE") {}
+// The statements every write uses, prepared once. BEGIN IMMEDIATE: a writer takes the write lock
+// up front (no deadlock upgrading a read lock).
+struct sqlite_store::transaction_statements {
+  explicit transaction_statements(sqlite_api::sqlite3* db) : db(db) {}
+  sqlite_api::sqlite3* db;
+  sqlite_statement begin{db, "BEGIN IMMEDIATE"};
+  sqlite_statement commit{db, "COMMIT"};
+  sqlite_statement rollback{db, "ROLLBACK"};
 };
 
+// Rolls back unless committed.
+class sqlite_store::transaction_guard {
+ public:
+  explicit transaction_guard(transaction_statements& tx) : tx_(tx) { tx_.begin.run(); }
+  transaction_guard(const transaction_guard&) = delete;
+  transaction_guard& operator=(const transaction_guard&) = delete;
+  void commit() {
+    tx_.commit.run();
+    done_ = true;
+  }
+  ~transaction_guard() {
+    if (done_) return;
+    try {
+      tx_.rollback.run();
+    } catch (...) {  // the error that brought us here may have ended it already
+    }
+  }
+
+ private:
+  transaction_statements& tx_;
+  bool done_ = false;
+};
 
 template <class F>
 auto sqlite_store::write(const char* op, bool durable, F&& f) {
   if (!st_) prepare();
   try {
     set_synchronous(durable);
-    transaction_guard tx(*sql_);
+    transaction_guard tx(*tx_);
     if constexpr (std::is_void_v<decltype(f())>) {
       f();
       tx.commit();

@@ -5,164 +5,121 @@
 
 #include <algorithm>
 #include <limits>
-#include <set>
+#include <map>
 #include <unordered_map>
-#include <fmt/format.h>
+#include <unordered_set>
 
-#include "persistence/sqlite_detail.hpp"
-#include "persistence/sql_common.hpp"
 #include "persistence/schema.hpp"
+#include "persistence/sql_common.hpp"
+#include "persistence/sqlite_detail.hpp"
+#include "persistence/sqlite_statement.hpp"
 #include "persistence/time_codec.hpp"
 
 namespace spool::store {
 
 using soci::into;
-using soci::use;
 
-namespace {
-// Runs a query of at most one row and, if there is one, calls read() while its values are in
-// the statement's variables, then steps past it: a statement left on a row keeps this
-// connection's read snapshot open after COMMIT, and once another connection writes, every later
-// write here fails with "database is locked" at once.
-template <class Read>
-bool single_row(soci::statement& st, Read read) {
-  st.execute(true);
-  if (!st.got_data()) return false;
-  read();
-  st.fetch();
-  return true;
-}
-}  // namespace
-
-// The hot-path statements, prepared once, and the variables they bind.
+// The hot-path statements, prepared once on the store's connection (SQLite's C API; see
+// sqlite_statement.hpp). Parameters are numbered; a value used twice is bound once (?1 ... ?1).
 struct sqlite_store::statements {
-  explicit statements(soci::session& sql) : sql(sql) {}
-  soci::session& sql;
+  explicit statements(sqlite_api::sqlite3* db) : db(db) {}
+  sqlite_api::sqlite3* db;
+  long long last_id() const { return sqlite_api::sqlite3_last_insert_rowid(db); }
 
   // insert
-  std::string kind, queue, payload, key;
-  int priority = 0, max_attempts = 0, attempt = 0;
-  long long created_at = 0, run_at = 0, id = 0, found = 0;
-  soci::indicator key_ind = soci::i_null;
-  soci::statement insert_job{(sql.prepare << "INSERT INTO jobs (kind, queue, payload, priority, "
-                                             "max_attempts, unique_key, created_at) "
-                                             "VALUES (:k, :q, :p, :pr, :m, :u, :c)",
-                              use(kind), use(queue), use(payload), use(priority), use(max_attempts),
-                              use(key, key_ind), use(created_at))};
-  soci::statement insert_ready{(sql.prepare << "INSERT INTO ready (queue, priority, run_at, id, "
-                                               "attempt) VALUES (:q, :pr, :r, :id, :a)",
-                                use(queue), use(priority), use(run_at), use(id), use(attempt))};
-  soci::statement find_pending_key{(sql.prepare << "SELECT u.job_id FROM unique_keys u JOIN ready r "
-                                                   "ON r.id = u.job_id WHERE u.key = :k",
-                                    into(found), use(key))};
-  soci::statement hold_key{(sql.prepare << "INSERT OR REPLACE INTO unique_keys (key, job_id) "
-                                           "VALUES (:k, :id)",
-                            use(key), use(id))};
+  sqlite_statement insert_job{db,
+                              "INSERT INTO jobs (kind, queue, payload, priority, max_attempts, "
+                              "unique_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"};
+  sqlite_statement insert_ready{db,
+                                "INSERT INTO ready (queue, priority, run_at, id, attempt) "
+                                "VALUES (?1, ?2, ?3, ?4, 0)"};
+  sqlite_statement find_pending_key{db,
+                                    "SELECT u.job_id FROM unique_keys u JOIN ready r "
+                                    "ON r.id = u.job_id WHERE u.key = ?1"};
+  sqlite_statement hold_key{db, "INSERT OR REPLACE INTO unique_keys (key, job_id) VALUES (?1, ?2)"};
 
-  // claim: set-based, a handful of statements per batch whatever its size
-  std::string worker;
-  long long now = 0, lease_until = 0, lease = 0;
-  int limit = 0;
-  soci::statement insert_lease{(sql.prepare << "INSERT INTO leases (worker, lease_until) "
-                                               "VALUES (:w, :u)",
-                                use(worker), use(lease_until))};
-  // Claims walk the queue one priority level at a time: within a level, due jobs come first in
-  // key order, so each level's scan stops at its first job not yet due instead of reading every
-  // scheduled job behind it.
-  long long level = 0, after_level = 0;
-  soci::indicator level_ind = soci::i_null;
-  soci::statement next_level{(sql.prepare << "SELECT MIN(priority) FROM ready "
-                                             "WHERE queue = :q AND priority > :p",
-                              into(level, level_ind), use(queue), use(after_level))};
-  soci::statement take_level{
-      (sql.prepare << "INSERT INTO running (id, queue, priority, attempt, lease_id, attempted_at, "
-                      "due_at) SELECT id, queue, priority, attempt + 1, :l, :n, run_at FROM ready "
-                      "WHERE queue = :q AND priority = :p AND run_at <= :n2 ORDER BY run_at, id "
-                      "LIMIT :lim",
-       use(lease), use(now), use(queue), use(level), use(now), use(limit))};
-  long long due = 0;
-  soci::indicator due_ind = soci::i_null;
-  soci::statement level_next_due{(sql.prepare << "SELECT MIN(run_at) FROM ready WHERE queue = :q "
-                                                 "AND priority = :p AND run_at > :n",
-                                  into(due, due_ind), use(queue), use(level), use(now))};
-  soci::statement drop_ready{(sql.prepare << "DELETE FROM ready WHERE id IN "
-                                             "(SELECT id FROM running WHERE lease_id = :l)",
-                              use(lease))};
-  soci::statement drop_empty_lease{(sql.prepare << "DELETE FROM leases WHERE id = :l", use(lease))};
-  long long c_id = 0, c_due = 0;
-  int c_priority = 0, c_attempt = 0;
-  soci::statement read_claimed{
-      (sql.prepare << "SELECT r.id, r.priority, r.attempt, r.due_at, j.kind, j.payload, "
-                      "j.max_attempts, j.created_at FROM running r JOIN jobs j ON j.id = r.id "
-                      "WHERE r.lease_id = :l ORDER BY r.priority, r.due_at, r.id",
-       into(c_id), into(c_priority), into(c_attempt), into(c_due), into(kind), into(payload),
-       into(max_attempts), into(created_at), use(lease))};
+  // claim. It walks the queue one priority level at a time: within a level due jobs come first
+  // in key order, so each level's scan stops at its first job not yet due instead of reading
+  // every scheduled job behind it.
+  sqlite_statement next_level{db, "SELECT MIN(priority) FROM ready WHERE queue = ?1 AND priority > ?2"};
+  sqlite_statement level_has_due{db,
+                                 "SELECT 1 FROM ready WHERE queue = ?1 AND priority = ?2 "
+                                 "AND run_at <= ?3 LIMIT 1"};
+  sqlite_statement level_next_due{db,
+                                  "SELECT MIN(run_at) FROM ready WHERE queue = ?1 AND priority = ?2 "
+                                  "AND run_at > ?3"};
+  sqlite_statement insert_lease{db, "INSERT INTO leases (worker, lease_until) VALUES (?1, ?2)"};
+  sqlite_statement take_level{db,
+                              "INSERT INTO running (id, queue, priority, attempt, lease_id, "
+                              "attempted_at, due_at) SELECT id, queue, priority, attempt + 1, ?1, "
+                              "?2, run_at FROM ready WHERE queue = ?3 AND priority = ?4 AND "
+                              "run_at <= ?2 ORDER BY run_at, id LIMIT ?5"};
+  sqlite_statement drop_ready{db,
+                              "DELETE FROM ready WHERE id IN "
+                              "(SELECT id FROM running WHERE lease_id = ?1)"};
+  sqlite_statement read_claimed{db,
+                                "SELECT r.id, r.priority, r.attempt, r.due_at, j.kind, j.payload, "
+                                "j.max_attempts, j.created_at FROM running r JOIN jobs j "
+                                "ON j.id = r.id WHERE r.lease_id = ?1 "
+                                "ORDER BY r.priority, r.due_at, r.id"};
 
-  long long at = 0;
-  std::string lease_ids;
-  // complete, general case: the batch goes into a temp table in one statement, then each kind of transition
-  // is one set-based statement joined against it.
-  std::string batch_json;
-  soci::statement load_batch{
-      (sql.prepare << "INSERT OR IGNORE INTO temp.batch (id, lease, next, attempt, at, run_at, note, "
-                      "err_attempt, err_at, err_msg) SELECT value->>0, value->>1, value->>2, "
-                      "value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9 "
-                      "FROM json_each(:b)",
-       use(batch_json))};
-  soci::statement drop_stale{(sql.prepare << "DELETE FROM temp.batch WHERE NOT EXISTS (SELECT 1 "
-                                             "FROM running r WHERE r.id = batch.id AND "
-                                             "r.lease_id = batch.lease) RETURNING id",
-                              into(c_id))};
-  soci::statement insert_errors{
-      (sql.prepare << "INSERT INTO job_errors (job_id, seq, attempt, at, message) SELECT b.id, "
-                      "COALESCE((SELECT MAX(seq) FROM job_errors e WHERE e.job_id = b.id), 0) + 1, "
-                      "b.err_attempt, b.err_at, b.err_msg FROM temp.batch b "
-                      "WHERE b.err_msg IS NOT NULL")};
-  soci::statement insert_finished{
-      (sql.prepare << "INSERT INTO finished (id, queue, state, attempt, attempted_at, finalized_at, "
-                      "note) SELECT b.id, r.queue, CASE b.next WHEN 0 THEN 'completed' ELSE "
-                      "'cancelled' END, b.attempt, r.attempted_at, b.at, NULLIF(b.note, '') "
-                      "FROM temp.batch b JOIN running r ON r.id = b.id WHERE b.next IN (0, 3)")};
-  soci::statement insert_retried{
-      (sql.prepare << "INSERT INTO ready (queue, priority, run_at, id, attempt) SELECT r.queue, "
-                      "r.priority, b.run_at, b.id, b.attempt FROM temp.batch b "
-                      "JOIN running r ON r.id = b.id WHERE b.next IN (1, 4)")};
-  soci::statement insert_dead{
-      (sql.prepare << "INSERT INTO dead_letter_jobs (id, queue, attempt, attempted_at, dead_at, "
-                      "last_error) SELECT b.id, r.queue, b.attempt, r.attempted_at, b.at, b.note "
-                      "FROM temp.batch b JOIN running r ON r.id = b.id WHERE b.next = 2")};
-  soci::statement drop_running{
-      (sql.prepare << "DELETE FROM running WHERE id IN (SELECT id FROM temp.batch)")};
-  soci::statement drop_leases{
-      (sql.prepare << "DELETE FROM leases WHERE id IN (SELECT DISTINCT lease FROM temp.batch) "
-                      "AND NOT EXISTS (SELECT 1 FROM running WHERE lease_id = leases.id)")};
-  soci::statement clear_batch{(sql.prepare << "DELETE FROM temp.batch")};
+  // complete, common case (plain successes), per lease: the ids go in as one JSON array.
+  sqlite_statement finish_ids{db,
+                              "INSERT INTO finished (id, queue, state, attempt, attempted_at, "
+                              "finalized_at) SELECT id, queue, 'completed', attempt, attempted_at, "
+                              "?1 FROM running WHERE lease_id = ?2 AND id IN "
+                              "(SELECT value FROM json_each(?3))"};
+  sqlite_statement still_running{db,
+                                 "SELECT id FROM running WHERE lease_id = ?1 AND id IN "
+                                 "(SELECT value FROM json_each(?2))"};
+  sqlite_statement drop_running_ids{db,
+                                    "DELETE FROM running WHERE lease_id = ?1 AND id IN "
+                                    "(SELECT value FROM json_each(?2))"};
+  sqlite_statement drop_lease_if_done{db,
+                                      "DELETE FROM leases WHERE id = ?1 AND NOT EXISTS "
+                                      "(SELECT 1 FROM running WHERE lease_id = ?1)"};
 
-  // complete, common case (a plain success): three statements over a flat JSON array of ids.
-  std::string ids_json;
-  long long c_lease = 0;
-  soci::statement read_leases{
-      (sql.prepare << "SELECT id, lease_id FROM running WHERE id IN "
-                      "(SELECT value FROM json_each(:ids))",
-       into(c_id), into(c_lease), use(ids_json))};
-  soci::statement finish_ids{
-      (sql.prepare << "INSERT INTO finished (id, queue, state, attempt, attempted_at, finalized_at) "
-                      "SELECT id, queue, 'completed', attempt, attempted_at, :at FROM running "
-                      "WHERE id IN (SELECT value FROM json_each(:ids))",
-       use(at), use(ids_json))};
-  soci::statement drop_running_ids{
-      (sql.prepare << "DELETE FROM running WHERE id IN (SELECT value FROM json_each(:ids))",
-       use(ids_json))};
-  soci::statement drop_leases_ids{
-      (sql.prepare << "DELETE FROM leases WHERE id IN (SELECT value FROM json_each(:ids)) "
-                      "AND NOT EXISTS (SELECT 1 FROM running WHERE lease_id = leases.id)",
-       use(lease_ids))};
-  soci::statement renew_leases{
-      (sql.prepare << "UPDATE leases SET lease_until = :u WHERE id IN "
-                      "(SELECT value FROM json_each(:ids))",
-       use(lease_until), use(lease_ids))};
+  // complete, general case: the batch goes into a temp table in one statement, then each kind
+  // of transition is one set-based statement joined against it.
+  sqlite_statement load_batch{db,
+                              "INSERT OR IGNORE INTO temp.batch (id, lease, next, attempt, at, "
+                              "run_at, note, err_attempt, err_at, err_msg) SELECT value->>0, "
+                              "value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, "
+                              "value->>7, value->>8, value->>9 FROM json_each(?1)"};
+  sqlite_statement drop_stale{db,
+                              "DELETE FROM temp.batch WHERE NOT EXISTS (SELECT 1 FROM running r "
+                              "WHERE r.id = batch.id AND r.lease_id = batch.lease) RETURNING id"};
+  sqlite_statement insert_errors{db,
+                                 "INSERT INTO job_errors (job_id, seq, attempt, at, message) "
+                                 "SELECT b.id, COALESCE((SELECT MAX(seq) FROM job_errors e "
+                                 "WHERE e.job_id = b.id), 0) + 1, b.err_attempt, b.err_at, "
+                                 "b.err_msg FROM temp.batch b WHERE b.err_msg IS NOT NULL"};
+  sqlite_statement insert_finished{db,
+                                   "INSERT INTO finished (id, queue, state, attempt, attempted_at, "
+                                   "finalized_at, note) SELECT b.id, r.queue, CASE b.next WHEN 0 "
+                                   "THEN 'completed' ELSE 'cancelled' END, b.attempt, "
+                                   "r.attempted_at, b.at, NULLIF(b.note, '') FROM temp.batch b "
+                                   "JOIN running r ON r.id = b.id WHERE b.next IN (0, 3)"};
+  sqlite_statement insert_retried{db,
+                                  "INSERT INTO ready (queue, priority, run_at, id, attempt) "
+                                  "SELECT r.queue, r.priority, b.run_at, b.id, b.attempt FROM "
+                                  "temp.batch b JOIN running r ON r.id = b.id WHERE b.next IN (1, 4)"};
+  sqlite_statement insert_dead{db,
+                               "INSERT INTO dead_letter_jobs (id, queue, attempt, attempted_at, "
+                               "dead_at, last_error) SELECT b.id, r.queue, b.attempt, "
+                               "r.attempted_at, b.at, b.note FROM temp.batch b JOIN running r "
+                               "ON r.id = b.id WHERE b.next = 2"};
+  sqlite_statement drop_running{db, "DELETE FROM running WHERE id IN (SELECT id FROM temp.batch)"};
+  sqlite_statement drop_leases{db,
+                               "DELETE FROM leases WHERE id IN (SELECT DISTINCT lease FROM "
+                               "temp.batch) AND NOT EXISTS (SELECT 1 FROM running "
+                               "WHERE lease_id = leases.id)"};
+  sqlite_statement clear_batch{db, "DELETE FROM temp.batch"};
+
+  sqlite_statement renew_leases{db,
+                                "UPDATE leases SET lease_until = ?1 WHERE id IN "
+                                "(SELECT value FROM json_each(?2))"};
 };
-
 
 sqlite_store::sqlite_store(const std::string& path, bool relaxed_enqueue)
     : path_(path), relaxed_enqueue_(relaxed_enqueue) {
@@ -186,7 +143,11 @@ sqlite_store::~sqlite_store() = default;
 void sqlite_store::set_synchronous(bool full) {
   const int wanted = full ? 2 : 1;
   if (synchronous_ == wanted) return;
-  *sql_ << (full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  // Not a prepared statement: SQLite applies this pragma when it compiles it, not when it runs.
+  auto* conn = static_cast<soci::sqlite3_session_backend*>(sql_->get_backend())->conn_;
+  const char* pragma = full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+  if (sqlite_api::sqlite3_exec(conn, pragma, nullptr, nullptr, nullptr) != SQLITE_OK)
+    throw store_error(std::string(pragma) + " failed: " + sqlite_api::sqlite3_errmsg(conn));
   synchronous_ = wanted;
 }
 
@@ -207,7 +168,9 @@ void sqlite_store::prepare() {
     *sql_ << "CREATE TEMP TABLE IF NOT EXISTS batch (id INTEGER PRIMARY KEY, lease INTEGER NOT NULL, "
              "next INTEGER NOT NULL, attempt INTEGER NOT NULL, at INTEGER NOT NULL, run_at INTEGER, "
              "note TEXT, err_attempt INTEGER, err_at INTEGER, err_msg TEXT)";
-    st_ = std::make_unique<statements>(*sql_);
+    auto* conn = static_cast<soci::sqlite3_session_backend*>(sql_->get_backend())->conn_;
+    tx_ = std::make_unique<transaction_statements>(conn);
+    st_ = std::make_unique<statements>(conn);
   } catch (const std::exception& e) {
     throw store_error("preparing statements on '" + path_ + "' failed: " + e.what());
   }
@@ -216,28 +179,30 @@ void sqlite_store::prepare() {
 std::vector<insert_result> sqlite_store::insert(std::span<const jobs::new_job> batch, time_point now) {
   return write("enqueue", !relaxed_enqueue_, [&] {
     auto& s = *st_;
-    auto* conn = static_cast<soci::sqlite3_session_backend*>(sql_->get_backend())->conn_;
     std::vector<insert_result> out;
     out.reserve(batch.size());
+    const long long created_at = to_us(now);
     for (const auto& j : batch) {
       if (j.unique_key) {
-        s.key = *j.unique_key;
-        if (single_row(s.find_pending_key, [&] { out.push_back({s.found, true}); })) continue;
+        s.find_pending_key.bind(1, *j.unique_key);
+        if (s.find_pending_key.step()) {
+          out.push_back({s.find_pending_key.int64(0), true});
+          s.find_pending_key.reset();
+          continue;
+        }
       }
-      s.kind = j.kind;
-      s.queue = j.queue;
-      s.payload = j.payload;
-      s.priority = j.priority;
-      s.max_attempts = j.max_attempts;
-      s.key_ind = j.unique_key ? soci::i_ok : soci::i_null;
-      s.created_at = to_us(now);
-      s.insert_job.execute(true);
-      s.id = sqlite_api::sqlite3_last_insert_rowid(conn);
-      s.run_at = to_us(j.run_at.value_or(now));
-      s.attempt = 0;
-      s.insert_ready.execute(true);
-      if (j.unique_key) s.hold_key.execute(true);
-      out.push_back({s.id, false});
+      s.insert_job.bind(1, j.kind).bind(2, j.queue).bind(3, j.payload).bind(4, j.priority)
+          .bind(5, j.max_attempts);
+      if (j.unique_key)
+        s.insert_job.bind(6, *j.unique_key);
+      else
+        s.insert_job.bind_null(6);
+      s.insert_job.bind(7, created_at).run();
+      const long long id = s.last_id();
+      s.insert_ready.bind(1, j.queue).bind(2, j.priority).bind(3, to_us(j.run_at.value_or(now)))
+          .bind(4, id).run();
+      if (j.unique_key) s.hold_key.bind(1, *j.unique_key).bind(2, id).run();
+      out.push_back({id, false});
     }
     return out;
   });
@@ -273,69 +238,64 @@ round_result sqlite_store::complete_and_claim(std::span<const jobs::completion> 
   });
 }
 
-// The queue's next priority level after `after` (the lowest one first), if any.
 std::optional<long long> sqlite_store::next_level(const std::string& queue,
                                                   std::optional<long long> after) {
-  auto& s = *st_;
-  s.queue = queue;
-  s.after_level = after ? *after : std::numeric_limits<long long>::min();
+  auto& st = st_->next_level;
+  st.bind(1, queue).bind(2, after ? *after : std::numeric_limits<long long>::min());
   std::optional<long long> found;
-  single_row(s.next_level, [&] {
-    if (s.level_ind == soci::i_ok) found = s.level;
-  });
+  if (st.step()) {
+    if (!st.null(0)) found = st.int64(0);
+    st.reset();
+  }
   return found;
 }
 
 std::vector<jobs::claimed_job> sqlite_store::take(const claim_request& next) {
   auto& s = *st_;
-  auto* conn = static_cast<soci::sqlite3_session_backend*>(sql_->get_backend())->conn_;
-  s.worker = next.worker;
-  s.lease_until = to_us(next.lease_until);
-  s.insert_lease.execute(true);
-  s.lease = sqlite_api::sqlite3_last_insert_rowid(conn);
-  s.now = to_us(next.now);
+  const long long now = to_us(next.now);
+  long long lease = 0;
   int taken = 0;
   for (auto level = next_level(next.queue, {}); level; level = next_level(next.queue, level)) {
-    s.level = *level;
-    s.limit = next.limit - taken;
-    s.take_level.execute(true);
-    taken += static_cast<int>(s.take_level.get_affected_rows());
+    if (lease == 0) {  // the lease row is written only once there is something to take
+      const bool due = s.level_has_due.bind(1, next.queue).bind(2, *level).bind(3, now).step();
+      if (!due) continue;
+      s.level_has_due.reset();
+      s.insert_lease.bind(1, next.worker).bind(2, to_us(next.lease_until)).run();
+      lease = s.last_id();
+    }
+    taken += s.take_level.bind(1, lease).bind(2, now).bind(3, next.queue).bind(4, *level)
+                 .bind(5, next.limit - taken).run();
     if (taken == next.limit) break;
   }
   std::vector<jobs::claimed_job> out;
-  if (taken == 0) {
-    s.drop_empty_lease.execute(true);
-    return out;
-  }
-  s.drop_ready.execute(true);
+  if (taken == 0) return out;
+  s.drop_ready.bind(1, lease).run();
   out.reserve(taken);
-  s.read_claimed.execute(false);
-  while (s.read_claimed.fetch()) {
+  auto& rows = s.read_claimed.bind(1, lease);
+  while (rows.step()) {
     jobs::claimed_job c;
-    c.id = s.c_id;
-    c.kind = s.kind;
+    c.id = rows.int64(0);
+    c.priority = static_cast<int>(rows.int64(1));
+    c.attempt = static_cast<int>(rows.int64(2));
+    c.run_at = from_us(rows.int64(3));
+    c.kind = rows.text(4);
+    c.payload = rows.text(5);
+    c.max_attempts = static_cast<int>(rows.int64(6));
+    c.created_at = from_us(rows.int64(7));
     c.queue = next.queue;
-    c.payload = s.payload;
-    c.priority = s.c_priority;
-    c.attempt = s.c_attempt;
-    c.max_attempts = s.max_attempts;
-    c.run_at = from_us(s.c_due);
-    c.created_at = from_us(s.created_at);
-    c.lease = s.lease;
+    c.lease = lease;
     out.push_back(std::move(c));
   }
   return out;
 }
 
 std::optional<time_point> sqlite_store::find_next_due(const std::string& queue, time_point now) {
-  auto& s = *st_;
+  auto& st = st_->level_next_due;
   std::optional<long long> earliest;
   for (auto level = next_level(queue, {}); level; level = next_level(queue, level)) {
-    s.level = *level;
-    s.now = to_us(now);
-    single_row(s.level_next_due, [&] {
-      if (s.due_ind == soci::i_ok && (!earliest || s.due < *earliest)) earliest = s.due;
-    });
+    if (!st.bind(1, queue).bind(2, *level).bind(3, to_us(now)).step()) continue;
+    if (!st.null(0) && (!earliest || st.int64(0) < *earliest)) earliest = st.int64(0);
+    st.reset();
   }
   if (!earliest) return std::nullopt;
   return from_us(*earliest);
@@ -350,78 +310,67 @@ using sql::plain_success;
 
 std::vector<job_id> sqlite_store::complete_successes(std::span<const jobs::completion> batch) {
   auto& s = *st_;
-  std::unordered_map<job_id, lease_id> wanted;
+  // Per lease (a round's completions share one or two): the finished rows are written for the
+  // jobs still running under it, then those running rows go. Fencing: a job whose lease was lost
+  // is left alone, and reported.
+  std::map<lease_id, std::vector<job_id>> by_lease;
   long long latest = 0;
   for (const auto& c : batch)
     if (plain_success(c)) {
-      wanted.emplace(c.id, c.lease);
+      by_lease[c.lease].push_back(c.id);
       latest = std::max(latest, to_us(c.change.at));
     }
-  if (wanted.empty()) return {};
-  std::vector<job_id> ids;
-  ids.reserve(wanted.size());
-  for (auto& [id, _] : wanted) ids.push_back(id);
-  s.ids_json = json_ints(ids);
-  // Fencing: only jobs still running under the completion's lease are applied.
-  std::vector<job_id> valid, stale;
-  std::set<lease_id> leases;
-  s.read_leases.execute(false);
-  while (s.read_leases.fetch())
-    if (wanted.at(s.c_id) == s.c_lease) {
-      valid.push_back(s.c_id);
-      leases.insert(s.c_lease);
+  std::vector<job_id> stale;
+  for (const auto& [lease, ids] : by_lease) {
+    const auto ids_json = json_ints(ids);
+    const int finished = s.finish_ids.bind(1, latest).bind(2, lease).bind(3, ids_json).run();
+    if (finished != static_cast<int>(ids.size())) {
+      std::unordered_set<job_id> valid;
+      auto& rows = s.still_running.bind(1, lease).bind(2, ids_json);
+      while (rows.step()) valid.insert(rows.int64(0));
+      for (auto id : ids)
+        if (!valid.count(id)) stale.push_back(id);
     }
-  if (valid.size() != ids.size()) {
-    std::set<job_id> ok(valid.begin(), valid.end());
-    for (auto id : ids)
-      if (!ok.count(id)) stale.push_back(id);
-    s.ids_json = json_ints(valid);
+    if (finished > 0) {
+      s.drop_running_ids.bind(1, lease).bind(2, ids_json).run();
+      s.drop_lease_if_done.bind(1, lease).run();
+    }
   }
-  if (valid.empty()) return stale;
-  s.at = latest;
-  s.finish_ids.execute(true);
-  s.drop_running_ids.execute(true);
-  s.lease_ids = json_ints(std::vector<lease_id>(leases.begin(), leases.end()));
-  s.drop_leases_ids.execute(true);
   return stale;
 }
 
 std::vector<job_id> sqlite_store::complete_others(std::span<const jobs::completion> batch) {
   if (std::all_of(batch.begin(), batch.end(), plain_success)) return {};
-  {
-    auto& s = *st_;
-    using to = jobs::transition::to;
-    bool any_error = false, any_finished = false, any_ready = false, any_dead = false;
-    for (const auto& c : batch) {
-      if (plain_success(c)) continue;
-      const auto next = c.change.next;
-      any_error |= c.change.error.has_value();
-      any_finished |= next == to::completed || next == to::cancelled;
-      any_ready |= next == to::retry || next == to::requeue;
-      any_dead |= next == to::dead;
-    }
-    s.batch_json = sql::completions_json(batch, true);
-    s.load_batch.execute(true);
-    std::vector<job_id> stale;
-    s.drop_stale.execute(false);
-    while (s.drop_stale.fetch()) stale.push_back(s.c_id);
-    if (any_error) s.insert_errors.execute(true);
-    if (any_finished) s.insert_finished.execute(true);
-    if (any_ready) s.insert_retried.execute(true);
-    if (any_dead) s.insert_dead.execute(true);
-    s.drop_running.execute(true);
-    s.drop_leases.execute(true);
-    s.clear_batch.execute(true);
-    return stale;
+  auto& s = *st_;
+  using to = jobs::transition::to;
+  bool any_error = false, any_finished = false, any_ready = false, any_dead = false;
+  for (const auto& c : batch) {
+    if (plain_success(c)) continue;
+    const auto next = c.change.next;
+    any_error |= c.change.error.has_value();
+    any_finished |= next == to::completed || next == to::cancelled;
+    any_ready |= next == to::retry || next == to::requeue;
+    any_dead |= next == to::dead;
   }
+  const auto batch_json = sql::completions_json(batch, true);
+  s.load_batch.bind(1, batch_json).run();
+  std::vector<job_id> stale;
+  while (s.drop_stale.step()) stale.push_back(s.drop_stale.int64(0));
+  if (any_error) s.insert_errors.run();
+  if (any_finished) s.insert_finished.run();
+  if (any_ready) s.insert_retried.run();
+  if (any_dead) s.insert_dead.run();
+  s.drop_running.run();
+  s.drop_leases.run();
+  s.clear_batch.run();
+  return stale;
 }
 
 void sqlite_store::renew(std::span<const lease_id> leases, time_point until) {
   if (leases.empty()) return;
   write("renew leases", false, [&] {
-    st_->lease_until = to_us(until);
-    st_->lease_ids = json_ints(leases);
-    st_->renew_leases.execute(true);
+    const auto ids = json_ints(leases);
+    st_->renew_leases.bind(1, to_us(until)).bind(2, ids).run();
   });
 }
 

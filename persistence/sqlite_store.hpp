@@ -50,6 +50,8 @@ class sqlite_store final : public store {
 
  private:
   struct statements;
+  struct transaction_statements;
+  class transaction_guard;
   void prepare();
   void set_synchronous(bool full);
   // Inside a transaction: the claim, and the earliest scheduled run_at of a queue.
@@ -66,6 +68,7 @@ class sqlite_store final : public store {
 
   std::string path_;
   std::unique_ptr<soci::session> sql_;
+  std::unique_ptr<transaction_statements> tx_;
   std::unique_ptr<statements> st_;
   int synchronous_ = -1;
   bool relaxed_enqueue_ = false;
