@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"full", "relaxed"}));
   app.add_option("--jobs", o.jobs, "Jobs per run (workload default)");
   app.add_option("--concurrency", o.concurrency, "Queue concurrency (100)");
+  app.add_option("--batch", o.batch, "store-ceiling: jobs per round (1000)")->check(CLI::Range(1, 1000000));
   app.add_option("--runs", o.runs, "Runs (3)")->check(CLI::Range(1, 100));
   app.add_option("--workers", o.workers, "io_context threads (cores)");
   app.add_flag("--json", o.json, "One JSON object per run");

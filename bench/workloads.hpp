@@ -14,6 +14,7 @@ struct options {
   std::optional<std::string> db;  // sqlite:PATH or postgresql://...; default a temp SQLite file
   int jobs = 0;                   // 0: the workload's default
   int concurrency = 100;
+  int batch = 1000;  // store-ceiling: jobs claimed per round
   int runs = 3;
   int workers = 0;  // io_context threads; 0 = cores
   bool json = false;

@@ -119,7 +119,7 @@ void write_rows(fixture& f, FuzzedDataProvider& in) {
     if (where & 1)
       insert(f.raw, "INSERT INTO ready VALUES (?1, ?2, ?3, ?4, ?5)", 5, in, {{4, id}});
     if (where & 2) {
-      insert(f.raw, "INSERT INTO leases VALUES (?1, ?2, ?3)", 3, in, {{1, id}});
+      insert(f.raw, "INSERT INTO leases VALUES (?1, ?2, ?3, ?4)", 4, in, {{1, id}});
       insert(f.raw, "INSERT INTO running VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", 7, in,
              {{1, id}, {5, id}});
     }

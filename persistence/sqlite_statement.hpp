@@ -5,19 +5,23 @@
 // through SOCI.
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
-#include "persistence/store.hpp"
-
 namespace spool::store {
+
+// What a statement reports; the store wraps it into a store_error naming the operation and the file.
+struct sqlite_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 class sqlite_statement {
  public:
   sqlite_statement(sqlite_api::sqlite3* db, std::string_view sql) : db_(db) {
     if (sqlite_api::sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
                                        SQLITE_PREPARE_PERSISTENT, &st_, nullptr) != SQLITE_OK)
-      throw store_error("preparing \"" + std::string(sql) + "\" failed: " + sqlite_api::sqlite3_errmsg(db));
+      throw sqlite_error("preparing \"" + std::string(sql) + "\" failed: " + sqlite_api::sqlite3_errmsg(db));
   }
   ~sqlite_statement() { sqlite_api::sqlite3_finalize(st_); }
   sqlite_statement(const sqlite_statement&) = delete;
@@ -66,7 +70,7 @@ class sqlite_statement {
     if (rc != SQLITE_OK) fail(rc);
   }
   [[noreturn]] void fail(int) {
-    throw store_error(std::string(sqlite_api::sqlite3_errmsg(db_)) + " (in \"" +
+    throw sqlite_error(std::string(sqlite_api::sqlite3_errmsg(db_)) + " (in \"" +
                       sqlite_api::sqlite3_sql(st_) + "\")");
   }
 

@@ -42,42 +42,45 @@ struct sqlite_store::statements {
   // in key order, so each level's scan stops at its first job not yet due instead of reading
   // every scheduled job behind it.
   sqlite_statement next_level{db, "SELECT MIN(priority) FROM ready WHERE queue = ?1 AND priority > ?2"};
-  sqlite_statement level_has_due{db,
-                                 "SELECT 1 FROM ready WHERE queue = ?1 AND priority = ?2 "
-                                 "AND run_at <= ?3 LIMIT 1"};
   sqlite_statement level_next_due{db,
                                   "SELECT MIN(run_at) FROM ready WHERE queue = ?1 AND priority = ?2 "
                                   "AND run_at > ?3"};
-  sqlite_statement insert_lease{db, "INSERT INTO leases (worker, lease_until) VALUES (?1, ?2)"};
-  sqlite_statement take_level{db,
+  // The level's due jobs in claim order with what a handler needs: the head of the ready key,
+  // read in key order. The last row read bounds the range the next two statements move.
+  sqlite_statement read_due{db,
+                            "SELECT r.id, r.run_at, r.attempt, j.kind, j.payload, j.max_attempts, "
+                            "j.created_at FROM ready r JOIN jobs j ON j.id = r.id WHERE r.queue = ?1 "
+                            "AND r.priority = ?2 AND r.run_at <= ?3 ORDER BY r.run_at, r.id LIMIT ?4"};
+  sqlite_statement insert_lease{db,
+                                "INSERT INTO leases (worker, lease_until, remaining) "
+                                "VALUES (?1, ?2, 0)"};
+  sqlite_statement take_range{db,
                               "INSERT INTO running (id, queue, priority, attempt, lease_id, "
-                              "attempted_at, due_at) SELECT id, queue, priority, attempt + 1, ?1, "
-                              "?2, run_at FROM ready WHERE queue = ?3 AND priority = ?4 AND "
-                              "run_at <= ?2 ORDER BY run_at, id LIMIT ?5"};
-  sqlite_statement drop_ready{db,
-                              "DELETE FROM ready WHERE id IN "
-                              "(SELECT id FROM running WHERE lease_id = ?1)"};
-  sqlite_statement read_claimed{db,
-                                "SELECT r.id, r.priority, r.attempt, r.due_at, j.kind, j.payload, "
-                                "j.max_attempts, j.created_at FROM running r JOIN jobs j "
-                                "ON j.id = r.id WHERE r.lease_id = ?1 "
-                                "ORDER BY r.priority, r.due_at, r.id"};
+                              "attempted_at, due_at) SELECT id, queue, priority, attempt + 1, ?4, ?5, "
+                              "run_at FROM ready WHERE queue = ?1 AND priority = ?2 AND "
+                              "(run_at, id) <= (?3, ?6)"};
+  sqlite_statement drop_range{db,
+                              "DELETE FROM ready WHERE queue = ?1 AND priority = ?2 AND "
+                              "(run_at, id) <= (?3, ?4)"};
+  sqlite_statement count_lease{db, "UPDATE leases SET remaining = ?2 WHERE id = ?1"};
 
   // complete, common case (plain successes), per lease: the ids go in as one JSON array.
   sqlite_statement finish_ids{db,
                               "INSERT INTO finished (id, queue, state, attempt, attempted_at, "
                               "finalized_at) SELECT id, queue, 'completed', attempt, attempted_at, "
-                              "?1 FROM running WHERE lease_id = ?2 AND id IN "
-                              "(SELECT value FROM json_each(?3))"};
+                              "?1 FROM running WHERE id IN (SELECT value FROM json_each(?3)) "
+                              "AND lease_id = ?2"};
   sqlite_statement still_running{db,
-                                 "SELECT id FROM running WHERE lease_id = ?1 AND id IN "
-                                 "(SELECT value FROM json_each(?2))"};
+                                 "SELECT id FROM running WHERE id IN "
+                                 "(SELECT value FROM json_each(?2)) AND lease_id = ?1"};
   sqlite_statement drop_running_ids{db,
-                                    "DELETE FROM running WHERE lease_id = ?1 AND id IN "
-                                    "(SELECT value FROM json_each(?2))"};
-  sqlite_statement drop_lease_if_done{db,
-                                      "DELETE FROM leases WHERE id = ?1 AND NOT EXISTS "
-                                      "(SELECT 1 FROM running WHERE lease_id = ?1)"};
+                                    "DELETE FROM running WHERE id IN "
+                                    "(SELECT value FROM json_each(?2)) AND lease_id = ?1"};
+  // A lease's last job takes the lease row with it.
+  sqlite_statement release_lease{db,
+                                 "UPDATE leases SET remaining = remaining - ?2 WHERE id = ?1 "
+                                 "RETURNING remaining"};
+  sqlite_statement drop_lease{db, "DELETE FROM leases WHERE id = ?1"};
 
   // complete, general case: the batch goes into a temp table in one statement, then each kind
   // of transition is one set-based statement joined against it.
@@ -110,10 +113,13 @@ struct sqlite_store::statements {
                                "r.attempted_at, b.at, b.note FROM temp.batch b JOIN running r "
                                "ON r.id = b.id WHERE b.next = 2"};
   sqlite_statement drop_running{db, "DELETE FROM running WHERE id IN (SELECT id FROM temp.batch)"};
+  sqlite_statement release_leases{db,
+                                  "UPDATE leases SET remaining = remaining - (SELECT COUNT(*) FROM "
+                                  "temp.batch b WHERE b.lease = leases.id) WHERE id IN "
+                                  "(SELECT lease FROM temp.batch)"};
   sqlite_statement drop_leases{db,
-                               "DELETE FROM leases WHERE id IN (SELECT DISTINCT lease FROM "
-                               "temp.batch) AND NOT EXISTS (SELECT 1 FROM running "
-                               "WHERE lease_id = leases.id)"};
+                               "DELETE FROM leases WHERE id IN (SELECT lease FROM temp.batch) "
+                               "AND remaining <= 0"};
   sqlite_statement clear_batch{db, "DELETE FROM temp.batch"};
 
   sqlite_statement renew_leases{db,
@@ -147,7 +153,7 @@ void sqlite_store::set_synchronous(bool full) {
   auto* conn = static_cast<soci::sqlite3_session_backend*>(sql_->get_backend())->conn_;
   const char* pragma = full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
   if (sqlite_api::sqlite3_exec(conn, pragma, nullptr, nullptr, nullptr) != SQLITE_OK)
-    throw store_error(std::string(pragma) + " failed: " + sqlite_api::sqlite3_errmsg(conn));
+    throw sqlite_error(std::string(pragma) + " failed: " + sqlite_api::sqlite3_errmsg(conn));
   synchronous_ = wanted;
 }
 
@@ -254,38 +260,38 @@ std::vector<jobs::claimed_job> sqlite_store::take(const claim_request& next) {
   auto& s = *st_;
   const long long now = to_us(next.now);
   long long lease = 0;
-  int taken = 0;
+  std::vector<jobs::claimed_job> out;
   for (auto level = next_level(next.queue, {}); level; level = next_level(next.queue, level)) {
+    const auto first = out.size();
+    long long last_run_at = 0, last_id = 0;
+    auto& rows = s.read_due.bind(1, next.queue).bind(2, *level).bind(3, now)
+                     .bind(4, next.limit - static_cast<long long>(first));
+    while (rows.step()) {
+      jobs::claimed_job c;
+      c.id = last_id = rows.int64(0);
+      c.run_at = from_us(last_run_at = rows.int64(1));
+      c.attempt = static_cast<int>(rows.int64(2)) + 1;
+      c.kind = rows.text(3);
+      c.payload = rows.text(4);
+      c.max_attempts = static_cast<int>(rows.int64(5));
+      c.created_at = from_us(rows.int64(6));
+      c.priority = static_cast<int>(*level);
+      c.queue = next.queue;
+      out.push_back(std::move(c));
+    }
+    if (out.size() == first) continue;  // nothing due at this level
     if (lease == 0) {  // the lease row is written only once there is something to take
-      const bool due = s.level_has_due.bind(1, next.queue).bind(2, *level).bind(3, now).step();
-      if (!due) continue;
-      s.level_has_due.reset();
       s.insert_lease.bind(1, next.worker).bind(2, to_us(next.lease_until)).run();
       lease = s.last_id();
     }
-    taken += s.take_level.bind(1, lease).bind(2, now).bind(3, next.queue).bind(4, *level)
-                 .bind(5, next.limit - taken).run();
-    if (taken == next.limit) break;
+    // Exactly the rows just read: the level's key range up to the last of them.
+    s.take_range.bind(1, next.queue).bind(2, *level).bind(3, last_run_at).bind(4, lease)
+        .bind(5, now).bind(6, last_id).run();
+    s.drop_range.bind(1, next.queue).bind(2, *level).bind(3, last_run_at).bind(4, last_id).run();
+    if (static_cast<int>(out.size()) == next.limit) break;
   }
-  std::vector<jobs::claimed_job> out;
-  if (taken == 0) return out;
-  s.drop_ready.bind(1, lease).run();
-  out.reserve(taken);
-  auto& rows = s.read_claimed.bind(1, lease);
-  while (rows.step()) {
-    jobs::claimed_job c;
-    c.id = rows.int64(0);
-    c.priority = static_cast<int>(rows.int64(1));
-    c.attempt = static_cast<int>(rows.int64(2));
-    c.run_at = from_us(rows.int64(3));
-    c.kind = rows.text(4);
-    c.payload = rows.text(5);
-    c.max_attempts = static_cast<int>(rows.int64(6));
-    c.created_at = from_us(rows.int64(7));
-    c.queue = next.queue;
-    c.lease = lease;
-    out.push_back(std::move(c));
-  }
+  if (lease != 0) s.count_lease.bind(1, lease).bind(2, static_cast<long long>(out.size())).run();
+  for (auto& c : out) c.lease = lease;
   return out;
 }
 
@@ -333,7 +339,10 @@ std::vector<job_id> sqlite_store::complete_successes(std::span<const jobs::compl
     }
     if (finished > 0) {
       s.drop_running_ids.bind(1, lease).bind(2, ids_json).run();
-      s.drop_lease_if_done.bind(1, lease).run();
+      auto& left = s.release_lease.bind(1, lease).bind(2, finished);
+      const bool last = left.step() && left.int64(0) <= 0;
+      left.reset();
+      if (last) s.drop_lease.bind(1, lease).run();
     }
   }
   return stale;
@@ -361,6 +370,7 @@ std::vector<job_id> sqlite_store::complete_others(std::span<const jobs::completi
   if (any_ready) s.insert_retried.run();
   if (any_dead) s.insert_dead.run();
   s.drop_running.run();
+  s.release_leases.run();
   s.drop_leases.run();
   s.clear_batch.run();
   return stale;
