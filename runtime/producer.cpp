@@ -11,6 +11,7 @@
 #include "jobs/json.hpp"
 #include "jobs/lifecycle.hpp"
 #include "runtime/completion_batch.hpp"
+#include "runtime/job_executor.hpp"
 #include "runtime/log.hpp"
 
 namespace spool::runtime {
@@ -241,17 +242,23 @@ asio::awaitable<void> producer::round(int claim) {
 
 void producer::start(jobs::claimed_job job) {
   const auto& k = kind(job.kind);
-  std::size_t slot;
+  std::size_t index;
   if (free_slots_.empty()) {
-    slot = slots_.size();
-    slots_.emplace_back();
+    index = slots_.size();
+    // Slots take the queue's strands in turn.
+    slots_.push_back(std::make_unique<slot>(index, job_strands_[index % job_strands_.size()], core_.dog));
   } else {
-    slot = free_slots_.back();
+    index = free_slots_.back();
     free_slots_.pop_back();
   }
-  auto& strand = job_strands_[next_strand_++ % job_strands_.size()];
-  auto rj = std::make_shared<running_job>(std::move(job), k, strand, ++serial_);
-  slots_[slot] = rj;
+  auto& s = *slots_[index];
+  s.job = std::move(job);
+  s.kind = &k;
+  s.serial = ++serial_;
+  s.busy = true;
+  s.started = steady::now();
+  s.reason = 0;
+  s.site.job.store(s.job.id, std::memory_order_relaxed);
   ++handlers_;
   ++running_count_;
   ++core_.in_flight;
@@ -260,49 +267,70 @@ void producer::start(jobs::claimed_job job) {
   // pile up (amortised: at most one pass per `handlers_ + 64` starts).
   if (deadlines_.size() > 2 * static_cast<std::size_t>(handlers_) + 64) {
     std::erase_if(deadlines_, [this](const deadline& d) {
-      return !slots_[d.slot] || slots_[d.slot]->serial != d.serial;
+      return !slots_[d.slot]->busy || slots_[d.slot]->serial != d.serial;
     });
     std::make_heap(deadlines_.begin(), deadlines_.end(), std::greater<>{});
   }
-  const auto deadline_at = rj->started + std::chrono::duration_cast<steady::duration>(k.options.timeout);
+  const auto deadline_at = s.started + std::chrono::duration_cast<steady::duration>(k.options.timeout);
   const bool earliest = deadlines_.empty() || deadline_at < deadlines_.front().at;
-  deadlines_.push_back({deadline_at, slot, rj->serial});
+  deadlines_.push_back({deadline_at, index, s.serial});
   std::push_heap(deadlines_.begin(), deadlines_.end(), std::greater<>{});
   if (earliest) deadline_timer_.cancel();
 
-  const auto& j = rj->job;
+  const auto& j = s.job;
   const double wait_ms = std::max(0.0, std::chrono::duration<double, std::milli>(jobs::now() - j.run_at).count());
   k.series->wait.observe(wait_ms / 1000);
   log::info("job_started").kv("job_id", j.id).kv("kind", j.kind).kv("queue", queue_)
       .kv("attempt", j.attempt).kv("wait_ms", wait_ms);
-  asio::co_spawn(
-      core_.dog.watch(strand, j.id),
-      run_attempt(j, k.entry, k.options.timeout, job_log_, core_.enqueue_for_jobs, rj->reason),
-      asio::bind_cancellation_slot(
-          rj->signal.slot(), [this, rj, slot](std::exception_ptr error, jobs::outcome result) {
-            // On the attempt's strand: decide, log and count here, in parallel with other attempts.
-            if (error) result = jobs::outcome::error("internal error running the job");
-            const auto& j = rj->job;
-            auto t = jobs::decide(result, j.attempt, j.max_attempts, rj->kind->options.retry,
-                                  jobs::now(), thread_rng());
-            const double ms = ms_since(rj->started);
-            log_transition(j, result, t, ms);
-            record(*rj->kind->series, core_.stats, result, t, ms / 1000);
-            asio::post(strand_, [this, slot, c = jobs::completion{j.id, j.lease, std::move(t)}]() mutable {
-              ended(slot, std::move(c));
-            });
-          }));
+  asio::post(s.site.strand, [this, &s, serial = s.serial] { launch(s, serial); });
 }
 
-void producer::ended(std::size_t slot, jobs::completion c) {
-  const kind_info* k = slots_[slot]->kind;
-  slots_[slot].reset();
-  free_slots_.push_back(slot);
+void producer::launch(slot& s, std::uint64_t serial) {
+  s.running_serial = serial;
+  if (auto refused = cannot_start(s.job, s.kind->entry, s.payload)) {
+    finish(s, std::move(*refused));
+    return;
+  }
+  s.context.emplace(s.job, s.payload.get_object(), job_log_, core_.enqueue_for_jobs);
+  boost::asio::awaitable<jobs::outcome> handler;
+  try {
+    handler = s.kind->entry->run(*s.context);
+  } catch (...) {  // a handler that is not a coroutine may throw before it returns one
+    finish(s, outcome_of(std::current_exception()));
+    return;
+  }
+  // Spawned from the slot's own strand, so the handler starts here and now, without a post.
+  asio::co_spawn(job_executor(s.site), std::move(handler),
+                 asio::bind_cancellation_slot(
+                     s.signal.slot(), [this, &s](std::exception_ptr error, jobs::outcome result) {
+                       finish(s, error ? outcome_of(error) : std::move(result));
+                     }));
+}
+
+void producer::finish(slot& s, jobs::outcome result) {
+  // On the attempt's strand: decide, log and count here, in parallel with other attempts.
+  s.running_serial = 0;
+  s.context.reset();
+  const auto& j = s.job;
+  const auto& options = s.kind->options;
+  result = settle(std::move(result), static_cast<cancel_reason>(s.reason.load()), options.timeout);
+  auto t = jobs::decide(result, j.attempt, j.max_attempts, options.retry, jobs::now(), thread_rng());
+  const double ms = ms_since(s.started);
+  log_transition(j, result, t, ms);
+  record(*s.kind->series, core_.stats, result, t, ms / 1000);
+  asio::post(strand_, [this, &s, c = jobs::completion{j.id, j.lease, std::move(t)}]() mutable {
+    ended(s, std::move(c));
+  });
+}
+
+void producer::ended(slot& s, jobs::completion c) {
+  s.busy = false;
+  free_slots_.push_back(s.index);
   --handlers_;
   --running_count_;
   --core_.in_flight;
   if (buffer_.empty()) oldest_buffered_ = steady::now();
-  buffer_.push_back({std::move(c), k});
+  buffer_.push_back({std::move(c), s.kind});
   poke();
 }
 
@@ -342,7 +370,7 @@ asio::awaitable<void> producer::watch_deadlines() {
       std::pop_heap(deadlines_.begin(), deadlines_.end(), std::greater<>{});
       const auto d = deadlines_.back();
       deadlines_.pop_back();
-      if (auto& rj = slots_[d.slot]; rj && rj->serial == d.serial) cancel_running(rj, cancel_reason::timeout);
+      if (auto& s = *slots_[d.slot]; s.busy && s.serial == d.serial) cancel_running(s, cancel_reason::timeout);
     }
   }
 }
@@ -373,24 +401,27 @@ void producer::abandon() {
   });
 }
 
-void producer::cancel_running(const std::shared_ptr<running_job>& rj, cancel_reason why) {
+void producer::cancel_running(slot& s, cancel_reason why) {
   int none = 0;
-  rj->reason.compare_exchange_strong(none, static_cast<int>(why));
-  // co_spawn's cancellation handler emits into the coroutine's state directly: only on its strand.
-  asio::post(*rj->strand, [rj] { rj->signal.emit(asio::cancellation_type::terminal); });
+  s.reason.compare_exchange_strong(none, static_cast<int>(why));
+  // co_spawn's cancellation handler emits into the coroutine's state directly: only on its
+  // strand, and only while that attempt's handler still runs (the slot may have moved on).
+  asio::post(s.site.strand, [&s, serial = s.serial] {
+    if (s.running_serial == serial) s.signal.emit(asio::cancellation_type::terminal);
+  });
 }
 
 void producer::cancel(jobs::job_id id, cancel_reason why) {
   asio::post(strand_, [this, id, why] {
-    for (auto& rj : slots_)
-      if (rj && rj->job.id == id) cancel_running(rj, why);
+    for (auto& s : slots_)
+      if (s->busy && s->job.id == id) cancel_running(*s, why);
   });
 }
 
 void producer::cancel_all(cancel_reason why) {
   asio::post(strand_, [this, why] {
-    for (auto& rj : slots_)
-      if (rj) cancel_running(rj, why);
+    for (auto& s : slots_)
+      if (s->busy) cancel_running(*s, why);
   });
 }
 

@@ -9,12 +9,14 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/json/value.hpp>
 #include <memory>
 #include <map>
 #include <optional>
 #include <vector>
 
 #include "runtime/core.hpp"
+#include "runtime/job_executor.hpp"
 #include "runtime/job_runner.hpp"
 #include "runtime/round_policy.hpp"
 
@@ -55,17 +57,25 @@ class producer {
     jobs::kind_options options;
     job_series* series = nullptr;
   };
-  // A running attempt. Shared with the cancels posted to its strand, which may outlive its slot.
-  struct running_job {
-    running_job(jobs::claimed_job j, const kind_info& k, strand_type& s, std::uint64_t n)
-        : job(std::move(j)), kind(&k), strand(&s), serial(n) {}
+  // The place of one running attempt, reused by the next once this one has ended. Never moves
+  // (held by unique_ptr): the attempt's executor and handler refer to it.
+  struct slot {
+    slot(std::size_t i, job_site::strand_type strand, watchdog& dog)
+        : index(i), site(std::move(strand), dog) {}
+    const std::size_t index;  // in slots_
+    job_site site;
+    // Written on the producer's strand while the slot is free, read by the attempt:
     jobs::claimed_job job;
-    const kind_info* kind;
-    strand_type* strand;
-    std::uint64_t serial;  // tells a deadline of an earlier attempt in the same slot apart
-    steady::time_point started = steady::now();
-    boost::asio::cancellation_signal signal;  // emitted on `strand` only
+    const kind_info* kind = nullptr;
+    std::uint64_t serial = 0;  // which attempt holds the slot (the producer's view)
+    bool busy = false;         // producer strand only
+    steady::time_point started;
     std::atomic<int> reason{0};
+    // On the site's strand only:
+    std::uint64_t running_serial = 0;  // the attempt whose handler runs now, 0 if none
+    boost::json::value payload;
+    std::optional<jobs::job_context> context;
+    boost::asio::cancellation_signal signal;
   };
   struct deadline {
     steady::time_point at;
@@ -79,22 +89,23 @@ class producer {
   };
 
   const kind_info& kind(const std::string& name);  // strand
-  void start(jobs::claimed_job job);               // strand
-  void ended(std::size_t slot, jobs::completion c);  // strand: the attempt's handler returned
+  void start(jobs::claimed_job job);                 // strand
+  void launch(slot& s, std::uint64_t serial);         // the slot's strand
+  void finish(slot& s, jobs::outcome result);         // the slot's strand
+  void ended(slot& s, jobs::completion c);            // strand: the attempt's handler returned
   boost::asio::awaitable<void> round(int claim);   // strand
   round_state state() const;
   void poke();  // strand: wakes run() if the plan may have changed
   void wake_for_work();
   void note_due(jobs::time_point due);
-  void cancel_running(const std::shared_ptr<running_job>& rj, cancel_reason why);
+  void cancel_running(slot& s, cancel_reason why);
   bool done() const;
 
   core& core_;
   std::string queue_;
   int concurrency_;
   strand_type strand_;
-  std::vector<strand_type> job_strands_;  // the attempts' strands, taken in turn
-  std::size_t next_strand_ = 0;
+  std::vector<job_site::strand_type> job_strands_;  // the attempts' strands, taken in turn
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer deadline_timer_;
   jobs::job_context::log_fn job_log_;
@@ -102,7 +113,7 @@ class producer {
 
   // strand only:
   std::map<std::string, kind_info, std::less<>> kinds_;
-  std::vector<std::shared_ptr<running_job>> slots_;  // null: free
+  std::vector<std::unique_ptr<slot>> slots_;
   std::vector<std::size_t> free_slots_;
   std::uint64_t serial_ = 0;
   std::vector<deadline> deadlines_;  // a min-heap, with entries of ended attempts left in

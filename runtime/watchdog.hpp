@@ -4,68 +4,22 @@
 // that thread, and no cancellation can reach it, so the watchdog can only tell: it logs
 // `io_thread_blocked` with the job's id once per episode and counts it.
 //
-// How it knows: each job's coroutine runs on a `watched_executor`, which marks the calling thread
-// as busy with that job while it runs one step of the coroutine (from one co_await to the next).
+// How it knows: each job's coroutine runs on a `job_executor` (job_executor.hpp), which marks the
+// calling thread as busy with that job while it runs one step of the coroutine (from one
+// co_await to the next).
 // The watchdog's own thread looks at those marks every threshold/4. Marking costs two relaxed
 // atomic stores and a clock read per step; nothing else is added to the hot path.
 #include <atomic>
-#include <boost/asio/execution.hpp>
-#include <boost/asio/prefer.hpp>
-#include <boost/asio/query.hpp>
-#include <boost/asio/require.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <thread>
-#include <type_traits>
-#include <utility>
 
 #include "jobs/job.hpp"
 
 namespace spool::runtime {
-
-class watchdog;
-
-// Runs everything through `Inner` (a job's strand), marking the thread busy with the job meanwhile.
-template <class Inner>
-class watched_executor {
- public:
-  watched_executor(Inner inner, watchdog* dog, jobs::job_id id)
-      : inner_(std::move(inner)), dog_(dog), id_(id) {}
-
-  template <class F>
-  void execute(F&& f) const;
-
-  template <class Property>
-  auto query(const Property& p) const
-      -> decltype(boost::asio::query(std::declval<const Inner&>(), p)) {
-    return boost::asio::query(inner_, p);
-  }
-  template <class Property>
-  auto require(const Property& p) const -> watched_executor<
-      std::decay_t<decltype(boost::asio::require(std::declval<const Inner&>(), p))>> {
-    return {boost::asio::require(inner_, p), dog_, id_};
-  }
-  template <class Property>
-  auto prefer(const Property& p) const -> watched_executor<
-      std::decay_t<decltype(boost::asio::prefer(std::declval<const Inner&>(), p))>> {
-    return {boost::asio::prefer(inner_, p), dog_, id_};
-  }
-
-  friend bool operator==(const watched_executor& a, const watched_executor& b) noexcept {
-    return a.inner_ == b.inner_ && a.dog_ == b.dog_ && a.id_ == b.id_;
-  }
-  friend bool operator!=(const watched_executor& a, const watched_executor& b) noexcept {
-    return !(a == b);
-  }
-
- private:
-  Inner inner_;
-  watchdog* dog_;
-  jobs::job_id id_;
-};
 
 class watchdog {
   // One per thread that ran a job step. Written only by its thread, as a seqlock: `seq` is odd
@@ -85,11 +39,6 @@ class watchdog {
   ~watchdog();
   watchdog(const watchdog&) = delete;
   watchdog& operator=(const watchdog&) = delete;
-
-  template <class Executor>
-  watched_executor<Executor> watch(Executor inner, jobs::job_id id) {
-    return {std::move(inner), this, id};
-  }
 
   // Marks the calling thread busy with a job for its lifetime (nested marks keep the outer one).
   class busy {
@@ -118,14 +67,5 @@ class watchdog {
   bool stopping_ = false;
   std::thread thread_;  // last: starts after the members above exist
 };
-
-template <class Inner>
-template <class F>
-void watched_executor<Inner>::execute(F&& f) const {
-  inner_.execute([dog = dog_, id = id_, f = std::forward<F>(f)]() mutable {
-    watchdog::busy mark(*dog, id);
-    std::move(f)();
-  });
-}
 
 }  // namespace spool::runtime
