@@ -17,9 +17,10 @@ serial_executor<store>& db_executor::least_busy() {
   return *best;
 }
 
-asio::awaitable<std::vector<insert_result>> db_executor::insert(std::vector<jobs::new_job> batch) {
+asio::awaitable<std::vector<insert_result>> db_executor::insert(std::vector<jobs::new_job> batch,
+                                                                 committed_fn on_commit) {
   // Not a coroutine: see serial_executor::run.
-  auto init = [this, batch = std::move(batch)](auto handler) mutable {
+  auto init = [this, batch = std::move(batch), on_commit = std::move(on_commit)](auto handler) mutable {
     auto work = asio::make_work_guard(asio::get_associated_executor(handler));
     // Move-only handler, copyable std::function: share it.
     auto shared = std::make_shared<decltype(handler)>(std::move(handler));
@@ -27,8 +28,9 @@ asio::awaitable<std::vector<insert_result>> db_executor::insert(std::vector<jobs
       detail::complete_on_own_executor(std::move(*shared), e, std::move(r));
     };
     auto& first = *pool_.front();
-    first.post([this, &first, batch = std::move(batch), deliver = std::move(deliver)](store&) mutable {
-      pending_.push_back({std::move(batch), std::move(deliver)});
+    first.post([this, &first, batch = std::move(batch), deliver = std::move(deliver),
+                on_commit = std::move(on_commit)](store&) mutable {
+      pending_.push_back({std::move(batch), std::move(deliver), std::move(on_commit)});
       // Everything posted before the flush runs joins its transaction.
       if (!flush_posted_) {
         flush_posted_ = true;
@@ -59,8 +61,10 @@ void db_executor::flush_inserts(store& s) {
   for (auto& p : group) {
     std::vector<insert_result> mine;
     if (!error) {
-      mine.assign(results.begin() + offset, results.begin() + offset + p.jobs.size());
-      offset += p.jobs.size();
+      const auto n = p.jobs.size();
+      mine.assign(results.begin() + offset, results.begin() + offset + n);
+      if (p.on_commit) p.on_commit(std::span(all).subspan(offset, n), mine);
+      offset += n;
     }
     p.deliver(error, std::move(mine));
   }

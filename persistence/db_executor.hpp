@@ -30,8 +30,14 @@ class db_executor {
 
   int connections() const { return static_cast<int>(pool_.size()); }
 
+  // Runs on the first connection's thread right after a commit, before the callers resume: it
+  // wakes the producers of the jobs' queues without waiting for the caller's thread.
+  using committed_fn =
+      std::function<void(std::span<const jobs::new_job>, std::span<const insert_result>)>;
+
   // Durable enqueue: completes after the transaction holding these jobs committed.
-  boost::asio::awaitable<std::vector<insert_result>> insert(std::vector<jobs::new_job> batch);
+  boost::asio::awaitable<std::vector<insert_result>> insert(std::vector<jobs::new_job> batch,
+                                                            committed_fn on_commit = {});
 
  private:
   // Delivers the result on the caller's executor.
@@ -39,6 +45,7 @@ class db_executor {
   struct pending_insert {
     std::vector<jobs::new_job> jobs;
     deliver_fn deliver;
+    committed_fn on_commit;
   };
   void flush_inserts(store& s);  // first connection's thread only
   serial_executor<store>& least_busy();

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <map>
+#include <span>
 #include <stdexcept>
 
 #include "jobs/validation.hpp"
@@ -31,26 +33,33 @@ boost::asio::awaitable<std::vector<jobs::enqueue_result>> core::enqueue(
   for (std::size_t i = 0; i < batch.size(); ++i)
     if (auto why = jobs::check(batch[i]))
       throw std::invalid_argument(batch.size() == 1 ? *why : "job " + std::to_string(i) + ": " + *why);
-  struct sent {
-    std::string queue, kind;
-    std::optional<jobs::time_point> run_at;
-  };
-  std::vector<sent> info;
-  info.reserve(batch.size());
-  for (auto& j : batch) info.push_back({j.queue, j.kind, j.run_at});
+  std::vector<std::pair<std::string, std::string>> sent;  // queue, kind
+  sent.reserve(batch.size());
+  for (auto& j : batch) sent.emplace_back(j.queue, j.kind);
 
+  // Each queue's producer is woken once, for its earliest due job, from the database thread
+  // at commit: the handler's start need not wait for this coroutine to resume first.
+  auto wake = [this](std::span<const jobs::new_job> jobs, std::span<const jobs::enqueue_result> done) {
+    const auto now = jobs::now();
+    std::map<std::string_view, jobs::time_point> due;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      if (done[i].duplicate) continue;
+      const auto at = jobs[i].run_at.value_or(now);
+      auto [it, added] = due.emplace(jobs[i].queue, at);
+      if (!added) it->second = std::min(it->second, at);
+    }
+    for (auto& [queue, at] : due) notify(queue, at);
+  };
   auto& timing = stats.db_operation("insert");
   const auto started = std::chrono::steady_clock::now();
-  auto results = co_await db.insert(std::move(batch));
+  auto results = co_await db.insert(std::move(batch), std::move(wake));
   timing.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 
-  const auto now = jobs::now();
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (results[i].duplicate) continue;
-    stats.series(info[i].queue, info[i].kind).enqueued.fetch_add(1, std::memory_order_relaxed);
-    notify(info[i].queue, info[i].run_at.value_or(now));
-    log::info("job_enqueued").kv("job_id", results[i].id).kv("kind", info[i].kind)
-        .kv("queue", info[i].queue);
+    stats.series(sent[i].first, sent[i].second).enqueued.fetch_add(1, std::memory_order_relaxed);
+    log::info("job_enqueued").kv("job_id", results[i].id).kv("kind", sent[i].second)
+        .kv("queue", sent[i].first);
   }
   co_return results;
 }
