@@ -12,6 +12,7 @@
 #include <set>
 #include <type_traits>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "persistence/schema.hpp"
 #include "persistence/sql_common.hpp"
@@ -58,12 +59,21 @@ std::string to_conninfo(const std::string& url) {
   return out;
 }
 
-// A claim or completion lost to a server crash only means a rerun: it need not wait for the disk.
+// Every connection commits with synchronous_commit off by default (set at connect): a claim or a
+// completion lost to a server crash only means a rerun, so it need not wait for the disk. A
+// durable write (an enqueue, an operator's action) asks for the disk in its transaction.
 struct transaction : sql::transaction {
   transaction(soci::session& s, bool durable) : sql::transaction(s, "BEGIN") {
-    if (!durable) s << "SET LOCAL synchronous_commit = off";
+    if (durable) s << "SET LOCAL synchronous_commit = on";
   }
 };
+
+// '{1,2,3}': a bigint[] literal.
+std::string pg_array(std::span<const std::int64_t> ids) {
+  std::string out = "{";
+  for (auto id : ids) fmt::format_to(std::back_inserter(out), "{}{}", out.size() > 1 ? "," : "", id);
+  return out + "}";
+}
 
 }  // namespace
 
@@ -101,40 +111,27 @@ struct pg_store::statements {
        use(jobs_json), use(created_at))};
   soci::statement notify{(sql.prepare << "SELECT pg_notify('spool_jobs', :q)", use(queue))};
 
-  // claim: one statement per batch. Rows locked by another node's claim are skipped, not waited for.
-  std::string worker, payload, kind;
+  // claim and complete: a producer's round in one statement, so one round trip and, outside a
+  // transaction block, one commit. The completions are fenced by (id, lease); leases left
+  // without running jobs go; then the claim, with rows locked by another node skipped, not
+  // waited for. All parts see the same snapshot: a job retried here is claimed by a later
+  // round, and the rows `gone` deletes are still visible to the lease check, which leaves them
+  // out by id. Running jobs and leases are found by id arrays, so that the plan can look them up
+  // by index instead of joining whole tables.
+  // Rows: 'a' for each applied completion (id), 'c' for each claimed job.
+  std::string worker, payload, kind, batch_json, lease_ids, what, id_array, lease_array;
   long long now = 0, lease_until = 0, c_id = 0, c_due = 0, c_lease = 0, c_created = 0;
   int limit = 0, c_priority = 0, c_attempt = 0, c_max = 0;
-  soci::statement claim{
-      (sql.prepare << "WITH picked AS (DELETE FROM ready WHERE id IN (SELECT id FROM ready "
-                      "WHERE queue = :q AND run_at <= :now ORDER BY priority, run_at, id "
-                      "LIMIT :lim FOR UPDATE SKIP LOCKED) "
-                      "RETURNING id, queue, priority, run_at, attempt), "
-                      "lease AS (INSERT INTO leases (worker, lease_until) SELECT CAST(:w AS text), "
-                      "CAST(:u AS bigint) WHERE EXISTS (SELECT 1 FROM picked) RETURNING id), "
-                      "moved AS (INSERT INTO running (id, queue, priority, attempt, lease_id, "
-                      "attempted_at, due_at) SELECT p.id, p.queue, p.priority, p.attempt + 1, l.id, "
-                      "CAST(:now2 AS bigint), p.run_at FROM picked p CROSS JOIN lease l "
-                      "RETURNING id, priority, attempt, due_at, lease_id) "
-                      "SELECT m.id, m.priority, m.attempt, m.due_at, m.lease_id, j.kind, j.payload, "
-                      "j.max_attempts, j.created_at FROM moved m JOIN jobs j ON j.id = m.id "
-                      "ORDER BY m.priority, m.due_at, m.id",
-       into(c_id), into(c_priority), into(c_attempt), into(c_due), into(c_lease), into(kind),
-       into(payload), into(c_max), into(c_created), use(queue), use(now), use(limit), use(worker),
-       use(lease_until), use(now))};
-
-  // complete: every transition of a batch in one statement, fenced by (id, lease).
-  std::string batch_json, lease_ids;
-  soci::statement apply{
+  soci::statement round{
       (sql.prepare << "WITH input AS (SELECT DISTINCT ON (id, lease) * FROM (SELECT "
                       "CAST(v->>0 AS bigint) AS id, CAST(v->>1 AS bigint) AS lease, "
                       "CAST(v->>2 AS integer) AS next, CAST(v->>3 AS integer) AS attempt, "
                       "CAST(v->>4 AS bigint) AS at, CAST(v->>5 AS bigint) AS run_at, v->>6 AS note, "
                       "CAST(v->>7 AS integer) AS err_attempt, CAST(v->>8 AS bigint) AS err_at, "
                       "v->>9 AS err_msg FROM jsonb_array_elements(CAST(:b AS jsonb)) v) t), "
-                      "gone AS (DELETE FROM running r USING input i WHERE r.id = i.id "
-                      "AND r.lease_id = i.lease RETURNING r.id, r.lease_id, r.queue, r.priority, "
-                      "r.attempted_at), "
+                      "gone AS (DELETE FROM running r USING input i WHERE r.id = ANY(CAST(:ids AS bigint[])) "
+                      "AND r.id = i.id AND r.lease_id = i.lease RETURNING r.id, r.lease_id, r.queue, "
+                      "r.priority, r.attempted_at), "
                       "app AS (SELECT i.*, g.queue, g.priority, g.attempted_at FROM input i "
                       "JOIN gone g ON g.id = i.id AND g.lease_id = i.lease), "
                       "errs AS (INSERT INTO job_errors (job_id, seq, attempt, at, message) "
@@ -150,14 +147,28 @@ struct pg_store::statements {
                       "WHERE a.next IN (1, 4)), "
                       "dead AS (INSERT INTO dead_letter_jobs (id, queue, attempt, attempted_at, "
                       "dead_at, last_error) SELECT a.id, a.queue, a.attempt, a.attempted_at, a.at, "
-                      "COALESCE(a.note, '') FROM app a WHERE a.next = 2) "
-                      "SELECT id FROM app",
-       into(c_id), use(batch_json))};
-  soci::statement drop_leases{
-      (sql.prepare << "DELETE FROM leases l WHERE l.id IN (SELECT CAST(jsonb_array_elements_text("
-                      "CAST(:ids AS jsonb)) AS bigint)) AND NOT EXISTS "
-                      "(SELECT 1 FROM running r WHERE r.lease_id = l.id)",
-       use(lease_ids))};
+                      "COALESCE(a.note, '') FROM app a WHERE a.next = 2), "
+                      "emptied AS (DELETE FROM leases l WHERE l.id = ANY(CAST(:leases AS bigint[])) "
+                      "AND l.id IN (SELECT lease_id FROM gone) AND NOT EXISTS (SELECT 1 FROM running r "
+                      "WHERE r.lease_id = l.id AND r.id <> ALL(CAST(:ids2 AS bigint[])))), "
+                      "picked AS (DELETE FROM ready WHERE id IN (SELECT id FROM ready "
+                      "WHERE queue = :q AND run_at <= :now ORDER BY priority, run_at, id "
+                      "LIMIT :lim FOR UPDATE SKIP LOCKED) "
+                      "RETURNING id, queue, priority, run_at, attempt), "
+                      "lease AS (INSERT INTO leases (worker, lease_until) SELECT CAST(:w AS text), "
+                      "CAST(:u AS bigint) WHERE EXISTS (SELECT 1 FROM picked) RETURNING id), "
+                      "moved AS (INSERT INTO running (id, queue, priority, attempt, lease_id, "
+                      "attempted_at, due_at) SELECT p.id, p.queue, p.priority, p.attempt + 1, l.id, "
+                      "CAST(:now2 AS bigint), p.run_at FROM picked p CROSS JOIN lease l "
+                      "RETURNING id, priority, attempt, due_at, lease_id) "
+                      "SELECT 'c' AS what, m.id, m.priority, m.attempt, m.due_at, m.lease_id, j.kind, "
+                      "j.payload, j.max_attempts, j.created_at FROM moved m JOIN jobs j ON j.id = m.id "
+                      "UNION ALL SELECT 'a', a.id, 0, 0, 0, 0, '', '', 0, 0 FROM app a "
+                      "ORDER BY 1, 3, 5, 2",
+       into(what), into(c_id), into(c_priority), into(c_attempt), into(c_due), into(c_lease),
+       into(kind), into(payload), into(c_max), into(c_created), use(batch_json), use(id_array),
+       use(lease_array), use(id_array), use(queue), use(now), use(limit), use(worker),
+       use(lease_until), use(now))};
   soci::statement renew{
       (sql.prepare << "UPDATE leases SET lease_until = :u WHERE id IN (SELECT CAST("
                       "jsonb_array_elements_text(CAST(:ids AS jsonb)) AS bigint))",
@@ -186,6 +197,7 @@ void pg_store::connect() {
     sql_ = std::make_unique<soci::session>(soci::postgresql, url_);
     *sql_ << "SET client_min_messages = warning";
     *sql_ << "SET application_name = 'spool'";
+    *sql_ << "SET synchronous_commit = off";
   } catch (const std::exception& e) {
     sql_.reset();
     throw store_error("cannot connect to '" + shown_url_ + "': " + e.what());
@@ -315,50 +327,62 @@ std::vector<jobs::claimed_job> pg_store::claim(const std::string& queue, int lim
                                                const std::string& worker, time_point now,
                                                time_point lease_until) {
   if (limit <= 0) return {};
-  return write("claim", false, [&] {
-    auto& s = *st_;
-    s.queue = queue;
-    s.now = to_us(now);
-    s.limit = limit;
-    s.worker = worker;
-    s.lease_until = to_us(lease_until);
-    std::vector<jobs::claimed_job> out;
-    s.claim.execute(false);
-    while (s.claim.fetch()) {
-      jobs::claimed_job c;
-      c.id = s.c_id;
-      c.kind = s.kind;
-      c.queue = queue;
-      c.payload = s.payload;
-      c.priority = s.c_priority;
-      c.attempt = s.c_attempt;
-      c.max_attempts = s.c_max;
-      c.run_at = from_us(s.c_due);
-      c.created_at = from_us(s.c_created);
-      c.lease = s.c_lease;
-      out.push_back(std::move(c));
-    }
-    return out;
-  });
+  return complete_and_claim({}, {.queue = queue, .limit = limit, .worker = worker, .now = now,
+                                 .lease_until = lease_until})
+      .claimed;
 }
 
 std::vector<job_id> pg_store::complete(std::span<const jobs::completion> batch) {
   if (batch.empty()) return {};
-  return write("complete", false, [&] {
+  return complete_and_claim(batch, {}).stale;
+}
+
+round_result pg_store::complete_and_claim(std::span<const jobs::completion> done,
+                                          const claim_request& next) {
+  if (done.empty() && next.limit <= 0 && !next.want_next_due) return {};
+  return guarded(next.limit > 0 ? "claim" : "complete", [&] {
     auto& s = *st_;
-    s.batch_json = sql::completions_json(batch, false);
-    std::set<job_id> applied;
-    s.apply.execute(false);
-    while (s.apply.fetch()) applied.insert(s.c_id);
-    std::set<lease_id> leases;
-    std::vector<job_id> stale;
-    for (const auto& c : batch) {
-      leases.insert(c.lease);
-      if (!applied.count(c.id)) stale.push_back(c.id);
+    round_result r;
+    if (!done.empty() || next.limit > 0) {
+      s.batch_json = sql::completions_json(done, false);
+      std::set<lease_id> leases;
+      std::vector<job_id> ids;
+      for (const auto& c : done) {
+        ids.push_back(c.id);
+        leases.insert(c.lease);
+      }
+      s.id_array = pg_array(ids);
+      s.lease_array = pg_array(std::vector<lease_id>(leases.begin(), leases.end()));
+      s.queue = next.queue;
+      s.now = to_us(next.now);
+      s.limit = std::max(0, next.limit);
+      s.worker = next.worker;
+      s.lease_until = to_us(next.lease_until);
+      std::unordered_set<job_id> applied;
+      s.round.execute(false);
+      while (s.round.fetch()) {
+        if (s.what == "a") {
+          applied.insert(s.c_id);
+          continue;
+        }
+        jobs::claimed_job c;
+        c.id = s.c_id;
+        c.kind = s.kind;
+        c.queue = next.queue;
+        c.payload = s.payload;
+        c.priority = s.c_priority;
+        c.attempt = s.c_attempt;
+        c.max_attempts = s.c_max;
+        c.run_at = from_us(s.c_due);
+        c.created_at = from_us(s.c_created);
+        c.lease = s.c_lease;
+        r.claimed.push_back(std::move(c));
+      }
+      for (const auto& c : done)
+        if (!applied.count(c.id)) r.stale.push_back(c.id);
     }
-    s.lease_ids = sql::json_ints(std::vector<lease_id>(leases.begin(), leases.end()));
-    s.drop_leases.execute(true);
-    return stale;
+    if (next.want_next_due) r.next_due = sql::next_due(*sql_, next.queue, next.now);
+    return r;
   });
 }
 

@@ -29,6 +29,8 @@ class pg_store final : public store {
   std::vector<jobs::claimed_job> claim(const std::string& queue, int limit, const std::string& worker,
                                        time_point now, time_point lease_until) override;
   std::vector<job_id> complete(std::span<const jobs::completion> batch) override;
+  round_result complete_and_claim(std::span<const jobs::completion> done,
+                                  const claim_request& next) override;
   void renew(std::span<const lease_id> leases, time_point until) override;
   std::vector<expired_job> expired(time_point now, int limit) override;
   std::optional<time_point> next_due(const std::string& queue, time_point now) override;
