@@ -78,7 +78,6 @@ class serial_executor {
       ++queued_;
       boost::asio::post(ctx_, [this, f = std::move(f), handler = std::move(handler),
                                work = std::move(work)]() mutable {
-        --queued_;
         std::exception_ptr error;
         value result{};
         try {
@@ -89,6 +88,7 @@ class serial_executor {
         } catch (...) {
           error = std::current_exception();
         }
+        --queued_;
         detail::complete_on_own_executor(std::move(handler), error, std::move(result));
       });
     };
@@ -102,12 +102,12 @@ class serial_executor {
   void post(F f) {
     ++queued_;
     boost::asio::post(ctx_, [this, f = std::move(f)]() mutable {
-      --queued_;
       f(*resource_);
+      --queued_;
     });
   }
 
-  // Calls given and not yet started: how busy the thread is.
+  // Calls given and not yet finished: how busy the thread is.
   int queued() const { return queued_.load(std::memory_order_relaxed); }
 
  private:

@@ -13,6 +13,7 @@
 #include "runtime/completion_batch.hpp"
 #include "runtime/job_executor.hpp"
 #include "runtime/log.hpp"
+#include "runtime/spawn.hpp"
 
 namespace spool::runtime {
 namespace asio = boost::asio;
@@ -20,6 +21,10 @@ using steady = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 namespace {
+
+// Rounds of one producer in flight at once (see round_policy.hpp). On one connection (SQLite) a
+// second round would only wait behind the first, and make both smaller.
+int rounds_allowed(const core& c) { return std::min(2, c.db.connections()); }
 
 // Attempts of one queue share this many strands, taken in turn: a strand per attempt costs an
 // allocation and a lock each time, and more strands than io threads buy little else.
@@ -113,6 +118,7 @@ round_state producer::state() const {
   return {.concurrency = concurrency_,
           .handlers = handlers_,
           .buffered = static_cast<int>(buffer_.size()),
+          .reserved = reserved_,
           .oldest_buffered = oldest_buffered_,
           .claiming = !stopping_ && !paused_,
           .may_have_work = may_have_work_,
@@ -120,7 +126,7 @@ round_state producer::state() const {
 }
 
 bool producer::done() const {
-  return stopping_ && !in_round_ && buffer_.empty() && (handlers_ == 0 || abandoning_);
+  return stopping_ && rounds_ == 0 && buffer_.empty() && (handlers_ == 0 || abandoning_);
 }
 
 asio::awaitable<void> producer::run() {
@@ -139,10 +145,12 @@ asio::awaitable<void> producer::run() {
       wake_for_work();
     }
     auto wake_at = next_poll;
-    if (now >= backoff_until_) {
+    if (rounds_ == rounds_allowed(core_)) {
+      // A round's end wakes this loop.
+    } else if (now >= backoff_until_) {
       const auto plan = plan_round(state(), now);
       if (plan.send) {
-        co_await round(plan.claim);
+        send_round(plan.claim);
         continue;
       }
       if (plan.recheck_at) wake_at = std::min(wake_at, *plan.recheck_at);
@@ -160,8 +168,18 @@ asio::awaitable<void> producer::run() {
   deadline_timer_.cancel();  // lets the deadline watcher return
 }
 
+void producer::send_round(int claim) {
+  ++rounds_;
+  reserved_ += claim;
+  asio::co_spawn(strand_, round(claim), [this, claim](std::exception_ptr e) {
+    log_escape("producer round")(e);
+    --rounds_;
+    reserved_ -= claim;
+    if (sleeping_) timer_.cancel();  // run() plans the next round
+  });
+}
+
 asio::awaitable<void> producer::round(int claim) {
-  in_round_ = true;
   auto batch = take_batch(buffer_, [](const finished_attempt& f) { return f.completion.id; });
   if (!buffer_.empty()) oldest_buffered_ = steady::now();
   std::vector<jobs::completion> done;
@@ -173,8 +191,10 @@ asio::awaitable<void> producer::round(int claim) {
                                      .worker = core_.worker_id,
                                      .now = now,
                                      .lease_until = now + core_.lease(),
-                                     .want_next_due = refresh_due_ && claim > 0};
+                                     .want_next_due = refresh_due_ && !refreshing_due_ && claim > 0};
+  if (request.want_next_due) refreshing_due_ = true;
   const auto wakes_before = wake_seq_;
+  const auto claim_round = claim > 0 ? ++claim_rounds_ : 0;
 
   store::round_result result;
   bool ok = false;
@@ -194,7 +214,7 @@ asio::awaitable<void> producer::round(int claim) {
         .kv("jobs", done.size()).kv("error", e.what())
         .kv("retry_in_ms", static_cast<std::int64_t>(backoff_.count()));
   }
-  in_round_ = false;
+  if (request.want_next_due) refreshing_due_ = false;
 
   if (!ok) {  // a locked or unreachable database: keep the outcomes, back off, try again
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i].completion = std::move(done[i]);
@@ -230,9 +250,12 @@ asio::awaitable<void> producer::round(int claim) {
     if (result.next_due && (!next_due_ || *result.next_due < *next_due_)) next_due_ = result.next_due;
   }
   if (claim > 0) {
-    const bool full = static_cast<int>(result.claimed.size()) == claim;
-    may_have_work_ = false;
-    if (full || wake_seq_ != wakes_before) wake_for_work();
+    // A claim that came back short says the queue is empty, unless a later claim or an enqueue
+    // signal since says otherwise.
+    if (static_cast<int>(result.claimed.size()) == claim)
+      wake_for_work();
+    else if (claim_round == claim_rounds_ && wake_seq_ == wakes_before)
+      may_have_work_ = false;
   }
   if (!result.claimed.empty()) {
     core_.leases.add(result.claimed.front().lease, static_cast<int>(result.claimed.size()));
@@ -335,10 +358,10 @@ void producer::ended(slot& s, jobs::completion c) {
 }
 
 void producer::poke() {
-  if (!sleeping_) return;  // run() plans again after its round
+  if (!sleeping_) return;  // run() is planning already
   const auto now = steady::now();
   bool sooner = done();
-  if (!sooner && now >= backoff_until_) {
+  if (!sooner && rounds_ < rounds_allowed(core_) && now >= backoff_until_) {
     const auto plan = plan_round(state(), now);
     sooner = plan.send || (plan.recheck_at && *plan.recheck_at < sleep_until_);
   }

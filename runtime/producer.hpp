@@ -93,6 +93,7 @@ class producer {
   void launch(slot& s, std::uint64_t serial);         // the slot's strand
   void finish(slot& s, jobs::outcome result);         // the slot's strand
   void ended(slot& s, jobs::completion c);            // strand: the attempt's handler returned
+  void send_round(int claim);                      // strand
   boost::asio::awaitable<void> round(int claim);   // strand
   round_state state() const;
   void poke();  // strand: wakes run() if the plan may have changed
@@ -125,7 +126,10 @@ class producer {
   std::uint64_t wake_seq_ = 0;  // bumped by every enqueue signal
   std::optional<jobs::time_point> next_due_;
   bool refresh_due_ = true;  // ask the store for the queue's next due time in the next round
-  bool in_round_ = false;
+  bool refreshing_due_ = false;  // a round in flight asks for it
+  int rounds_ = 0;               // in flight: one, or two on a pool of connections
+  int reserved_ = 0;             // slots the rounds in flight claim into
+  std::uint64_t claim_rounds_ = 0;  // claiming rounds sent so far
   bool sleeping_ = false;
   steady::time_point sleep_until_{};
   steady::time_point backoff_until_{};

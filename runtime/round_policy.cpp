@@ -6,7 +6,7 @@ namespace spool::runtime {
 
 round_plan plan_round(const round_state& s, round_state::time_point now,
                       std::chrono::steady_clock::duration max_delay) {
-  const int room = s.claiming ? std::max(0, s.concurrency - s.handlers) : 0;
+  const int room = s.claiming ? std::max(0, s.concurrency - s.handlers - s.reserved) : 0;
   const int claim = s.may_have_work ? room : 0;
   if (s.buffered == 0 && claim == 0) return {};
 

@@ -11,7 +11,8 @@
 //  - it goes at once when it would fill at least half the queue's slots, or when nothing else is
 //    running (so an idle queue answers an enqueue at once);
 //  - otherwise it waits at most `max_delay` for more to gather.
-// One round at a time per producer: the next one fills while the current one commits, so rounds
+// A producer keeps one round in flight (two on PostgreSQL's pool of connections, where they run
+// on two server backends at once): the next one fills while the current one commits, so rounds
 // grow with load (group commit).
 #include <chrono>
 #include <optional>
@@ -23,6 +24,7 @@ struct round_state {
   int concurrency = 1;
   int handlers = 0;  // attempts still running; their slots are taken
   int buffered = 0;  // finished attempts waiting for their round; their slots are taken too
+  int reserved = 0;  // slots that rounds in flight may fill
   time_point oldest_buffered{};  // when the first of the buffered attempts finished
   bool claiming = true;          // not paused, not shutting down
   bool may_have_work = true;     // an enqueue signal, a due time, a poll, or the last claim was full
