@@ -76,8 +76,7 @@ void seed(const std::string& db, int n, const std::string& kind, const std::stri
 template <class Scenario>
 void with_runtime(const config::settings& s, jobs::registry kinds, Scenario scenario,
                   bool start_runtime = true) {
-  const int threads = s.workers > 0 ? s.workers
-                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = runtime::io_threads(s);
   asio::io_context ioc(threads);
   runtime::runtime rt(ioc.get_executor(), s, std::move(kinds));
   std::exception_ptr failure;

@@ -41,8 +41,7 @@ int run(const config::settings& s) {
   jobs::registry kinds;
   if (s.diagnostic_kinds) jobs::kinds::register_diagnostic(kinds);
 
-  const int threads = s.workers > 0 ? s.workers
-                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = runtime::io_threads(s);
   asio::io_context ioc(threads);
   // The AI kinds are built in; their backend runs on the runtime's io_context.
   std::shared_ptr<jobs::kinds::ai::services> ai;

@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> queues;
   double grace = 0, lease = 0, poll = 0;
   std::string log_format, log_level, http_spec, admin_token;
-  auto* o_workers = run->add_option("--workers", workers, "io_context threads (default: cores)");
+  auto* o_workers = run->add_option("--workers", workers, "io_context threads (default: cores, less one on SQLite)");
   auto* o_queues = run->add_option("--queue", queues,
                                    "NAME=CONCURRENCY, repeatable; replaces the default queue set "
                                    "(default: default=100)");

@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "jobs/validation.hpp"
 #include "persistence/db_executor.hpp"
@@ -20,6 +21,12 @@
 namespace spool::runtime {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+
+int io_threads(const config::settings& s) {
+  if (s.workers > 0) return s.workers;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return store::backend_of(s.db) == store::backend::sqlite ? std::max(1, cores - 1) : cores;
+}
 
 namespace {
 int pool_size(const config::settings& s) {

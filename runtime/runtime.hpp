@@ -23,6 +23,11 @@ class db_executor;
 
 namespace spool::runtime {
 
+// How many io_context threads to run `settings` on: `workers` if set. Otherwise one per core,
+// less one on SQLite, whose single database thread is busy with SQLite's own work under load:
+// one thread per core in all avoids two threads taking turns on a core (docs/benchmarks.md).
+int io_threads(const config::settings& settings);
+
 class runtime {
  public:
   // Opens the store (and applies migrations); throws store::store_error or config::config_error.
