@@ -52,6 +52,18 @@ std::vector<jobs::job_id> faulty_store::complete(std::span<const jobs::completio
       [&](const auto& stale) { seen_.completed(batch, stale); });
 }
 
+spool::store::round_result faulty_store::complete_and_claim(std::span<const jobs::completion> done,
+                                                            const spool::store::claim_request& next) {
+  // One transaction: a failure applies none of it, a lost reply all of it.
+  return faulty(
+      "round", true, [&] { return real_.complete_and_claim(done, next); },
+      [&](const spool::store::round_result& r) {
+        if (!done.empty()) seen_.completed(done, r.stale);
+        if (next.limit > 0)
+          seen_.claimed(next.queue, next.limit, next.worker, next.now, next.lease_until, r.claimed);
+      });
+}
+
 void faulty_store::renew(std::span<const jobs::lease_id> leases, time_point until) {
   faulty(
       "renew", true,

@@ -49,6 +49,8 @@ class faulty_store final : public spool::store::store {
                                        const std::string& worker, time_point now,
                                        time_point lease_until) override;
   std::vector<jobs::job_id> complete(std::span<const jobs::completion> batch) override;
+  spool::store::round_result complete_and_claim(std::span<const jobs::completion> done,
+                                                const spool::store::claim_request& next) override;
   void renew(std::span<const jobs::lease_id> leases, time_point until) override;
   std::vector<spool::store::expired_job> expired(time_point now, int limit) override;
   std::optional<time_point> next_due(const std::string& queue, time_point now) override {

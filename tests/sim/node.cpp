@@ -2,13 +2,18 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 #include "jobs/lifecycle.hpp"
+#include "runtime/completion_batch.hpp"
+#include "runtime/round_policy.hpp"
 #include "tests/sim/oracle.hpp"
 
 namespace spool::sim {
 namespace {
 
 using namespace std::chrono_literals;
+using to = jobs::transition::to;
 
 std::string describe(const jobs::outcome& o) {
   switch (o.kind) {
@@ -39,10 +44,12 @@ void node::boot() {
   ++incarnation_;
   worker_ = fmt::format("n{}.{}", index_, incarnation_);
   up_ = true;
-  draining_ = stopped_ = claiming_ = flushing_ = db_busy_ = false;
-  wake_ = true;
+  draining_ = stopped_ = in_round_ = db_busy_ = false;
+  may_have_work_ = true;
+  wanted_since_ = backoff_until_ = w_.now();
+  recheck_at_.reset();
   stage_ = stage::running;
-  claim_backoff_ = flush_backoff_ = first_backoff;
+  backoff_ = first_backoff;
   running_.clear();
   buffer_.clear();
   db_queue_.clear();
@@ -140,55 +147,123 @@ void node::next_call() {
 
 void node::poll() {  // the producer's fallback poll: finds jobs written by other processes
   if (stopped_) return;
-  wake_ = true;
-  try_claim();
+  wake();
+  try_round();
   later(w_.times.poll, [this] { poll(); });
 }
 
 void node::notify(time_point due) {  // producer::notify
   if (due <= w_.now()) {
-    wake_ = true;
-    try_claim();
+    wake();
+    try_round();
   } else {
     later(due - w_.now(), [this] {
-      wake_ = true;
-      try_claim();
+      wake();
+      try_round();
     });
   }
 }
 
-void node::try_claim() {  // one turn of producer::run's loop
-  const int free = concurrency_ - static_cast<int>(running_.size());
-  if (stopped_ || claiming_ || !wake_ || free <= 0) return;
-  wake_ = false;
-  claiming_ = true;
+void node::wake() {
+  ++wake_seq_;
+  if (!may_have_work_) {
+    may_have_work_ = true;
+    wanted_since_ = w_.now();
+  }
+}
+
+namespace {
+// The policy's clock is steady time; the simulated clock stands in for it.
+runtime::round_state::time_point steady(time_point t) {
+  return runtime::round_state::time_point(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(t.time_since_epoch()));
+}
+}  // namespace
+
+void node::try_round() {  // one turn of producer::run's loop (one round in flight: SQLite)
+  if (!up_ || in_round_) return;
   const auto now = w_.now();
-  const auto until = now + w_.times.lease;
-  auto got = std::make_shared<std::vector<jobs::claimed_job>>();
+  if (now < backoff_until_) {
+    later(backoff_until_ - now, [this] { try_round(); });
+    return;
+  }
+  int handlers = 0;
+  for (const auto& [_, r] : running_) handlers += !r.done;
+  runtime::round_state st;
+  st.concurrency = concurrency_;
+  st.handlers = handlers;
+  st.buffered = static_cast<int>(buffer_.size());
+  st.oldest_buffered = steady(oldest_buffered_);
+  st.claiming = !stopped_;
+  st.may_have_work = may_have_work_;
+  st.wanted_since = steady(wanted_since_);
+  const auto plan = runtime::plan_round(st, steady(now));
+  if (!plan.send) {
+    if (plan.recheck_at) {
+      const auto at = time_point(std::chrono::duration_cast<duration>(plan.recheck_at->time_since_epoch()));
+      if (!recheck_at_ || at < *recheck_at_) {
+        recheck_at_ = at;
+        later(std::max(duration::zero(), at - now), [this, at] {
+          if (recheck_at_ == at) recheck_at_.reset();
+          try_round();
+        });
+      }
+    }
+    return;
+  }
+  in_round_ = true;
+  const int claim = plan.claim;
+  auto batch = std::make_shared<std::vector<jobs::completion>>(
+      runtime::take_batch(buffer_, [](const jobs::completion& c) { return c.id; }));
+  if (!buffer_.empty()) oldest_buffered_ = now;
+  const store::claim_request request{.queue = "default", .limit = claim, .worker = worker_,
+                                     .now = now, .lease_until = now + w_.times.lease};
+  const auto wakes_before = wake_seq_;
+  auto result = std::make_shared<store::round_result>();
   call(
-      "claim",
-      [=, worker = worker_](store::store& s) {
-        *got = s.claim("default", free, worker, now, until);
-      },
+      fmt::format("round: commit {}, claim {}", batch->size(), claim),
+      [=](store::store& s) { *result = s.complete_and_claim(*batch, request); },
       [=, this](const std::string* error) {
-        claiming_ = false;
-        if (error) {  // back off, then try again
-          say("claim failed: " + *error);
-          wake_ = true;
-          later(claim_backoff_, [this] { try_claim(); });
-          claim_backoff_ = std::min(2 * claim_backoff_, max_backoff);
+        in_round_ = false;
+        if (error) {  // keep the outcomes, in front of what came since; back off, then try again
+          say(fmt::format("round failed: {}", *error));
+          if (buffer_.empty()) oldest_buffered_ = w_.now();
+          buffer_.insert(buffer_.begin(), batch->begin(), batch->end());
+          backoff_until_ = w_.now() + backoff_;
+          backoff_ = std::min(2 * backoff_, max_backoff);
+          try_round();
           return;
         }
-        claim_backoff_ = first_backoff;
-        if (!got->empty()) {
-          leases_->add(got->front().lease, static_cast<int>(got->size()));
-          std::string what;
-          for (const auto& j : *got) what += fmt::format(" {}(a{})", j.id, j.attempt);
-          say(fmt::format("claims under lease {}:{}", got->front().lease, what));
+        backoff_ = first_backoff;
+        const std::set<jobs::job_id> rejected(result->stale.begin(), result->stale.end());
+        std::map<jobs::lease_id, int> done;
+        for (const auto& c : *batch) {
+          ++done[c.lease];
+          if (rejected.count(c.id))
+            say(fmt::format("completion of job {} rejected: lease {} lost", c.id, c.lease));
+          else if (c.change.next == to::retry || c.change.next == to::requeue)
+            notify(c.change.run_at);
+          running_.erase({c.id, c.lease});  // the slot is free once the outcome committed
         }
-        if (static_cast<int>(got->size()) == free) wake_ = true;  // there may be more
-        for (const auto& j : *got) start(j);
-        try_claim();
+        leases_->release(done);
+        if (!batch->empty())
+          say(fmt::format("committed {} completions ({} rejected)", batch->size(), rejected.size()));
+        const auto& got = result->claimed;
+        if (claim > 0) {
+          if (static_cast<int>(got.size()) == claim)
+            wake();  // there may be more
+          else if (wake_seq_ == wakes_before)
+            may_have_work_ = false;
+        }
+        if (!got.empty()) {
+          leases_->add(got.front().lease, static_cast<int>(got.size()));
+          std::string what;
+          for (const auto& j : got) what += fmt::format(" {}(a{})", j.id, j.attempt);
+          say(fmt::format("claims under lease {}:{}", got.front().lease, what));
+        }
+        for (const auto& j : got) start(j);
+        try_round();
+        progress();
       });
 }
 
@@ -258,13 +333,10 @@ void node::finish(key k, int seq) {  // the completion handler of producer::star
                     t);
   say(fmt::format("job {} attempt {} ends: {} -> {}", r.job.id, r.job.attempt, describe(result),
                   to_string(t.next)));
-  submit({r.job.id, r.job.lease, std::move(t)});
-}
-
-void node::committed(key k) {  // producer::finished: the slot is free once the outcome committed
-  running_.erase(k);
-  try_claim();
-  progress();
+  // producer::ended: the outcome waits in the buffer for a round; the slot stays taken.
+  if (buffer_.empty()) oldest_buffered_ = now;
+  buffer_.push_back({r.job.id, r.job.lease, std::move(t)});
+  try_round();
 }
 
 }  // namespace spool::sim

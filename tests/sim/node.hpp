@@ -2,15 +2,18 @@
 // One simulated Spool process. Its steps mirror the runtime's components one for one, with the
 // waiting done by simulated events instead of Asio timers and coroutines:
 //   database thread  store::db_executor      one store call at a time, each taking simulated time
-//   producer         runtime::producer::run  claims up to its free slots under one lease
-//   handlers         runtime::run_attempt    finish after a random time with a random outcome
+//   producer         runtime::producer::run  rounds: commit the buffered outcomes and claim into
+//                                            the free slots in one store call, when
+//                                            runtime::plan_round says so; a failed round keeps
+//                                            its outcomes and is retried with backoff
+//   handlers         producer::launch        finish after a random time with a random outcome
 //   deadlines        producer::watch_deadlines  cancel a job that outlives its kind's timeout
-//   completer        runtime::completer      batches completions, keeps a failed batch and retries
 //   lease keeper     maintenance::run_lease_keeper  renews the live leases every lease / 3
 //   rescuer          maintenance::rescue_once  expired leases become failed attempts
 //   shutdown         runtime::run's tail     stop claiming, grace, cancel, drain, exit
-// Decisions are the runtime's own code: jobs::decide, runtime::settle, runtime::take_batch,
-// runtime::lease_book and the real SQLite store behind the fault-injecting double.
+// Decisions are the runtime's own code: jobs::decide, runtime::settle, runtime::plan_round,
+// runtime::take_batch, runtime::lease_book and the real SQLite store behind the fault-injecting
+// double.
 #include <deque>
 #include <functional>
 #include <map>
@@ -66,7 +69,7 @@ class node {
     std::function<void(const std::string* error)> then;
   };
   enum class stage { running, grace, cancelling, draining };
-  static constexpr duration first_backoff = std::chrono::milliseconds(50);  // producer, completer
+  static constexpr duration first_backoff = std::chrono::milliseconds(50);  // producer
   static constexpr duration max_backoff = std::chrono::seconds(5);
 
   void later(duration d, std::function<void()> f);
@@ -80,14 +83,11 @@ class node {
 
   void poll();
   void notify(time_point due);
-  void try_claim();
+  void wake();       // producer::wake_for_work
+  void try_round();  // one turn of producer::run's loop
   void start(const jobs::claimed_job& job);
   void finish(key k, int seq);
   void cancel(key k, runtime::cancel_reason why);
-  void committed(key k);
-
-  void submit(jobs::completion c);
-  void flush();
 
   void keep_leases();
   void rescuer_loop();
@@ -111,15 +111,17 @@ class node {
   std::deque<db_call> db_queue_;
   bool db_busy_ = false;
 
-  std::map<key, attempt_run> running_;
+  std::map<key, attempt_run> running_;  // an ended attempt stays until its outcome committed
   bool stopped_ = false;  // the producer was stopped
-  bool claiming_ = false;
-  bool wake_ = true;  // a claim may find work
-  duration claim_backoff_{};
-
+  bool in_round_ = false;
+  bool may_have_work_ = true;
+  time_point wanted_since_{};
+  std::uint64_t wake_seq_ = 0;
   std::vector<jobs::completion> buffer_;
-  bool flushing_ = false;
-  duration flush_backoff_{};
+  time_point oldest_buffered_{};
+  time_point backoff_until_{};
+  duration backoff_{};
+  std::optional<time_point> recheck_at_;
 
   stage stage_ = stage::running;
 };

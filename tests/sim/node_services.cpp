@@ -1,11 +1,10 @@
-// The simulated node's services: completer, lease keeper, rescuer, enqueue and shutdown (see
-// node.hpp for what each mirrors).
+// The simulated node's services: lease keeper, rescuer, enqueue and shutdown (see node.hpp for
+// what each mirrors).
 #include <set>
 
 #include <fmt/format.h>
 
 #include "jobs/lifecycle.hpp"
-#include "runtime/completion_batch.hpp"
 #include "tests/sim/node.hpp"
 #include "tests/sim/oracle.hpp"
 
@@ -13,53 +12,6 @@ namespace spool::sim {
 
 using namespace std::chrono_literals;
 using to = jobs::transition::to;
-
-// ---- completer -----------------------------------------------------------------------------
-
-void node::submit(jobs::completion c) {
-  buffer_.push_back(std::move(c));
-  if (!flushing_) {
-    flushing_ = true;
-    flush();
-  }
-}
-
-void node::flush() {  // completer::flush, one turn of its loop
-  if (buffer_.empty()) {
-    flushing_ = false;
-    progress();
-    return;
-  }
-  auto batch = std::make_shared<std::vector<jobs::completion>>(
-      runtime::take_batch(buffer_, [](const jobs::completion& c) { return c.id; }));
-  auto stale = std::make_shared<std::vector<jobs::job_id>>();
-  call(
-      fmt::format("complete {} jobs", batch->size()),
-      [=](store::store& s) { *stale = s.complete(*batch); },
-      [=, this](const std::string* error) {
-        if (error) {  // keep the batch, in front of what came since; a completion is never dropped
-          say(fmt::format("completion flush of {} failed: {}", batch->size(), *error));
-          buffer_.insert(buffer_.begin(), batch->begin(), batch->end());
-          later(flush_backoff_, [this] { flush(); });
-          flush_backoff_ = std::min(2 * flush_backoff_, max_backoff);
-          return;
-        }
-        flush_backoff_ = first_backoff;
-        const std::set<jobs::job_id> rejected(stale->begin(), stale->end());
-        std::map<jobs::lease_id, int> done;
-        for (const auto& c : *batch) {
-          ++done[c.lease];
-          if (rejected.count(c.id))
-            say(fmt::format("completion of job {} rejected: lease {} lost", c.id, c.lease));
-          else if (c.change.next == to::retry || c.change.next == to::requeue)
-            notify(c.change.run_at);
-        }
-        leases_->release(done);
-        say(fmt::format("committed {} completions ({} rejected)", batch->size(), rejected.size()));
-        for (const auto& c : *batch) committed({c.id, c.lease});
-        flush();
-      });
-}
 
 // ---- maintenance ---------------------------------------------------------------------------
 
@@ -180,8 +132,9 @@ void node::progress() {
   if (!draining_) return;
   if ((stage_ == stage::grace || stage_ == stage::cancelling) && running_.empty())
     stage_ = stage::draining;
-  // completer::drain, then the process exits (queued store calls of services are abandoned).
-  if (stage_ == stage::draining && !flushing_ && buffer_.empty()) {
+  // The producer's last rounds, then the process exits (queued store calls of services are
+  // abandoned).
+  if (stage_ == stage::draining && !in_round_ && buffer_.empty()) {
     say("shutdown complete");
     go_down();
   }
