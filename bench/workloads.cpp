@@ -203,7 +203,9 @@ run_result drain(const options& o, const std::string& db, int n, const std::stri
                                  : jobs::outcome::success();
   });
   kinds.add("sleep", [](jobs::job_context& ctx) -> asio::awaitable<jobs::outcome> {
-    co_await sleep_for(std::chrono::milliseconds(ctx.payload().at("ms").as_int64()));
+    asio::steady_timer timer(co_await asio::this_coro::executor,
+                             std::chrono::milliseconds(ctx.payload().at("ms").as_int64()));
+    co_await timer.async_wait(asio::use_awaitable);
     co_return jobs::outcome::success();
   });
   with_runtime(s, std::move(kinds), [&](runtime::runtime& rt) -> asio::awaitable<void> {

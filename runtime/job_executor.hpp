@@ -15,13 +15,19 @@
 
 namespace spool::runtime {
 
+// One strand of a queue's attempts, in both blocking modes.
+struct job_strand {
+  using strand_type = boost::asio::strand<boost::asio::any_io_executor>;
+  explicit job_strand(strand_type s)
+      : possibly(s), never(boost::asio::require(s, boost::asio::execution::blocking.never)) {}
+  strand_type possibly;  // dispatch runs inline when already on it
+  strand_type never;     // the same strand, for post
+};
+
 // Where an attempt runs. Stable in memory for as long as any attempt may use it.
 struct job_site {
-  using strand_type = boost::asio::strand<boost::asio::any_io_executor>;
-  job_site(strand_type s, watchdog& d)
-      : strand(s), strand_never(boost::asio::require(s, boost::asio::execution::blocking.never)), dog(&d) {}
-  strand_type strand;        // blocking.possibly: dispatch runs inline when already on it
-  strand_type strand_never;  // the same strand, for post
+  job_site(const job_strand& s, watchdog& d) : strand(&s), dog(&d) {}
+  const job_strand* strand;
   watchdog* dog;
   std::atomic<jobs::job_id> job{0};  // the attempt's job, for the watchdog's marks
 };
@@ -31,7 +37,7 @@ class job_executor {
   explicit job_executor(job_site& site, bool never = false) noexcept : site_(&site), never_(never) {}
 
   boost::asio::execution_context& query(boost::asio::execution::context_t) const noexcept {
-    return boost::asio::query(site_->strand, boost::asio::execution::context);
+    return boost::asio::query(site_->strand->possibly, boost::asio::execution::context);
   }
   boost::asio::execution::blocking_t query(boost::asio::execution::blocking_t) const noexcept {
     if (never_) return boost::asio::execution::blocking.never;
@@ -47,7 +53,8 @@ class job_executor {
   template <class F>
   void execute(F&& f) const {
     job_site* site = site_;
-    (never_ ? site->strand_never : site->strand).execute([site, f = std::forward<F>(f)]() mutable {
+    const auto& strand = never_ ? site->strand->never : site->strand->possibly;
+    strand.execute([site, f = std::forward<F>(f)]() mutable {
       watchdog::busy mark(*site->dog, site->job.load(std::memory_order_relaxed));
       std::move(f)();
     });

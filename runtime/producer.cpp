@@ -101,7 +101,7 @@ producer::producer(core& c, std::string queue, int concurrency)
       }),
       round_timing_(c.stats.db_operation("round")) {
   const auto n = std::min<std::size_t>(strands_per_queue, static_cast<std::size_t>(concurrency));
-  for (std::size_t i = 0; i < n; ++i) job_strands_.push_back(asio::make_strand(c.executor));
+  for (std::size_t i = 0; i < n; ++i) job_strands_.emplace_back(asio::make_strand(c.executor));
 }
 
 const producer::kind_info& producer::kind(const std::string& name) {
@@ -180,7 +180,8 @@ void producer::send_round(int claim) {
 }
 
 asio::awaitable<void> producer::round(int claim) {
-  auto batch = take_batch(buffer_, [](const finished_attempt& f) { return f.completion.id; });
+  auto batch = take_batch(
+      buffer_, [](const finished_attempt& f) { return f.completion.id; }, max_round_jobs);
   if (!buffer_.empty()) oldest_buffered_ = steady::now();
   std::vector<jobs::completion> done;
   done.reserve(batch.size());
@@ -305,7 +306,7 @@ void producer::start(jobs::claimed_job job) {
   k.series->wait.observe(wait_ms / 1000);
   log::info("job_started").kv("job_id", j.id).kv("kind", j.kind).kv("queue", queue_)
       .kv("attempt", j.attempt).kv("wait_ms", wait_ms);
-  asio::post(s.site.strand, [this, &s, serial = s.serial] { launch(s, serial); });
+  asio::post(s.site.strand->never, [this, &s, serial = s.serial] { launch(s, serial); });
 }
 
 void producer::launch(slot& s, std::uint64_t serial) {
@@ -429,7 +430,7 @@ void producer::cancel_running(slot& s, cancel_reason why) {
   s.reason.compare_exchange_strong(none, static_cast<int>(why));
   // co_spawn's cancellation handler emits into the coroutine's state directly: only on its
   // strand, and only while that attempt's handler still runs (the slot may have moved on).
-  asio::post(s.site.strand, [&s, serial = s.serial] {
+  asio::post(s.site.strand->never, [&s, serial = s.serial] {
     if (s.running_serial == serial) s.signal.emit(asio::cancellation_type::terminal);
   });
 }

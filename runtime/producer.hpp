@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/json/value.hpp>
+#include <deque>
 #include <memory>
 #include <map>
 #include <optional>
@@ -60,8 +61,7 @@ class producer {
   // The place of one running attempt, reused by the next once this one has ended. Never moves
   // (held by unique_ptr): the attempt's executor and handler refer to it.
   struct slot {
-    slot(std::size_t i, job_site::strand_type strand, watchdog& dog)
-        : index(i), site(std::move(strand), dog) {}
+    slot(std::size_t i, const job_strand& strand, watchdog& dog) : index(i), site(strand, dog) {}
     const std::size_t index;  // in slots_
     job_site site;
     // Written on the producer's strand while the slot is free, read by the attempt:
@@ -106,7 +106,7 @@ class producer {
   std::string queue_;
   int concurrency_;
   strand_type strand_;
-  std::vector<job_site::strand_type> job_strands_;  // the attempts' strands, taken in turn
+  std::deque<job_strand> job_strands_;  // the attempts' strands, taken in turn (a deque: stable)
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer deadline_timer_;
   jobs::job_context::log_fn job_log_;

@@ -7,10 +7,10 @@ namespace spool::runtime {
 round_plan plan_round(const round_state& s, round_state::time_point now,
                       std::chrono::steady_clock::duration max_delay) {
   const int room = s.claiming ? std::max(0, s.concurrency - s.handlers - s.reserved) : 0;
-  const int claim = s.may_have_work ? room : 0;
+  const int claim = s.may_have_work ? std::min(room, max_round_jobs) : 0;
   if (s.buffered == 0 && claim == 0) return {};
 
-  const int fill = std::max(1, s.concurrency / 2);
+  const int fill = std::clamp(s.concurrency / 2, 1, max_round_jobs);
   const bool full_enough = s.buffered >= fill || claim >= fill;
   if (full_enough || s.handlers == 0) return {.send = true, .claim = claim, .recheck_at = std::nullopt};
 

@@ -7,7 +7,7 @@
 // A round costs the database a fixed price (a transaction, a few statements) plus a little per
 // job, so it should carry many jobs; but a job must not wait long for its round. The rule:
 //  - a round carries every buffered completion and claims every free slot (when there may be
-//    work);
+//    work), up to max_round_jobs of each;
 //  - it goes at once when it would fill at least half the queue's slots, or when nothing else is
 //    running (so an idle queue answers an enqueue at once);
 //  - otherwise it waits at most `max_delay` for more to gather.
@@ -39,6 +39,10 @@ struct round_plan {
 };
 
 inline constexpr std::chrono::microseconds default_max_delay{1000};
+// The most jobs a round claims, and the most outcomes it commits: a round holds the database's
+// write lock while it runs, and 1,000 jobs per round already cost the store little more per job
+// than any larger batch (docs/benchmarks.md).
+inline constexpr int max_round_jobs = 1000;
 
 round_plan plan_round(const round_state& s, round_state::time_point now,
                       std::chrono::steady_clock::duration max_delay = default_max_delay);

@@ -3,6 +3,7 @@
 #define BOOST_TEST_MODULE round_policy
 #include <boost/test/unit_test.hpp>
 
+#include "runtime/completion_batch.hpp"
 #include "runtime/round_policy.hpp"
 
 using namespace spool::runtime;
@@ -100,4 +101,28 @@ BOOST_AUTO_TEST_CASE(concurrency_one_sends_every_outcome_and_claim_alone) {
   BOOST_TEST(plan.claim == 1);
   plan = plan_round(queue(1, 1, 0), t0);
   BOOST_TEST(!plan.send);
+}
+
+BOOST_AUTO_TEST_CASE(a_round_claims_and_commits_at_most_max_round_jobs) {
+  auto plan = plan_round(queue(100000, 0, 0), t0);
+  BOOST_TEST(plan.send);
+  BOOST_TEST(plan.claim == max_round_jobs);
+  plan = plan_round(queue(100000, 99000, max_round_jobs), t0);  // half the slots never fill
+  BOOST_TEST(plan.send);
+}
+
+BOOST_AUTO_TEST_CASE(a_round_takes_at_most_one_completion_per_job_and_at_most_the_limit) {
+  using item = std::pair<std::int64_t, int>;  // job id, which completion of it
+  std::vector<item> buffer{{1, 0}, {2, 0}, {1, 1}, {3, 0}, {4, 0}};
+  auto id_of = [](const item& i) { return i.first; };
+  auto batch = take_batch(buffer, id_of, 3);
+  BOOST_TEST((batch == std::vector<item>{{1, 0}, {2, 0}, {3, 0}}));
+  BOOST_TEST((buffer == std::vector<item>{{1, 1}, {4, 0}}));  // the later one of job 1 waits
+  batch = take_batch(buffer, id_of);
+  BOOST_TEST((batch == std::vector<item>{{1, 1}, {4, 0}}));
+  BOOST_TEST(buffer.empty());
+  buffer = {{5, 0}, {6, 0}, {7, 0}};
+  batch = take_batch(buffer, id_of, 2);
+  BOOST_TEST((batch == std::vector<item>{{5, 0}, {6, 0}}));
+  BOOST_TEST((buffer == std::vector<item>{{7, 0}}));
 }

@@ -214,7 +214,8 @@ void node::try_round() {  // one turn of producer::run's loop (one round in flig
   in_round_ = true;
   const int claim = plan.claim;
   auto batch = std::make_shared<std::vector<jobs::completion>>(
-      runtime::take_batch(buffer_, [](const jobs::completion& c) { return c.id; }));
+      runtime::take_batch(buffer_, [](const jobs::completion& c) { return c.id; },
+                          runtime::max_round_jobs));
   if (!buffer_.empty()) oldest_buffered_ = now;
   const store::claim_request request{.queue = "default", .limit = claim, .worker = worker_,
                                      .now = now, .lease_until = now + w_.times.lease};
