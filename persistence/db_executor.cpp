@@ -43,6 +43,19 @@ asio::awaitable<std::vector<insert_result>> db_executor::insert(std::vector<jobs
       std::move(init), asio::use_awaitable);
 }
 
+void db_executor::stand(standing_claim claim) {
+  pool_.front()->post([this, claim = std::move(claim)](store&) mutable {
+    auto queue = claim.queue;
+    stands_.insert_or_assign(std::move(queue), std::move(claim));
+  });
+}
+
+void db_executor::withdraw(std::string queue, std::function<void()> withdrawn) {
+  pool_.front()->post([this, queue = std::move(queue), withdrawn = std::move(withdrawn)](store&) {
+    if (stands_.erase(queue) > 0) withdrawn();
+  });
+}
+
 void db_executor::flush_inserts(store& s) {
   flush_posted_ = false;
   auto group = std::move(pending_);
@@ -50,20 +63,43 @@ void db_executor::flush_inserts(store& s) {
   std::vector<jobs::new_job> all;
   for (auto& p : group)
     for (auto& j : p.jobs) all.push_back(std::move(j));
+  const auto now = jobs::now();
+  // The standing claims this transaction makes: their queue gets a due job.
+  std::vector<standing_claim> made;
+  std::vector<claim_request> claims;
+  for (const auto& j : all) {
+    if (j.run_at.value_or(now) > now) continue;
+    auto it = stands_.find(j.queue);
+    if (it == stands_.end()) continue;
+    claims.push_back({.queue = it->second.queue, .limit = it->second.limit,
+                      .worker = it->second.worker, .now = now, .lease_until = now + it->second.lease});
+    made.push_back(std::move(it->second));
+    stands_.erase(it);
+  }
   std::exception_ptr error;
-  std::vector<insert_result> results;
+  insert_and_claim_result done;
   try {
-    results = s.insert(all, jobs::now());
+    done = s.insert_and_claim(all, now, claims);
   } catch (...) {
     error = std::current_exception();
+    for (auto& c : made) {  // not made: they stand for the next transaction
+      auto queue = c.queue;
+      stands_.emplace(std::move(queue), std::move(c));
+    }
   }
+  served_queues served;
+  if (!error)
+    for (std::size_t i = 0; i < made.size(); ++i) {
+      if (static_cast<int>(done.claimed[i].size()) < made[i].limit) served.emplace(made[i].queue, now);
+      made[i].claimed(std::move(done.claimed[i]));
+    }
   std::size_t offset = 0;
   for (auto& p : group) {
     std::vector<insert_result> mine;
     if (!error) {
       const auto n = p.jobs.size();
-      mine.assign(results.begin() + offset, results.begin() + offset + n);
-      if (p.on_commit) p.on_commit(std::span(all).subspan(offset, n), mine);
+      mine.assign(done.inserted.begin() + offset, done.inserted.begin() + offset + n);
+      if (p.on_commit) p.on_commit(std::span(all).subspan(offset, n), mine, served);
       offset += n;
     }
     p.deliver(error, std::move(mine));

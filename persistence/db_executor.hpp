@@ -6,6 +6,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <exception>
 #include <functional>
+#include <map>
+#include <span>
+#include <string>
 #include <memory>
 #include <vector>
 
@@ -31,9 +34,27 @@ class db_executor {
   int connections() const { return static_cast<int>(pool_.size()); }
 
   // Runs on the first connection's thread right after a commit, before the callers resume: it
-  // wakes the producers of the jobs' queues without waiting for the caller's thread.
-  using committed_fn =
-      std::function<void(std::span<const jobs::new_job>, std::span<const insert_result>)>;
+  // wakes the producers of the jobs' queues without waiting for the caller's thread. `served`:
+  // queues whose standing claim took every job due at the given time in the same transaction
+  // (nothing to wake for those).
+  using served_queues = std::map<std::string, time_point, std::less<>>;
+  using committed_fn = std::function<void(std::span<const jobs::new_job>,
+                                          std::span<const insert_result>, const served_queues&)>;
+
+  // A claim that a producer idling on `queue` leaves here: the next enqueue transaction that
+  // commits a due job of the queue makes it too (store::insert_and_claim), so the job starts
+  // without a round of its own. `claimed` gets the jobs on the first connection's thread. One per
+  // queue; `withdraw` takes it back unless it was made already, and only then runs `withdrawn`
+  // (on that thread). Calls keep their order: a withdraw never reaches a later stand.
+  struct standing_claim {
+    std::string queue;
+    int limit = 0;
+    std::string worker;
+    jobs::duration lease{};
+    std::function<void(std::vector<jobs::claimed_job>)> claimed;
+  };
+  void stand(standing_claim claim);
+  void withdraw(std::string queue, std::function<void()> withdrawn);
 
   // Durable enqueue: completes after the transaction holding these jobs committed.
   boost::asio::awaitable<std::vector<insert_result>> insert(std::vector<jobs::new_job> batch,
@@ -51,6 +72,7 @@ class db_executor {
   serial_executor<store>& least_busy();
 
   std::vector<pending_insert> pending_;  // first connection's thread only
+  std::map<std::string, standing_claim, std::less<>> stands_;  // first connection's thread only
   bool flush_posted_ = false;            // first connection's thread only
   // Last: their threads stop before the members above go.
   std::vector<std::unique_ptr<serial_executor<store>>> pool_;

@@ -264,63 +264,77 @@ int pg_store::migrate() {
 
 std::vector<insert_result> pg_store::insert(std::span<const jobs::new_job> batch, time_point now) {
   if (batch.empty()) return {};
-  return write("enqueue", !relaxed_enqueue_, [&] {
-    auto& s = *st_;
-    std::vector<job_id> ids;
-    ids.reserve(batch.size());
-    s.n = static_cast<int>(batch.size());
-    s.alloc_ids.execute(false);
-    while (s.alloc_ids.fetch()) ids.push_back(s.id);
+  return insert_and_claim(batch, now, {}).inserted;
+}
 
-    std::vector<insert_result> out(batch.size());
-    std::unordered_map<std::string, job_id> keys_in_batch;
-    std::set<std::string> due_queues;
-    std::string& rows = s.jobs_json;
-    rows.clear();
-    rows.push_back('[');
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      const auto& j = batch[i];
-      if (j.unique_key) {
-        if (auto it = keys_in_batch.find(*j.unique_key); it != keys_in_batch.end()) {
-          out[i] = {it->second, true};
-          continue;
-        }
-        // The lock serializes inserts of this key across nodes until commit; the lookup after it
-        // sees whatever the previous holder committed.
-        s.key = *j.unique_key;
-        s.lock_key.execute(true);
-        s.find_pending_key.execute(false);
-        bool held = false;
-        while (s.find_pending_key.fetch()) held = true;
-        if (held) {
-          out[i] = {s.found, true};
-          continue;
-        }
-        s.id = ids[i];
-        s.hold_key.execute(true);
-        keys_in_batch.emplace(*j.unique_key, ids[i]);
-      }
-      out[i] = {ids[i], false};
-      const auto run_at = j.run_at.value_or(now);
-      if (run_at <= now) due_queues.insert(j.queue);
-      namespace json = boost::json;
-      fmt::format_to(std::back_inserter(rows), "{}[{},{},{},{},{},{},{},{}]", rows.size() > 1 ? "," : "",
-                     ids[i], json::serialize(json::string(j.kind)), json::serialize(json::string(j.queue)),
-                     json::serialize(json::string(j.payload)), j.priority, j.max_attempts,
-                     j.unique_key ? json::serialize(json::string(*j.unique_key)) : "null", to_us(run_at));
-    }
-    rows += "]";
-    if (rows.size() > 2) {
-      s.created_at = to_us(now);
-      s.insert_jobs.execute(true);
-    }
-    // Delivered at commit, to every node LISTENing: their producers claim at once.
-    for (const auto& q : due_queues) {
-      s.queue = q;
-      s.notify.execute(true);
-    }
-    return out;
+insert_and_claim_result pg_store::insert_and_claim(std::span<const jobs::new_job> batch,
+                                                   time_point now,
+                                                   std::span<const claim_request> claims) {
+  return write("enqueue", !relaxed_enqueue_, [&] {
+    insert_and_claim_result r;
+    if (!batch.empty()) r.inserted = insert_rows(batch, now);
+    for (const auto& c : claims) r.claimed.push_back(run_round({}, c).claimed);
+    return r;
   });
+}
+
+// Inside a transaction.
+std::vector<insert_result> pg_store::insert_rows(std::span<const jobs::new_job> batch, time_point now) {
+  auto& s = *st_;
+  std::vector<job_id> ids;
+  ids.reserve(batch.size());
+  s.n = static_cast<int>(batch.size());
+  s.alloc_ids.execute(false);
+  while (s.alloc_ids.fetch()) ids.push_back(s.id);
+
+  std::vector<insert_result> out(batch.size());
+  std::unordered_map<std::string, job_id> keys_in_batch;
+  std::set<std::string> due_queues;
+  std::string& rows = s.jobs_json;
+  rows.clear();
+  rows.push_back('[');
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& j = batch[i];
+    if (j.unique_key) {
+      if (auto it = keys_in_batch.find(*j.unique_key); it != keys_in_batch.end()) {
+        out[i] = {it->second, true};
+        continue;
+      }
+      // The lock serializes inserts of this key across nodes until commit; the lookup after it
+      // sees whatever the previous holder committed.
+      s.key = *j.unique_key;
+      s.lock_key.execute(true);
+      s.find_pending_key.execute(false);
+      bool held = false;
+      while (s.find_pending_key.fetch()) held = true;
+      if (held) {
+        out[i] = {s.found, true};
+        continue;
+      }
+      s.id = ids[i];
+      s.hold_key.execute(true);
+      keys_in_batch.emplace(*j.unique_key, ids[i]);
+    }
+    out[i] = {ids[i], false};
+    const auto run_at = j.run_at.value_or(now);
+    if (run_at <= now) due_queues.insert(j.queue);
+    namespace json = boost::json;
+    fmt::format_to(std::back_inserter(rows), "{}[{},{},{},{},{},{},{},{}]", rows.size() > 1 ? "," : "",
+                   ids[i], json::serialize(json::string(j.kind)), json::serialize(json::string(j.queue)),
+                   json::serialize(json::string(j.payload)), j.priority, j.max_attempts,
+                   j.unique_key ? json::serialize(json::string(*j.unique_key)) : "null", to_us(run_at));
+  }
+  rows += "]";
+  if (rows.size() > 2) {
+    s.created_at = to_us(now);
+    s.insert_jobs.execute(true);
+  }
+  // Delivered at commit, to every node LISTENing: their producers claim at once.
+  for (const auto& q : due_queues) {
+    s.queue = q;
+    s.notify.execute(true);
+  }
+  return out;
 }
 
 std::vector<jobs::claimed_job> pg_store::claim(const std::string& queue, int limit,
@@ -341,49 +355,54 @@ round_result pg_store::complete_and_claim(std::span<const jobs::completion> done
                                           const claim_request& next) {
   if (done.empty() && next.limit <= 0 && !next.want_next_due) return {};
   return guarded(next.limit > 0 ? "claim" : "complete", [&] {
-    auto& s = *st_;
-    round_result r;
-    if (!done.empty() || next.limit > 0) {
-      s.batch_json = sql::completions_json(done, false);
-      std::set<lease_id> leases;
-      std::vector<job_id> ids;
-      for (const auto& c : done) {
-        ids.push_back(c.id);
-        leases.insert(c.lease);
-      }
-      s.id_array = pg_array(ids);
-      s.lease_array = pg_array(std::vector<lease_id>(leases.begin(), leases.end()));
-      s.queue = next.queue;
-      s.now = to_us(next.now);
-      s.limit = std::max(0, next.limit);
-      s.worker = next.worker;
-      s.lease_until = to_us(next.lease_until);
-      std::unordered_set<job_id> applied;
-      s.round.execute(false);
-      while (s.round.fetch()) {
-        if (s.what == "a") {
-          applied.insert(s.c_id);
-          continue;
-        }
-        jobs::claimed_job c;
-        c.id = s.c_id;
-        c.kind = s.kind;
-        c.queue = next.queue;
-        c.payload = s.payload;
-        c.priority = s.c_priority;
-        c.attempt = s.c_attempt;
-        c.max_attempts = s.c_max;
-        c.run_at = from_us(s.c_due);
-        c.created_at = from_us(s.c_created);
-        c.lease = s.c_lease;
-        r.claimed.push_back(std::move(c));
-      }
-      for (const auto& c : done)
-        if (!applied.count(c.id)) r.stale.push_back(c.id);
-    }
+    auto r = run_round(done, next);
     if (next.want_next_due) r.next_due = sql::next_due(*sql_, next.queue, next.now);
     return r;
   });
+}
+
+// The round statement: on its own it commits by itself; inside a transaction, with it.
+round_result pg_store::run_round(std::span<const jobs::completion> done, const claim_request& next) {
+  round_result r;
+  if (done.empty() && next.limit <= 0) return r;
+  auto& s = *st_;
+  s.batch_json = sql::completions_json(done, false);
+  std::set<lease_id> leases;
+  std::vector<job_id> ids;
+  for (const auto& c : done) {
+    ids.push_back(c.id);
+    leases.insert(c.lease);
+  }
+  s.id_array = pg_array(ids);
+  s.lease_array = pg_array(std::vector<lease_id>(leases.begin(), leases.end()));
+  s.queue = next.queue;
+  s.now = to_us(next.now);
+  s.limit = std::max(0, next.limit);
+  s.worker = next.worker;
+  s.lease_until = to_us(next.lease_until);
+  std::unordered_set<job_id> applied;
+  s.round.execute(false);
+  while (s.round.fetch()) {
+    if (s.what == "a") {
+      applied.insert(s.c_id);
+      continue;
+    }
+    jobs::claimed_job c;
+    c.id = s.c_id;
+    c.kind = s.kind;
+    c.queue = next.queue;
+    c.payload = s.payload;
+    c.priority = s.c_priority;
+    c.attempt = s.c_attempt;
+    c.max_attempts = s.c_max;
+    c.run_at = from_us(s.c_due);
+    c.created_at = from_us(s.c_created);
+    c.lease = s.c_lease;
+    r.claimed.push_back(std::move(c));
+  }
+  for (const auto& c : done)
+    if (!applied.count(c.id)) r.stale.push_back(c.id);
+  return r;
 }
 
 void pg_store::renew(std::span<const lease_id> leases, time_point until) {

@@ -183,35 +183,48 @@ void sqlite_store::prepare() {
 }
 
 std::vector<insert_result> sqlite_store::insert(std::span<const jobs::new_job> batch, time_point now) {
+  return insert_and_claim(batch, now, {}).inserted;
+}
+
+insert_and_claim_result sqlite_store::insert_and_claim(std::span<const jobs::new_job> batch,
+                                                       time_point now,
+                                                       std::span<const claim_request> claims) {
   return write("enqueue", !relaxed_enqueue_, [&] {
-    auto& s = *st_;
-    std::vector<insert_result> out;
-    out.reserve(batch.size());
-    const long long created_at = to_us(now);
-    for (const auto& j : batch) {
-      if (j.unique_key) {
-        s.find_pending_key.bind(1, *j.unique_key);
-        if (s.find_pending_key.step()) {
-          out.push_back({s.find_pending_key.int64(0), true});
-          s.find_pending_key.reset();
-          continue;
-        }
-      }
-      s.insert_job.bind(1, j.kind).bind(2, j.queue).bind(3, j.payload).bind(4, j.priority)
-          .bind(5, j.max_attempts);
-      if (j.unique_key)
-        s.insert_job.bind(6, *j.unique_key);
-      else
-        s.insert_job.bind_null(6);
-      s.insert_job.bind(7, created_at).run();
-      const long long id = s.last_id();
-      s.insert_ready.bind(1, j.queue).bind(2, j.priority).bind(3, to_us(j.run_at.value_or(now)))
-          .bind(4, id).run();
-      if (j.unique_key) s.hold_key.bind(1, *j.unique_key).bind(2, id).run();
-      out.push_back({id, false});
-    }
-    return out;
+    insert_and_claim_result r;
+    r.inserted = insert_rows(batch, now);
+    for (const auto& c : claims) r.claimed.push_back(c.limit > 0 ? take(c) : std::vector<jobs::claimed_job>{});
+    return r;
   });
+}
+
+std::vector<insert_result> sqlite_store::insert_rows(std::span<const jobs::new_job> batch, time_point now) {
+  auto& s = *st_;
+  std::vector<insert_result> out;
+  out.reserve(batch.size());
+  const long long created_at = to_us(now);
+  for (const auto& j : batch) {
+    if (j.unique_key) {
+      s.find_pending_key.bind(1, *j.unique_key);
+      if (s.find_pending_key.step()) {
+        out.push_back({s.find_pending_key.int64(0), true});
+        s.find_pending_key.reset();
+        continue;
+      }
+    }
+    s.insert_job.bind(1, j.kind).bind(2, j.queue).bind(3, j.payload).bind(4, j.priority)
+        .bind(5, j.max_attempts);
+    if (j.unique_key)
+      s.insert_job.bind(6, *j.unique_key);
+    else
+      s.insert_job.bind_null(6);
+    s.insert_job.bind(7, created_at).run();
+    const long long id = s.last_id();
+    s.insert_ready.bind(1, j.queue).bind(2, j.priority).bind(3, to_us(j.run_at.value_or(now)))
+        .bind(4, id).run();
+    if (j.unique_key) s.hold_key.bind(1, *j.unique_key).bind(2, id).run();
+    out.push_back({id, false});
+  }
+  return out;
 }
 
 std::vector<jobs::claimed_job> sqlite_store::claim(const std::string& queue, int limit,

@@ -22,6 +22,8 @@ class sqlite_store final : public store {
   int migrate() override;
   void ping() override;
   std::vector<insert_result> insert(std::span<const jobs::new_job> batch, time_point now) override;
+  insert_and_claim_result insert_and_claim(std::span<const jobs::new_job> batch, time_point now,
+                                           std::span<const claim_request> claims) override;
   std::vector<jobs::claimed_job> claim(const std::string& queue, int limit, const std::string& worker,
                                        time_point now, time_point lease_until) override;
   std::vector<job_id> complete(std::span<const jobs::completion> batch) override;
@@ -54,7 +56,9 @@ class sqlite_store final : public store {
   class transaction_guard;
   void prepare();
   void set_synchronous(bool full);
-  // Inside a transaction: the claim, and the earliest scheduled run_at of a queue.
+  // Inside a transaction: the enqueue's rows, the claim, and the earliest scheduled run_at of a
+  // queue.
+  std::vector<insert_result> insert_rows(std::span<const jobs::new_job> batch, time_point now);
   std::vector<jobs::claimed_job> take(const claim_request& next);
   std::optional<time_point> find_next_due(const std::string& queue, time_point now);
   std::optional<long long> next_level(const std::string& queue, std::optional<long long> after);

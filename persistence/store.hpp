@@ -79,6 +79,13 @@ struct claim_request {
   bool want_next_due = false;  // also find the earliest run_at after `now` in the queue
 };
 
+// An enqueue that also claims, in the same transaction, for producers idling on its queues
+// (db_executor::stand): the job an idle queue gets starts without a round of its own.
+struct insert_and_claim_result {
+  std::vector<insert_result> inserted;
+  std::vector<std::vector<jobs::claimed_job>> claimed;  // one per claim request, in order
+};
+
 struct round_result {
   std::vector<job_id> stale;  // completions not applied: their lease was lost
   std::vector<jobs::claimed_job> claimed;
@@ -100,6 +107,12 @@ class store {
   // Inserts in one transaction that commits durably. A unique key held by a pending (scheduled,
   // available, retrying) job yields that job's id with duplicate = true.
   virtual std::vector<insert_result> insert(std::span<const jobs::new_job> batch, time_point now) = 0;
+
+  // insert(), then each claim as claim() makes it, in one transaction (the default makes the
+  // separate calls).
+  virtual insert_and_claim_result insert_and_claim(std::span<const jobs::new_job> batch,
+                                                   time_point now,
+                                                   std::span<const claim_request> claims);
 
   // Moves up to `limit` due jobs of `queue` (by priority, run_at, id) to running under one new
   // lease held by `worker`, each with attempt + 1.

@@ -39,12 +39,15 @@ boost::asio::awaitable<std::vector<jobs::enqueue_result>> core::enqueue(
 
   // Each queue's producer is woken once, for its earliest due job, from the database thread
   // at commit: the handler's start need not wait for this coroutine to resume first.
-  auto wake = [this](std::span<const jobs::new_job> jobs, std::span<const jobs::enqueue_result> done) {
+  auto wake = [this](std::span<const jobs::new_job> jobs, std::span<const jobs::enqueue_result> done,
+                      const store::db_executor::served_queues& served) {
     const auto now = jobs::now();
     std::map<std::string_view, jobs::time_point> due;
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       if (done[i].duplicate) continue;
       const auto at = jobs[i].run_at.value_or(now);
+      if (auto it = served.find(jobs[i].queue); it != served.end() && at <= it->second)
+        continue;  // claimed in the same transaction
       auto [it, added] = due.emplace(jobs[i].queue, at);
       if (!added) it->second = std::min(it->second, at);
     }

@@ -126,7 +126,8 @@ round_state producer::state() const {
 }
 
 bool producer::done() const {
-  return stopping_ && rounds_ == 0 && buffer_.empty() && (handlers_ == 0 || abandoning_);
+  return stopping_ && rounds_ == 0 && !standing_ && buffer_.empty() &&
+         (handlers_ == 0 || abandoning_);
 }
 
 asio::awaitable<void> producer::run() {
@@ -154,6 +155,7 @@ asio::awaitable<void> producer::run() {
         continue;
       }
       if (plan.recheck_at) wake_at = std::min(wake_at, *plan.recheck_at);
+      stand_if_idle();
     } else {
       wake_at = std::min(wake_at, backoff_until_);
     }
@@ -372,10 +374,53 @@ void producer::poke() {
 
 void producer::wake_for_work() {
   ++wake_seq_;
+  withdraw();
   if (!may_have_work_) {
     may_have_work_ = true;
     wanted_since_ = steady::now();
   }
+}
+
+void producer::stand_if_idle() {
+  if (standing_ || handlers_ > 0 || !buffer_.empty() || rounds_ > 0 || may_have_work_ ||
+      stopping_ || paused_)
+    return;
+  standing_ = true;
+  stand_limit_ = std::min(concurrency_, max_round_jobs);
+  reserved_ += stand_limit_;
+  core_.db.stand({.queue = queue_,
+                  .limit = stand_limit_,
+                  .worker = core_.worker_id,
+                  .lease = core_.lease(),
+                  .claimed = [this](std::vector<jobs::claimed_job> jobs) {
+                    asio::post(strand_, [this, jobs = std::move(jobs)]() mutable {
+                      const bool full = static_cast<int>(jobs.size()) == stand_limit_;
+                      stand_resolved();
+                      if (full) wake_for_work();  // there may be more
+                      if (!jobs.empty()) {
+                        core_.leases.add(jobs.front().lease, static_cast<int>(jobs.size()));
+                        for (auto& j : jobs) start(std::move(j));
+                      }
+                      poke();
+                    });
+                  }});
+}
+
+void producer::withdraw() {
+  if (!standing_ || withdrawing_) return;
+  withdrawing_ = true;
+  core_.db.withdraw(queue_, [this] {
+    asio::post(strand_, [this] {
+      stand_resolved();
+      poke();
+    });
+  });
+}
+
+void producer::stand_resolved() {
+  standing_ = withdrawing_ = false;
+  reserved_ -= stand_limit_;
+  stand_limit_ = 0;
 }
 
 void producer::note_due(jobs::time_point due) {
@@ -408,12 +453,16 @@ void producer::notify(jobs::time_point due) {
 
 void producer::pause(bool paused) {
   paused_ = paused;
-  if (!paused) notify(jobs::now());
+  if (paused)
+    asio::post(strand_, [this] { withdraw(); });
+  else
+    notify(jobs::now());
 }
 
 void producer::stop() {
   asio::post(strand_, [this] {
     stopping_ = true;
+    withdraw();
     if (sleeping_) timer_.cancel();
   });
 }

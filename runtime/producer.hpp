@@ -97,6 +97,11 @@ class producer {
   boost::asio::awaitable<void> round(int claim);   // strand
   round_state state() const;
   void poke();  // strand: wakes run() if the plan may have changed
+  // An idle producer leaves its next claim with the database thread, to be made in the next
+  // enqueue's transaction (db_executor::stand); anything else it must do first takes it back.
+  void stand_if_idle();
+  void withdraw();
+  void stand_resolved();
   void wake_for_work();
   void note_due(jobs::time_point due);
   void cancel_running(slot& s, cancel_reason why);
@@ -130,6 +135,9 @@ class producer {
   int rounds_ = 0;               // in flight: one, or two on a pool of connections
   int reserved_ = 0;             // slots the rounds in flight claim into
   std::uint64_t claim_rounds_ = 0;  // claiming rounds sent so far
+  bool standing_ = false;           // a standing claim is with the database thread
+  bool withdrawing_ = false;
+  int stand_limit_ = 0;
   bool sleeping_ = false;
   steady::time_point sleep_until_{};
   steady::time_point backoff_until_{};

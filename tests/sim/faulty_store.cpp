@@ -38,6 +38,20 @@ std::vector<spool::store::insert_result> faulty_store::insert(std::span<const jo
       [&](const auto& r) { seen_.inserted(batch, r, now); });
 }
 
+spool::store::insert_and_claim_result faulty_store::insert_and_claim(
+    std::span<const jobs::new_job> batch, time_point now,
+    std::span<const spool::store::claim_request> claims) {
+  // One transaction: a failure applies none of it, a lost reply all of it.
+  return faulty(
+      "insert", true, [&] { return real_.insert_and_claim(batch, now, claims); },
+      [&](const spool::store::insert_and_claim_result& r) {
+        seen_.inserted(batch, r.inserted, now);
+        for (std::size_t i = 0; i < claims.size(); ++i)
+          seen_.claimed(claims[i].queue, claims[i].limit, claims[i].worker, claims[i].now,
+                        claims[i].lease_until, r.claimed[i]);
+      });
+}
+
 std::vector<jobs::claimed_job> faulty_store::claim(const std::string& queue, int limit,
                                                    const std::string& worker, time_point now,
                                                    time_point lease_until) {
