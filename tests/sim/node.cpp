@@ -45,6 +45,8 @@ void node::boot() {
   worker_ = fmt::format("n{}.{}", index_, incarnation_);
   up_ = true;
   draining_ = stopped_ = in_round_ = db_busy_ = false;
+  standing_ = withdrawing_ = db_stand_ = false;
+  stand_limit_ = 0;
   may_have_work_ = true;
   wanted_since_ = backoff_until_ = w_.now();
   recheck_at_.reset();
@@ -166,6 +168,7 @@ void node::notify(time_point due) {  // producer::notify
 
 void node::wake() {
   ++wake_seq_;
+  withdraw();
   if (!may_have_work_) {
     may_have_work_ = true;
     wanted_since_ = w_.now();
@@ -193,6 +196,7 @@ void node::try_round() {  // one turn of producer::run's loop (one round in flig
   st.concurrency = concurrency_;
   st.handlers = handlers;
   st.buffered = static_cast<int>(buffer_.size());
+  st.reserved = standing_ ? stand_limit_ : 0;
   st.oldest_buffered = steady(oldest_buffered_);
   st.claiming = !stopped_;
   st.may_have_work = may_have_work_;
@@ -209,6 +213,7 @@ void node::try_round() {  // one turn of producer::run's loop (one round in flig
         });
       }
     }
+    stand_if_idle();
     return;
   }
   in_round_ = true;
@@ -266,6 +271,45 @@ void node::try_round() {  // one turn of producer::run's loop (one round in flig
         try_round();
         progress();
       });
+}
+
+void node::stand_if_idle() {  // producer::stand_if_idle
+  if (standing_ || in_round_ || stopped_ || may_have_work_ || !buffer_.empty()) return;
+  for (const auto& [_, r] : running_)
+    if (!r.done) return;
+  standing_ = true;
+  stand_limit_ = std::min(concurrency_, runtime::max_round_jobs);
+  call("stand", [this](store::store&) { db_stand_ = true; }, [](const std::string*) {});
+}
+
+void node::withdraw() {  // producer::withdraw, then db_executor::withdraw
+  if (!standing_ || withdrawing_) return;
+  withdrawing_ = true;
+  auto taken_back = std::make_shared<bool>(false);
+  call(
+      "withdraw standing claim", [this, taken_back](store::store&) { *taken_back = std::exchange(db_stand_, false); },
+      [this, taken_back](const std::string*) {
+        if (!*taken_back) return;  // an enqueue made it first: stand_made resolves it
+        w_.count("standing claims taken back");
+        standing_ = withdrawing_ = false;
+        try_round();
+        progress();
+      });
+}
+
+void node::stand_made(const std::vector<jobs::claimed_job>& got) {
+  standing_ = withdrawing_ = false;
+  w_.count("standing claims made by an enqueue");
+  if (static_cast<int>(got.size()) == stand_limit_) wake();  // there may be more
+  if (!got.empty()) {
+    leases_->add(got.front().lease, static_cast<int>(got.size()));
+    std::string what;
+    for (const auto& j : got) what += fmt::format(" {}(a{})", j.id, j.attempt);
+    say(fmt::format("standing claim made under lease {}:{}", got.front().lease, what));
+  }
+  for (const auto& j : got) start(j);
+  try_round();
+  progress();
 }
 
 void node::start(const jobs::claimed_job& job) {  // producer::start

@@ -8,6 +8,8 @@
 //                                            its outcomes and is retried with backoff
 //   handlers         producer::launch        finish after a random time with a random outcome
 //   deadlines        producer::watch_deadlines  cancel a job that outlives its kind's timeout
+//   standing claim   producer::stand_if_idle, db_executor::stand/withdraw: an idle producer's
+//                                            claim, made by the next enqueue of a due job
 //   lease keeper     maintenance::run_lease_keeper  renews the live leases every lease / 3
 //   rescuer          maintenance::rescue_once  expired leases become failed attempts
 //   shutdown         runtime::run's tail     stop claiming, grace, cancel, drain, exit
@@ -85,6 +87,9 @@ class node {
   void notify(time_point due);
   void wake();       // producer::wake_for_work
   void try_round();  // one turn of producer::run's loop
+  void stand_if_idle();
+  void withdraw();
+  void stand_made(const std::vector<jobs::claimed_job>& got);
   void start(const jobs::claimed_job& job);
   void finish(key k, int seq);
   void cancel(key k, runtime::cancel_reason why);
@@ -122,6 +127,11 @@ class node {
   time_point backoff_until_{};
   duration backoff_{};
   std::optional<time_point> recheck_at_;
+  // The standing claim: the producer's view, and the database thread's (db_executor::stands_).
+  bool standing_ = false;
+  bool withdrawing_ = false;
+  int stand_limit_ = 0;
+  bool db_stand_ = false;
 
   stage stage_ = stage::running;
 };

@@ -87,18 +87,40 @@ void node::enqueue(std::vector<jobs::new_job> batch,
                    std::function<void(const std::vector<store::insert_result>&)> acked,
                    std::function<void()> failed) {
   auto jobs = std::make_shared<std::vector<jobs::new_job>>(std::move(batch));
-  auto result = std::make_shared<std::vector<store::insert_result>>();
+  auto result = std::make_shared<store::insert_and_claim_result>();
+  auto made = std::make_shared<int>(0);  // the standing claim's limit if this call makes it
   call(
       fmt::format("insert {} jobs", jobs->size()),
-      [=, this](store::store& s) { *result = s.insert(*jobs, w_.now()); },
+      [=, this](store::store& s) {  // db_executor::flush_inserts
+        const auto now = w_.now();
+        std::vector<store::claim_request> claims;
+        const bool due = std::any_of(jobs->begin(), jobs->end(),
+                                     [&](const jobs::new_job& j) { return j.run_at.value_or(now) <= now; });
+        if (db_stand_ && due) {
+          claims.push_back({.queue = "default", .limit = stand_limit_, .worker = worker_,
+                            .now = now, .lease_until = now + w_.times.lease});
+          db_stand_ = false;
+          *made = stand_limit_;
+        }
+        try {
+          *result = s.insert_and_claim(*jobs, now, claims);
+        } catch (...) {  // not made: it stands for the next transaction
+          if (*made) db_stand_ = true;
+          *made = 0;
+          throw;
+        }
+      },
       [=, this](const std::string* error) {
         if (error) {
           say("enqueue failed: " + *error);
           failed();
           return;
         }
-        acked(*result);
-        for (const auto& j : *jobs) notify(j.run_at.value_or(w_.now()));
+        acked(result->inserted);
+        const bool served = *made && static_cast<int>(result->claimed[0].size()) < *made;
+        if (*made) stand_made(result->claimed[0]);
+        for (const auto& j : *jobs)
+          if (!(served && j.run_at.value_or(w_.now()) <= w_.now())) notify(j.run_at.value_or(w_.now()));
       });
 }
 
@@ -107,6 +129,7 @@ void node::shut_down() {  // runtime::stop, then the tail of runtime::run
   say(fmt::format("shutdown begins with {} jobs in hand", running_.size()));
   w_.count("graceful shutdowns");
   draining_ = stopped_ = true;
+  withdraw();
   stage_ = stage::grace;
   later(w_.times.grace, [this] {
     if (stage_ == stage::grace) cancel_all();
@@ -134,7 +157,7 @@ void node::progress() {
     stage_ = stage::draining;
   // The producer's last rounds, then the process exits (queued store calls of services are
   // abandoned).
-  if (stage_ == stage::draining && !in_round_ && buffer_.empty()) {
+  if (stage_ == stage::draining && !in_round_ && !standing_ && buffer_.empty()) {
     say("shutdown complete");
     go_down();
   }
