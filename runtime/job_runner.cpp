@@ -24,6 +24,10 @@ std::optional<jobs::outcome> cannot_start(const jobs::claimed_job& job,
                                           boost::json::value& payload) {
   // A deploy may be rolling out: another node may know this kind, so this is retryable.
   if (!entry) return jobs::outcome::error("no handler for kind '" + job.kind + "'");
+  if (job.payload == "{}") {  // the default payload: no parser needed
+    payload = boost::json::object();
+    return std::nullopt;
+  }
   boost::system::error_code ec;
   payload = boost::json::parse(job.payload, ec);
   if (ec || !payload.is_object()) return jobs::outcome::permanent("payload is not a JSON object");

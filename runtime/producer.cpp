@@ -263,6 +263,7 @@ asio::awaitable<void> producer::round(int claim) {
   if (!result.claimed.empty()) {
     core_.leases.add(result.claimed.front().lease, static_cast<int>(result.claimed.size()));
     for (auto& j : result.claimed) start(std::move(j));
+    launch_started();
   }
 }
 
@@ -308,7 +309,18 @@ void producer::start(jobs::claimed_job job) {
   k.series->wait.observe(wait_ms / 1000);
   log::info("job_started").kv("job_id", j.id).kv("kind", j.kind).kv("queue", queue_)
       .kv("attempt", j.attempt).kv("wait_ms", wait_ms);
-  asio::post(s.site.strand->never, [this, &s, serial = s.serial] { launch(s, serial); });
+  to_launch_.push_back(&s);
+}
+
+void producer::launch_started() {
+  // One post per strand, not per attempt: a round's attempts start in one go on each strand.
+  std::map<const job_strand*, std::vector<slot*>> by_strand;
+  for (auto* s : to_launch_) by_strand[s->site.strand].push_back(s);
+  to_launch_.clear();
+  for (auto& [strand, slots] : by_strand)
+    asio::post(strand->never, [this, slots = std::move(slots)] {
+      for (auto* s : slots) launch(*s, s->serial);
+    });
 }
 
 void producer::launch(slot& s, std::uint64_t serial) {
@@ -344,9 +356,21 @@ void producer::finish(slot& s, jobs::outcome result) {
   const double ms = ms_since(s.started);
   log_transition(j, result, t, ms);
   record(*s.kind->series, core_.stats, result, t, ms / 1000);
-  asio::post(strand_, [this, &s, c = jobs::completion{j.id, j.lease, std::move(t)}]() mutable {
-    ended(s, std::move(c));
-  });
+  s.ended_with = jobs::completion{j.id, j.lease, std::move(t)};
+  // Onto the producer's stack of ended attempts; the first one onto an empty stack posts the
+  // producer to collect them all, so a burst of endings costs one post.
+  auto* head = ended_.load(std::memory_order_relaxed);
+  do {
+    s.next_ended = head;
+  } while (!ended_.compare_exchange_weak(head, &s, std::memory_order_release, std::memory_order_relaxed));
+  if (!head) asio::post(strand_, [this] { collect_ended(); });
+}
+
+void producer::collect_ended() {
+  auto* list = ended_.exchange(nullptr, std::memory_order_acquire);
+  std::vector<slot*> in_order;  // the stack holds the newest first
+  for (; list; list = list->next_ended) in_order.push_back(list);
+  for (auto it = in_order.rbegin(); it != in_order.rend(); ++it) ended(**it, std::move((*it)->ended_with));
 }
 
 void producer::ended(slot& s, jobs::completion c) {
@@ -400,6 +424,7 @@ void producer::stand_if_idle() {
                       if (!jobs.empty()) {
                         core_.leases.add(jobs.front().lease, static_cast<int>(jobs.size()));
                         for (auto& j : jobs) start(std::move(j));
+                        launch_started();
                       }
                       poke();
                     });

@@ -76,6 +76,9 @@ class producer {
     boost::json::value payload;
     std::optional<jobs::job_context> context;
     boost::asio::cancellation_signal signal;
+    // The attempt's end, on its way to the producer (see collect_ended).
+    jobs::completion ended_with;
+    slot* next_ended = nullptr;
   };
   struct deadline {
     steady::time_point at;
@@ -89,10 +92,12 @@ class producer {
   };
 
   const kind_info& kind(const std::string& name);  // strand
-  void start(jobs::claimed_job job);                 // strand
+  void start(jobs::claimed_job job);                 // strand; launch_started() sends them off
+  void launch_started();                             // strand
   void launch(slot& s, std::uint64_t serial);         // the slot's strand
   void finish(slot& s, jobs::outcome result);         // the slot's strand
   void ended(slot& s, jobs::completion c);            // strand: the attempt's handler returned
+  void collect_ended();                               // strand
   void send_round(int claim);                      // strand
   boost::asio::awaitable<void> round(int claim);   // strand
   round_state state() const;
@@ -121,6 +126,8 @@ class producer {
   std::map<std::string, kind_info, std::less<>> kinds_;
   std::vector<std::unique_ptr<slot>> slots_;
   std::vector<std::size_t> free_slots_;
+  std::vector<slot*> to_launch_;
+  std::atomic<slot*> ended_{nullptr};  // attempts that ended, newest first: a lock-free stack
   std::uint64_t serial_ = 0;
   std::vector<deadline> deadlines_;  // a min-heap, with entries of ended attempts left in
   int handlers_ = 0;
