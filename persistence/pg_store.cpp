@@ -117,7 +117,9 @@ struct pg_store::statements {
   // waited for. All parts see the same snapshot: a job retried here is claimed by a later
   // round, and the rows `gone` deletes are still visible to the lease check, which leaves them
   // out by id. Running jobs and leases are found by id arrays, so that the plan can look them up
-  // by index instead of joining whole tables.
+  // by index instead of joining whole tables. The claim walks the queue's priority levels (a
+  // recursive index skip over `ready`), and within a level scans only the due head of the key:
+  // scheduled jobs behind it are never read.
   // Rows: 'a' for each applied completion (id), 'c' for each claimed job.
   std::string worker, payload, kind, batch_json, lease_ids, what, id_array, lease_array;
   long long now = 0, lease_until = 0, c_id = 0, c_due = 0, c_lease = 0, c_created = 0;
@@ -151,10 +153,14 @@ struct pg_store::statements {
                       "emptied AS (DELETE FROM leases l WHERE l.id = ANY(CAST(:leases AS bigint[])) "
                       "AND l.id IN (SELECT lease_id FROM gone) AND NOT EXISTS (SELECT 1 FROM running r "
                       "WHERE r.lease_id = l.id AND r.id <> ALL(CAST(:ids2 AS bigint[])))), "
-                      "picked AS (DELETE FROM ready WHERE id IN (SELECT id FROM ready "
-                      "WHERE queue = :q AND run_at <= :now ORDER BY priority, run_at, id "
-                      "LIMIT :lim FOR UPDATE SKIP LOCKED) "
-                      "RETURNING id, queue, priority, run_at, attempt), "
+                      "levels AS (SELECT p FROM (WITH RECURSIVE l(p) AS ((SELECT priority FROM ready "
+                      "WHERE queue = :q ORDER BY priority LIMIT 1) UNION ALL SELECT (SELECT r.priority "
+                      "FROM ready r WHERE r.queue = :q2 AND r.priority > l.p ORDER BY r.priority LIMIT 1) "
+                      "FROM l WHERE l.p IS NOT NULL) SELECT p FROM l) w WHERE p IS NOT NULL), "
+                      "picked AS (DELETE FROM ready WHERE id IN (SELECT d.id FROM levels v CROSS JOIN "
+                      "LATERAL (SELECT id FROM ready WHERE queue = :q3 AND priority = v.p "
+                      "AND run_at <= :now ORDER BY run_at, id LIMIT :lim FOR UPDATE SKIP LOCKED) d "
+                      "LIMIT :lim2) RETURNING id, queue, priority, run_at, attempt), "
                       "lease AS (INSERT INTO leases (worker, lease_until) SELECT CAST(:w AS text), "
                       "CAST(:u AS bigint) WHERE EXISTS (SELECT 1 FROM picked) RETURNING id), "
                       "moved AS (INSERT INTO running (id, queue, priority, attempt, lease_id, "
@@ -167,7 +173,8 @@ struct pg_store::statements {
                       "ORDER BY 1, 3, 5, 2",
        into(what), into(c_id), into(c_priority), into(c_attempt), into(c_due), into(c_lease),
        into(kind), into(payload), into(c_max), into(c_created), use(batch_json), use(id_array),
-       use(lease_array), use(id_array), use(queue), use(now), use(limit), use(worker),
+       use(lease_array), use(id_array), use(queue), use(queue), use(queue), use(now), use(limit),
+       use(limit), use(worker),
        use(lease_until), use(now))};
   soci::statement renew{
       (sql.prepare << "UPDATE leases SET lease_until = :u WHERE id IN (SELECT CAST("
