@@ -356,21 +356,22 @@ void producer::finish(slot& s, jobs::outcome result) {
   const double ms = ms_since(s.started);
   log_transition(j, result, t, ms);
   record(*s.kind->series, core_.stats, result, t, ms / 1000);
-  s.ended_with = jobs::completion{j.id, j.lease, std::move(t)};
   // Onto the producer's stack of ended attempts; the first one onto an empty stack posts the
   // producer to collect them all, so a burst of endings costs one post.
+  auto* e = new ended_attempt{&s, jobs::completion{j.id, j.lease, std::move(t)}};
   auto* head = ended_.load(std::memory_order_relaxed);
   do {
-    s.next_ended = head;
-  } while (!ended_.compare_exchange_weak(head, &s, std::memory_order_release, std::memory_order_relaxed));
+    e->next = head;
+  } while (!ended_.compare_exchange_weak(head, e, std::memory_order_release, std::memory_order_relaxed));
   if (!head) asio::post(strand_, [this] { collect_ended(); });
 }
 
 void producer::collect_ended() {
-  auto* list = ended_.exchange(nullptr, std::memory_order_acquire);
-  std::vector<slot*> in_order;  // the stack holds the newest first
-  for (; list; list = list->next_ended) in_order.push_back(list);
-  for (auto it = in_order.rbegin(); it != in_order.rend(); ++it) ended(**it, std::move((*it)->ended_with));
+  std::vector<std::unique_ptr<ended_attempt>> in_order;  // the stack holds the newest first
+  for (auto* e = ended_.exchange(nullptr, std::memory_order_acquire); e; e = e->next)
+    in_order.emplace_back(e);
+  for (auto it = in_order.rbegin(); it != in_order.rend(); ++it)
+    ended(*(*it)->from, std::move((*it)->completion));
 }
 
 void producer::ended(slot& s, jobs::completion c) {

@@ -76,9 +76,13 @@ class producer {
     boost::json::value payload;
     std::optional<jobs::job_context> context;
     boost::asio::cancellation_signal signal;
-    // The attempt's end, on its way to the producer (see collect_ended).
-    jobs::completion ended_with;
-    slot* next_ended = nullptr;
+  };
+  // An attempt's end on its way to the producer (see collect_ended): allocated when the attempt
+  // ends, so that the many slots of running attempts do not carry one each.
+  struct ended_attempt {
+    slot* from;
+    jobs::completion completion;
+    ended_attempt* next = nullptr;
   };
   struct deadline {
     steady::time_point at;
@@ -127,7 +131,7 @@ class producer {
   std::vector<std::unique_ptr<slot>> slots_;
   std::vector<std::size_t> free_slots_;
   std::vector<slot*> to_launch_;
-  std::atomic<slot*> ended_{nullptr};  // attempts that ended, newest first: a lock-free stack
+  std::atomic<ended_attempt*> ended_{nullptr};  // newest first: a lock-free stack
   std::uint64_t serial_ = 0;
   std::vector<deadline> deadlines_;  // a min-heap, with entries of ended attempts left in
   int handlers_ = 0;
