@@ -48,7 +48,9 @@ int main(int argc, char** argv) {
   app.add_option("--concurrency", o.concurrency, "Queue concurrency (100)");
   app.add_option("--batch", o.batch, "store-ceiling: jobs per round (1000)")->check(CLI::Range(1, 1000000));
   app.add_option("--runs", o.runs, "Runs (3)")->check(CLI::Range(1, 100));
-  app.add_option("--workers", o.workers, "io_context threads (cores)");
+  app.add_option("--workers", o.workers, "io_context threads (cores, less one on SQLite)");
+  app.add_option("--log-level", o.log_level, "The runtime's log level (error: no line per job)")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_flag("--json", o.json, "One JSON object per run");
   try {
     app.parse(argc, argv);

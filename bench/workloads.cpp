@@ -52,7 +52,7 @@ config::settings base_settings(const options& o, const std::string& db, int conc
   s.db = db;
   s.workers = o.workers;
   s.queues = {{"default", concurrency}};
-  s.log_level = "error";
+  s.log_level = o.log_level;
   s.enqueue_durability = o.relaxed ? "relaxed" : "full";
   s.poll_interval_s = 1;
   return s;

@@ -19,6 +19,7 @@ struct options {
   int workers = 0;  // io_context threads; 0 = cores
   bool json = false;
   bool relaxed = false;  // --enqueue-durability relaxed
+  std::string log_level = "error";
 };
 
 // Empties the database a run uses: SQLite's files are removed; on PostgreSQL the public schema is
