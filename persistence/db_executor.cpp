@@ -70,7 +70,7 @@ void db_executor::flush_inserts(store& s) {
   for (const auto& j : all) {
     if (j.run_at.value_or(now) > now) continue;
     auto it = stands_.find(j.queue);
-    if (it == stands_.end()) continue;
+    if (it == stands_.end() || !it->second.allowed()) continue;
     claims.push_back({.queue = it->second.queue, .limit = it->second.limit,
                       .worker = it->second.worker, .now = now, .lease_until = now + it->second.lease});
     made.push_back(std::move(it->second));

@@ -45,12 +45,15 @@ class db_executor {
   // commits a due job of the queue makes it too (store::insert_and_claim), so the job starts
   // without a round of its own. `claimed` gets the jobs on the first connection's thread. One per
   // queue; `withdraw` takes it back unless it was made already, and only then runs `withdrawn`
-  // (on that thread). Calls keep their order: a withdraw never reaches a later stand.
+  // (on that thread). Calls keep their order: a withdraw never reaches a later stand. `allowed`
+  // is asked at the moment of the claim: a queue paused or stopped since (any thread, at once)
+  // claims nothing even before its withdraw arrives.
   struct standing_claim {
     std::string queue;
     int limit = 0;
     std::string worker;
     jobs::duration lease{};
+    std::function<bool()> allowed;
     std::function<void(std::vector<jobs::claimed_job>)> claimed;
   };
   void stand(standing_claim claim);

@@ -417,6 +417,7 @@ void producer::stand_if_idle() {
                   .limit = stand_limit_,
                   .worker = core_.worker_id,
                   .lease = core_.lease(),
+                  .allowed = [this] { return !paused_ && !stop_requested_; },
                   .claimed = [this](std::vector<jobs::claimed_job> jobs) {
                     asio::post(strand_, [this, jobs = std::move(jobs)]() mutable {
                       const bool full = static_cast<int>(jobs.size()) == stand_limit_;
@@ -486,6 +487,7 @@ void producer::pause(bool paused) {
 }
 
 void producer::stop() {
+  stop_requested_ = true;  // a standing claim is not made from now on
   asio::post(strand_, [this] {
     stopping_ = true;
     withdraw();

@@ -157,6 +157,7 @@ class producer {
   bool abandoning_ = false;
 
   std::atomic<bool> paused_{false};
+  std::atomic<bool> stop_requested_{false};
   std::atomic<bool> finished_{false};
   std::atomic<int> running_count_{0};
 };

@@ -96,7 +96,7 @@ void node::enqueue(std::vector<jobs::new_job> batch,
         std::vector<store::claim_request> claims;
         const bool due = std::any_of(jobs->begin(), jobs->end(),
                                      [&](const jobs::new_job& j) { return j.run_at.value_or(now) <= now; });
-        if (db_stand_ && due) {
+        if (db_stand_ && due && !stopped_) {  // standing_claim::allowed
           claims.push_back({.queue = "default", .limit = stand_limit_, .worker = worker_,
                             .now = now, .lease_until = now + w_.times.lease});
           db_stand_ = false;
