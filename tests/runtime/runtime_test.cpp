@@ -247,3 +247,34 @@ BOOST_AUTO_TEST_CASE(invalid_jobs_are_refused_before_the_store) {
     BOOST_TEST(refused);
   });
 }
+
+BOOST_AUTO_TEST_CASE(an_idle_queue_starts_an_enqueued_job_from_the_enqueue_itself) {
+  // The idle producer's standing claim is made in the enqueue's own transaction: the job is
+  // running, not available, by the time the enqueue returns, well before the 200 ms poll.
+  harness h;
+  std::atomic<bool> release{false};
+  h.kinds.add("wait", [&](jobs::job_context&) -> asio::awaitable<jobs::outcome> {
+    while (!release) co_await sleep_for(1ms);
+    co_return jobs::outcome::success();
+  });
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    co_await sleep_for(100ms);  // idle: the producer has left its claim with the database thread
+    auto id = co_await enqueue(rt, "wait");
+    BOOST_TEST((co_await job_of(rt, id)).st == jobs::state::running);
+    release = true;
+    co_await await_job(rt, id, in_state(jobs::state::completed));
+  });
+}
+
+BOOST_AUTO_TEST_CASE(a_paused_queue_claims_nothing_enqueued_right_after_the_pause) {
+  harness h;
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    co_await sleep_for(100ms);  // idle, with a standing claim
+    BOOST_REQUIRE(rt.pause("default", true));
+    auto id = co_await enqueue(rt, "noop");
+    co_await sleep_for(300ms);  // past a poll
+    BOOST_TEST((co_await job_of(rt, id)).st == jobs::state::available);
+    rt.pause("default", false);
+    co_await await_job(rt, id, in_state(jobs::state::completed));
+  });
+}
