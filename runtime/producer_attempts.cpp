@@ -1,0 +1,233 @@
+// The producer's running attempts: each in a reusable slot, started on one of the queue's
+// strands, ended into the producer's buffer for the next round, cancelled through its slot's
+// cancellation signal (operator cancel, shutdown, the kind's timeout).
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <functional>
+#include <map>
+
+#include "jobs/json.hpp"
+#include "jobs/lifecycle.hpp"
+#include "runtime/job_executor.hpp"
+#include "runtime/log.hpp"
+#include "runtime/producer.hpp"
+
+namespace spool::runtime {
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+double ms_since(steady::time_point t) {
+  return std::chrono::duration<double, std::milli>(steady::now() - t).count();
+}
+
+void log_transition(const jobs::claimed_job& j, const jobs::outcome& result,
+                    const jobs::transition& t, double ms) {
+  using to = jobs::transition::to;
+  switch (t.next) {
+    case to::completed:
+      log::info("job_succeeded").kv("job_id", j.id).kv("kind", j.kind).kv("queue", j.queue)
+          .kv("attempt", j.attempt).kv("duration_ms", ms);
+      break;
+    case to::retry:
+      log::warn("job_failed").kv("job_id", j.id).kv("kind", j.kind).kv("queue", j.queue)
+          .kv("attempt", j.attempt).kv("error", t.error ? t.error->message : "")
+          .kv("next_run_at", jobs::to_rfc3339(t.run_at));
+      break;
+    case to::dead:
+      log::error("job_dead_lettered").kv("job_id", j.id).kv("kind", j.kind).kv("queue", j.queue)
+          .kv("attempt", j.attempt).kv("error", t.note);
+      break;
+    case to::cancelled:
+      log::info("job_cancelled").kv("job_id", j.id).kv("kind", j.kind).kv("queue", j.queue)
+          .kv("attempt", j.attempt).kv("reason", t.note);
+      break;
+    case to::requeue:
+      log::info(result.kind == jobs::outcome::type::interrupted ? "job_interrupted" : "job_snoozed")
+          .kv("job_id", j.id).kv("kind", j.kind).kv("queue", j.queue).kv("attempt", j.attempt)
+          .kv("next_run_at", jobs::to_rfc3339(t.run_at));
+      break;
+  }
+}
+
+void record(job_series& s, metrics& m, const jobs::outcome& result, const jobs::transition& t,
+            double seconds) {
+  using to = jobs::transition::to;
+  s.duration.observe(seconds);
+  const auto second = std::chrono::duration_cast<std::chrono::seconds>(t.at.time_since_epoch()).count();
+  switch (t.next) {
+    case to::completed: s.succeeded++; m.rates.add(second, false); break;
+    case to::retry: s.failed++; m.rates.add(second, true); break;
+    case to::dead: s.dead++; m.rates.add(second, true); break;
+    case to::cancelled: s.cancelled++; break;
+    case to::requeue:
+      (result.kind == jobs::outcome::type::interrupted ? s.interrupted : s.snoozed)++;
+      break;
+  }
+}
+
+}  // namespace
+
+void producer::start(jobs::claimed_job job) {
+  const auto& k = kind(job.kind);
+  std::size_t index;
+  if (free_slots_.empty()) {
+    index = slots_.size();
+    // Slots take the queue's strands in turn.
+    slots_.push_back(std::make_unique<slot>(index, job_strands_[index % job_strands_.size()], core_.dog));
+  } else {
+    index = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  auto& s = *slots_[index];
+  s.job = std::move(job);
+  s.kind = &k;
+  s.serial = ++serial_;
+  s.busy = true;
+  s.started = steady::now();
+  s.reason = 0;
+  s.site.job.store(s.job.id, std::memory_order_relaxed);
+  ++handlers_;
+  ++running_count_;
+  ++core_.in_flight;
+
+  // Entries of attempts that ended stay in the heap until their time comes; drop them when they
+  // pile up (amortised: at most one pass per `handlers_ + 64` starts).
+  if (deadlines_.size() > 2 * static_cast<std::size_t>(handlers_) + 64) {
+    std::erase_if(deadlines_, [this](const deadline& d) {
+      return !slots_[d.slot]->busy || slots_[d.slot]->serial != d.serial;
+    });
+    std::make_heap(deadlines_.begin(), deadlines_.end(), std::greater<>{});
+  }
+  const auto deadline_at = s.started + std::chrono::duration_cast<steady::duration>(k.options.timeout);
+  const bool earliest = deadlines_.empty() || deadline_at < deadlines_.front().at;
+  deadlines_.push_back({deadline_at, index, s.serial});
+  std::push_heap(deadlines_.begin(), deadlines_.end(), std::greater<>{});
+  if (earliest) deadline_timer_.cancel();
+
+  const auto& j = s.job;
+  const double wait_ms = std::max(0.0, std::chrono::duration<double, std::milli>(jobs::now() - j.run_at).count());
+  k.series->wait.observe(wait_ms / 1000);
+  log::info("job_started").kv("job_id", j.id).kv("kind", j.kind).kv("queue", queue_)
+      .kv("attempt", j.attempt).kv("wait_ms", wait_ms);
+  to_launch_.push_back(&s);
+}
+
+void producer::launch_started() {
+  // One post per strand, not per attempt: a round's attempts start in one go on each strand.
+  std::map<const job_strand*, std::vector<slot*>> by_strand;
+  for (auto* s : to_launch_) by_strand[s->site.strand].push_back(s);
+  to_launch_.clear();
+  for (auto& [strand, slots] : by_strand)
+    asio::post(strand->never, [this, slots = std::move(slots)] {
+      for (auto* s : slots) launch(*s, s->serial);
+    });
+}
+
+void producer::launch(slot& s, std::uint64_t serial) {
+  s.running_serial = serial;
+  if (auto refused = cannot_start(s.job, s.kind->entry, s.payload)) {
+    finish(s, std::move(*refused));
+    return;
+  }
+  s.context.emplace(s.job, s.payload.get_object(), job_log_, core_.enqueue_for_jobs);
+  boost::asio::awaitable<jobs::outcome> handler;
+  try {
+    handler = s.kind->entry->run(*s.context);
+  } catch (...) {  // a handler that is not a coroutine may throw before it returns one
+    finish(s, outcome_of(std::current_exception()));
+    return;
+  }
+  // Spawned from the slot's own strand, so the handler starts here and now, without a post.
+  asio::co_spawn(job_executor(s.site), std::move(handler),
+                 asio::bind_cancellation_slot(
+                     s.signal.slot(), [this, &s](std::exception_ptr error, jobs::outcome result) {
+                       finish(s, error ? outcome_of(error) : std::move(result));
+                     }));
+}
+
+void producer::finish(slot& s, jobs::outcome result) {
+  // On the attempt's strand: decide, log and count here, in parallel with other attempts.
+  s.running_serial = 0;
+  s.context.reset();
+  const auto& j = s.job;
+  const auto& options = s.kind->options;
+  result = settle(std::move(result), static_cast<cancel_reason>(s.reason.load()), options.timeout);
+  auto t = jobs::decide(result, j.attempt, j.max_attempts, options.retry, jobs::now(), thread_rng());
+  const double ms = ms_since(s.started);
+  log_transition(j, result, t, ms);
+  record(*s.kind->series, core_.stats, result, t, ms / 1000);
+  // Onto the producer's stack of ended attempts; the first one onto an empty stack posts the
+  // producer to collect them all, so a burst of endings costs one post.
+  auto* e = new ended_attempt{&s, jobs::completion{j.id, j.lease, std::move(t)}};
+  auto* head = ended_.load(std::memory_order_relaxed);
+  do {
+    e->next = head;
+  } while (!ended_.compare_exchange_weak(head, e, std::memory_order_release, std::memory_order_relaxed));
+  if (!head) asio::post(strand_, [this] { collect_ended(); });
+}
+
+void producer::collect_ended() {
+  std::vector<std::unique_ptr<ended_attempt>> in_order;  // the stack holds the newest first
+  for (auto* e = ended_.exchange(nullptr, std::memory_order_acquire); e; e = e->next)
+    in_order.emplace_back(e);
+  for (auto it = in_order.rbegin(); it != in_order.rend(); ++it)
+    ended(*(*it)->from, std::move((*it)->completion));
+}
+
+void producer::ended(slot& s, jobs::completion c) {
+  s.busy = false;
+  free_slots_.push_back(s.index);
+  --handlers_;
+  --running_count_;
+  --core_.in_flight;
+  if (buffer_.empty()) oldest_buffered_ = steady::now();
+  buffer_.push_back({std::move(c), s.kind});
+  poke();
+}
+
+asio::awaitable<void> producer::watch_deadlines() {
+  while (!finished_) {
+    deadline_timer_.expires_at(deadlines_.empty() ? steady::now() + 1s : deadlines_.front().at);
+    co_await deadline_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    const auto now = steady::now();
+    while (!deadlines_.empty() && deadlines_.front().at <= now) {
+      std::pop_heap(deadlines_.begin(), deadlines_.end(), std::greater<>{});
+      const auto d = deadlines_.back();
+      deadlines_.pop_back();
+      if (auto& s = *slots_[d.slot]; s.busy && s.serial == d.serial) cancel_running(s, cancel_reason::timeout);
+    }
+  }
+}
+
+void producer::cancel_running(slot& s, cancel_reason why) {
+  int none = 0;
+  s.reason.compare_exchange_strong(none, static_cast<int>(why));
+  // co_spawn's cancellation handler emits into the coroutine's state directly: only on its
+  // strand, and only while that attempt's handler still runs (the slot may have moved on).
+  asio::post(s.site.strand->never, [&s, serial = s.serial] {
+    if (s.running_serial == serial) s.signal.emit(asio::cancellation_type::terminal);
+  });
+}
+
+void producer::cancel(jobs::job_id id, cancel_reason why) {
+  asio::post(strand_, [this, id, why] {
+    for (auto& s : slots_)
+      if (s->busy && s->job.id == id) cancel_running(*s, why);
+  });
+}
+
+void producer::cancel_all(cancel_reason why) {
+  asio::post(strand_, [this, why] {
+    for (auto& s : slots_)
+      if (s->busy) cancel_running(*s, why);
+  });
+}
+
+}  // namespace spool::runtime
