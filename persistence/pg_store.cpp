@@ -16,7 +16,7 @@
 
 #include "persistence/schema.hpp"
 #include "persistence/sql_common.hpp"
-#include "persistence/sql_transaction.hpp"
+#include "persistence/pg_detail.hpp"
 #include "persistence/time_codec.hpp"
 
 namespace spool::store {
@@ -58,15 +58,6 @@ std::string to_conninfo(const std::string& url) {
   }
   return out;
 }
-
-// Every connection commits with synchronous_commit off by default (set at connect): a claim or a
-// completion lost to a server crash only means a rerun, so it need not wait for the disk. A
-// durable write (an enqueue, an operator's action) asks for the disk in its transaction.
-struct transaction : sql::transaction {
-  transaction(soci::session& s, bool durable) : sql::transaction(s, "BEGIN") {
-    if (durable) s << "SET LOCAL synchronous_commit = on";
-  }
-};
 
 // '{1,2,3}': a bigint[] literal.
 std::string pg_array(std::span<const std::int64_t> ids) {
@@ -211,40 +202,20 @@ void pg_store::connect() {
   }
 }
 
-template <class F>
-auto pg_store::guarded(const char* op, F&& f) {
-  try {
-    if (!sql_) connect();  // reopens a connection lost earlier
-    if (!migrated_) migrate();
-    if (!st_) st_ = std::make_unique<statements>(*sql_);
-    return f();
-  } catch (const std::exception& e) {
-    // A dead connection is dropped: the next call reconnects, and prepares its statements again.
-    if (sql_) {
-      auto* conn = static_cast<soci::postgresql_session_backend*>(sql_->get_backend())->conn_;
-      if (!conn || PQstatus(conn) != CONNECTION_OK) {
-        st_.reset();
-        sql_.reset();
-      }
-    }
-    if (dynamic_cast<const store_error*>(&e)) throw;
-    throw store_error(std::string(op) + " failed on '" + shown_url_ + "': " + e.what());
-  }
+void pg_store::ready() {
+  if (!sql_) connect();  // reopens a connection lost earlier
+  if (!migrated_) migrate();
+  if (!st_) st_ = std::make_unique<statements>(*sql_);
 }
 
-template <class F>
-auto pg_store::write(const char* op, bool durable, F&& f) {
-  return guarded(op, [&] {
-    transaction tx(*sql_, durable);
-    if constexpr (std::is_void_v<decltype(f())>) {
-      f();
-      tx.commit();
-    } else {
-      auto result = f();
-      tx.commit();
-      return result;
-    }
-  });
+void pg_store::forget_dead_connection() {
+  // A dead connection is dropped: the next call reconnects, and prepares its statements again.
+  if (!sql_) return;
+  auto* conn = static_cast<soci::postgresql_session_backend*>(sql_->get_backend())->conn_;
+  if (!conn || PQstatus(conn) != CONNECTION_OK) {
+    st_.reset();
+    sql_.reset();
+  }
 }
 
 int pg_store::migrate() {
@@ -419,76 +390,6 @@ void pg_store::renew(std::span<const lease_id> leases, time_point until) {
     st_->lease_ids = sql::json_ints(leases);
     st_->renew.execute(true);
   });
-}
-
-void pg_store::ping() {
-  guarded("ping", [&] { sql::ping(*sql_); });
-}
-
-std::vector<expired_job> pg_store::expired(time_point now, int limit) {
-  return guarded("find expired leases", [&] { return sql::expired(*sql_, now, limit); });
-}
-
-std::optional<time_point> pg_store::next_due(const std::string& queue, time_point now) {
-  return guarded("find next due job", [&] { return sql::next_due(*sql_, queue, now); });
-}
-
-std::vector<job_id> pg_store::cancel_requests() {
-  return write("read cancel requests", false, [&] { return sql::cancel_requests(*sql_); });
-}
-
-std::optional<jobs::job> pg_store::get(job_id id, time_point now) {
-  return guarded("read job", [&] { return sql::get(*sql_, id, now); });
-}
-
-std::vector<jobs::job> pg_store::list(const list_filter& filter, time_point now) {
-  return guarded("list jobs", [&] { return sql::list(*sql_, filter, now); });
-}
-
-stats pg_store::count(time_point now) {
-  return guarded("count jobs", [&] { return sql::count(*sql_, now); });
-}
-
-cancel_result pg_store::cancel(job_id id, time_point now) {
-  return write("cancel job", true, [&] { return sql::cancel(*sql_, id, now); });
-}
-
-retry_result pg_store::retry_now(job_id id, time_point now) {
-  return write("retry job now", true, [&] { return sql::retry_now(*sql_, id, now); });
-}
-
-std::int64_t pg_store::requeue_dead(const dead_filter& which, time_point now) {
-  return write("requeue dead jobs", true,
-               [&] { return sql::requeue_dead(*sql_, sql::postgres_dialect, which, now); });
-}
-
-std::int64_t pg_store::purge_dead(const dead_filter& which) {
-  return write("purge dead jobs", true,
-               [&] { return sql::purge_dead(*sql_, sql::postgres_dialect, which); });
-}
-
-bool pg_store::lead(const std::string& node, time_point now, jobs::duration ttl) {
-  return write("take leadership", true, [&] { return sql::lead(*sql_, node, now, ttl); });
-}
-
-void pg_store::resign(const std::string& node) {
-  write("resign leadership", true, [&] { sql::resign(*sql_, node); });
-}
-
-void pg_store::heartbeat(const node_info& node, time_point now) {
-  write("record node", false, [&] { sql::heartbeat(*sql_, node, now); });
-}
-
-void pg_store::forget_node(const std::string& id) {
-  write("remove node", false, [&] { sql::forget_node(*sql_, id); });
-}
-
-std::int64_t pg_store::forget_nodes_before(time_point before) {
-  return write("remove silent nodes", false, [&] { return sql::forget_nodes_before(*sql_, before); });
-}
-
-std::vector<node_info> pg_store::nodes(time_point now) {
-  return guarded("list nodes", [&] { return sql::nodes(*sql_, now); });
 }
 
 void pg_store::notify(const std::string& payload) {

@@ -64,6 +64,8 @@ class pg_store final : public store {
  private:
   struct statements;
   void connect();
+  void ready();                   // connected, migrated, statements prepared
+  void forget_dead_connection();  // after a failure: drops the connection if it is gone
   std::vector<insert_result> insert_rows(std::span<const jobs::new_job> batch, time_point now);
   round_result run_round(std::span<const jobs::completion> done, const claim_request& next);
   template <class F>
