@@ -3,7 +3,6 @@
 #include <soci/soci.h>
 
 #include <string>
-#include <type_traits>
 
 #include "persistence/pg_store.hpp"
 #include "persistence/sql_transaction.hpp"
@@ -35,14 +34,7 @@ template <class F>
 auto pg_store::write(const char* op, bool durable, F&& f) {
   return guarded(op, [&] {
     pg_transaction tx(*sql_, durable);
-    if constexpr (std::is_void_v<decltype(f())>) {
-      f();
-      tx.commit();
-    } else {
-      auto result = f();
-      tx.commit();
-      return result;
-    }
+    return sql::commit_after(tx, f);
   });
 }
 

@@ -240,11 +240,6 @@ int pg_store::migrate() {
   }
 }
 
-std::vector<insert_result> pg_store::insert(std::span<const jobs::new_job> batch, time_point now) {
-  if (batch.empty()) return {};
-  return insert_and_claim(batch, now, {}).inserted;
-}
-
 insert_and_claim_result pg_store::insert_and_claim(std::span<const jobs::new_job> batch,
                                                    time_point now,
                                                    std::span<const claim_request> claims) {
@@ -313,20 +308,6 @@ std::vector<insert_result> pg_store::insert_rows(std::span<const jobs::new_job> 
     s.notify.execute(true);
   }
   return out;
-}
-
-std::vector<jobs::claimed_job> pg_store::claim(const std::string& queue, int limit,
-                                               const std::string& worker, time_point now,
-                                               time_point lease_until) {
-  if (limit <= 0) return {};
-  return complete_and_claim({}, {.queue = queue, .limit = limit, .worker = worker, .now = now,
-                                 .lease_until = lease_until})
-      .claimed;
-}
-
-std::vector<job_id> pg_store::complete(std::span<const jobs::completion> batch) {
-  if (batch.empty()) return {};
-  return complete_and_claim(batch, {}).stale;
 }
 
 round_result pg_store::complete_and_claim(std::span<const jobs::completion> done,

@@ -5,6 +5,7 @@
 #include <string>
 #include <type_traits>
 
+#include "persistence/sql_transaction.hpp"
 #include "persistence/sqlite_statement.hpp"
 #include "persistence/sqlite_store.hpp"
 
@@ -49,14 +50,7 @@ auto sqlite_store::write(const char* op, bool durable, F&& f) {
   try {
     set_synchronous(durable);
     transaction_guard tx(*tx_);
-    if constexpr (std::is_void_v<decltype(f())>) {
-      f();
-      tx.commit();
-    } else {
-      auto result = f();
-      tx.commit();
-      return result;
-    }
+    return sql::commit_after(tx, f);
   } catch (const store_error&) {
     throw;
   } catch (const std::exception& e) {

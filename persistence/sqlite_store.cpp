@@ -182,10 +182,6 @@ void sqlite_store::prepare() {
   }
 }
 
-std::vector<insert_result> sqlite_store::insert(std::span<const jobs::new_job> batch, time_point now) {
-  return insert_and_claim(batch, now, {}).inserted;
-}
-
 insert_and_claim_result sqlite_store::insert_and_claim(std::span<const jobs::new_job> batch,
                                                        time_point now,
                                                        std::span<const claim_request> claims) {
@@ -225,20 +221,6 @@ std::vector<insert_result> sqlite_store::insert_rows(std::span<const jobs::new_j
     out.push_back({id, false});
   }
   return out;
-}
-
-std::vector<jobs::claimed_job> sqlite_store::claim(const std::string& queue, int limit,
-                                                   const std::string& worker, time_point now,
-                                                   time_point lease_until) {
-  if (limit <= 0) return {};
-  return complete_and_claim({}, {.queue = queue, .limit = limit, .worker = worker, .now = now,
-                                 .lease_until = lease_until})
-      .claimed;
-}
-
-std::vector<job_id> sqlite_store::complete(std::span<const jobs::completion> batch) {
-  if (batch.empty()) return {};
-  return complete_and_claim(batch, {}).stale;
 }
 
 round_result sqlite_store::complete_and_claim(std::span<const jobs::completion> done,

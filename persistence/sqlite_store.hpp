@@ -21,12 +21,8 @@ class sqlite_store final : public store {
 
   int migrate() override;
   void ping() override;
-  std::vector<insert_result> insert(std::span<const jobs::new_job> batch, time_point now) override;
   insert_and_claim_result insert_and_claim(std::span<const jobs::new_job> batch, time_point now,
                                            std::span<const claim_request> claims) override;
-  std::vector<jobs::claimed_job> claim(const std::string& queue, int limit, const std::string& worker,
-                                       time_point now, time_point lease_until) override;
-  std::vector<job_id> complete(std::span<const jobs::completion> batch) override;
   round_result complete_and_claim(std::span<const jobs::completion> done,
                                   const claim_request& next) override;
   void renew(std::span<const lease_id> leases, time_point until) override;

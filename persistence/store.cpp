@@ -11,24 +11,6 @@ bool is_postgres(const std::string& url) {
 }
 }  // namespace
 
-insert_and_claim_result store::insert_and_claim(std::span<const jobs::new_job> batch,
-                                                time_point now,
-                                                std::span<const claim_request> claims) {
-  insert_and_claim_result r;
-  r.inserted = insert(batch, now);
-  for (const auto& c : claims) r.claimed.push_back(claim(c.queue, c.limit, c.worker, c.now, c.lease_until));
-  return r;
-}
-
-round_result store::complete_and_claim(std::span<const jobs::completion> done,
-                                       const claim_request& next) {
-  round_result r;
-  if (!done.empty()) r.stale = complete(done);
-  if (next.limit > 0) r.claimed = claim(next.queue, next.limit, next.worker, next.now, next.lease_until);
-  if (next.want_next_due) r.next_due = next_due(next.queue, next.now);
-  return r;
-}
-
 backend backend_of(const std::string& url) {
   if (url.starts_with("sqlite:")) return backend::sqlite;
   if (is_postgres(url)) return backend::postgresql;

@@ -106,30 +106,38 @@ class store {
 
   // Inserts in one transaction that commits durably. A unique key held by a pending (scheduled,
   // available, retrying) job yields that job's id with duplicate = true.
-  virtual std::vector<insert_result> insert(std::span<const jobs::new_job> batch, time_point now) = 0;
-
-  // insert(), then each claim as claim() makes it, in one transaction (the default makes the
-  // separate calls).
+  std::vector<insert_result> insert(std::span<const jobs::new_job> batch, time_point now) {
+    if (batch.empty()) return {};
+    return insert_and_claim(batch, now, {}).inserted;
+  }
+  // insert(), then each claim as claim() makes it, in the same transaction.
   virtual insert_and_claim_result insert_and_claim(std::span<const jobs::new_job> batch,
                                                    time_point now,
-                                                   std::span<const claim_request> claims);
+                                                   std::span<const claim_request> claims) = 0;
 
   // Moves up to `limit` due jobs of `queue` (by priority, run_at, id) to running under one new
   // lease held by `worker`, each with attempt + 1.
-  virtual std::vector<jobs::claimed_job> claim(const std::string& queue, int limit,
-                                               const std::string& worker, time_point now,
-                                               time_point lease_until) = 0;
+  std::vector<jobs::claimed_job> claim(const std::string& queue, int limit,
+                                       const std::string& worker, time_point now,
+                                       time_point lease_until) {
+    if (limit <= 0) return {};
+    return complete_and_claim({}, {.queue = queue, .limit = limit, .worker = worker, .now = now,
+                                   .lease_until = lease_until})
+        .claimed;
+  }
 
   // Applies the transitions in one transaction, each only while its job still runs under the
   // completion's lease. Returns the ids that were not applied (lease lost). A batch holds at most
   // one completion per job: the answer names jobs (runtime::take_batch keeps to that).
-  virtual std::vector<job_id> complete(std::span<const jobs::completion> batch) = 0;
+  std::vector<job_id> complete(std::span<const jobs::completion> batch) {
+    if (batch.empty()) return {};
+    return complete_and_claim(batch, {}).stale;
+  }
 
   // A producer's round: applies `done` as complete() does, then claims as claim() does (taking
   // the slots those completions free), in one transaction: one commit instead of two or three.
-  // The default implementation makes the separate calls.
   virtual round_result complete_and_claim(std::span<const jobs::completion> done,
-                                          const claim_request& next);
+                                          const claim_request& next) = 0;
 
   virtual void renew(std::span<const lease_id> leases, time_point until) = 0;
   virtual std::vector<expired_job> expired(time_point now, int limit) = 0;

@@ -210,11 +210,7 @@ asio::awaitable<void> producer::round(int claim) {
     else if (claim_round == claim_rounds_ && wake_seq_ == wakes_before)
       may_have_work_ = false;
   }
-  if (!result.claimed.empty()) {
-    core_.leases.add(result.claimed.front().lease, static_cast<int>(result.claimed.size()));
-    for (auto& j : result.claimed) start(std::move(j));
-    launch_started();
-  }
+  start_claimed(std::move(result.claimed));
 }
 
 void producer::poke() {
@@ -255,11 +251,7 @@ void producer::stand_if_idle() {
                       const bool full = static_cast<int>(jobs.size()) == stand_limit_;
                       stand_resolved();
                       if (full) wake_for_work();  // there may be more
-                      if (!jobs.empty()) {
-                        core_.leases.add(jobs.front().lease, static_cast<int>(jobs.size()));
-                        for (auto& j : jobs) start(std::move(j));
-                        launch_started();
-                      }
+                      start_claimed(std::move(jobs));
                       poke();
                     });
                   }});

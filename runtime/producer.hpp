@@ -96,6 +96,7 @@ class producer {
   };
 
   const kind_info& kind(const std::string& name);  // strand
+  void start_claimed(std::vector<jobs::claimed_job> jobs);  // strand: one claim's jobs
   void start(jobs::claimed_job job);                 // strand; launch_started() sends them off
   void launch_started();                             // strand
   void launch(slot& s, std::uint64_t serial);         // the slot's strand

@@ -74,6 +74,13 @@ void record(job_series& s, metrics& m, const jobs::outcome& result, const jobs::
 
 }  // namespace
 
+void producer::start_claimed(std::vector<jobs::claimed_job> jobs) {
+  if (jobs.empty()) return;
+  core_.leases.add(jobs.front().lease, static_cast<int>(jobs.size()));
+  for (auto& j : jobs) start(std::move(j));
+  launch_started();
+}
+
 void producer::start(jobs::claimed_job job) {
   const auto& k = kind(job.kind);
   std::size_t index;

@@ -31,13 +31,6 @@ auto faulty_store::faulty(const char* op, bool write, Call&& call, Report&& repo
   return result;
 }
 
-std::vector<spool::store::insert_result> faulty_store::insert(std::span<const jobs::new_job> batch,
-                                                              time_point now) {
-  return faulty(
-      "insert", true, [&] { return real_.insert(batch, now); },
-      [&](const auto& r) { seen_.inserted(batch, r, now); });
-}
-
 spool::store::insert_and_claim_result faulty_store::insert_and_claim(
     std::span<const jobs::new_job> batch, time_point now,
     std::span<const spool::store::claim_request> claims) {
@@ -50,20 +43,6 @@ spool::store::insert_and_claim_result faulty_store::insert_and_claim(
           seen_.claimed(claims[i].queue, claims[i].limit, claims[i].worker, claims[i].now,
                         claims[i].lease_until, r.claimed[i]);
       });
-}
-
-std::vector<jobs::claimed_job> faulty_store::claim(const std::string& queue, int limit,
-                                                   const std::string& worker, time_point now,
-                                                   time_point lease_until) {
-  return faulty(
-      "claim", true, [&] { return real_.claim(queue, limit, worker, now, lease_until); },
-      [&](const auto& r) { seen_.claimed(queue, limit, worker, now, lease_until, r); });
-}
-
-std::vector<jobs::job_id> faulty_store::complete(std::span<const jobs::completion> batch) {
-  return faulty(
-      "complete", true, [&] { return real_.complete(batch); },
-      [&](const auto& stale) { seen_.completed(batch, stale); });
 }
 
 spool::store::round_result faulty_store::complete_and_claim(std::span<const jobs::completion> done,

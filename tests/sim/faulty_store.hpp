@@ -43,15 +43,9 @@ class faulty_store final : public spool::store::store {
 
   int migrate() override { return real_.migrate(); }
   void ping() override { real_.ping(); }
-  std::vector<spool::store::insert_result> insert(std::span<const jobs::new_job> batch,
-                                                  time_point now) override;
   spool::store::insert_and_claim_result insert_and_claim(
       std::span<const jobs::new_job> batch, time_point now,
       std::span<const spool::store::claim_request> claims) override;
-  std::vector<jobs::claimed_job> claim(const std::string& queue, int limit,
-                                       const std::string& worker, time_point now,
-                                       time_point lease_until) override;
-  std::vector<jobs::job_id> complete(std::span<const jobs::completion> batch) override;
   spool::store::round_result complete_and_claim(std::span<const jobs::completion> done,
                                                 const spool::store::claim_request& next) override;
   void renew(std::span<const jobs::lease_id> leases, time_point until) override;

@@ -261,13 +261,7 @@ void node::try_round() {  // one turn of producer::run's loop (one round in flig
           else if (wake_seq_ == wakes_before)
             may_have_work_ = false;
         }
-        if (!got.empty()) {
-          leases_->add(got.front().lease, static_cast<int>(got.size()));
-          std::string what;
-          for (const auto& j : got) what += fmt::format(" {}(a{})", j.id, j.attempt);
-          say(fmt::format("claims under lease {}:{}", got.front().lease, what));
-        }
-        for (const auto& j : got) start(j);
+        start_claimed(got, "claims");
         try_round();
         progress();
       });
@@ -301,15 +295,18 @@ void node::stand_made(const std::vector<jobs::claimed_job>& got) {
   standing_ = withdrawing_ = false;
   w_.count("standing claims made by an enqueue");
   if (static_cast<int>(got.size()) == stand_limit_) wake();  // there may be more
-  if (!got.empty()) {
-    leases_->add(got.front().lease, static_cast<int>(got.size()));
-    std::string what;
-    for (const auto& j : got) what += fmt::format(" {}(a{})", j.id, j.attempt);
-    say(fmt::format("standing claim made under lease {}:{}", got.front().lease, what));
-  }
-  for (const auto& j : got) start(j);
+  start_claimed(got, "standing claim made");
   try_round();
   progress();
+}
+
+void node::start_claimed(const std::vector<jobs::claimed_job>& got, std::string_view how) {
+  if (got.empty()) return;
+  leases_->add(got.front().lease, static_cast<int>(got.size()));
+  std::string what;
+  for (const auto& j : got) what += fmt::format(" {}(a{})", j.id, j.attempt);
+  say(fmt::format("{} under lease {}:{}", how, got.front().lease, what));
+  for (const auto& j : got) start(j);
 }
 
 void node::start(const jobs::claimed_job& job) {  // producer::start

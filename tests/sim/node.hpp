@@ -90,6 +90,7 @@ class node {
   void stand_if_idle();
   void withdraw();
   void stand_made(const std::vector<jobs::claimed_job>& got);
+  void start_claimed(const std::vector<jobs::claimed_job>& got, std::string_view how);
   void start(const jobs::claimed_job& job);
   void finish(key k, int seq);
   void cancel(key k, runtime::cancel_reason why);
