@@ -238,6 +238,7 @@ void node::try_round() {  // one turn of producer::run's loop (one round in flig
           backoff_until_ = w_.now() + backoff_;
           backoff_ = std::min(2 * backoff_, max_backoff);
           try_round();
+          progress();  // producer::run checks done() after every round, failed ones too
           return;
         }
         backoff_ = first_backoff;
