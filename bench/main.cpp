@@ -86,9 +86,10 @@ int main(int argc, char** argv) {
       std::cerr << "spool-bench: CHECK FAILED: " << p << "\n";
       ok = false;
     }
+    const int concurrency = r.concurrency ? r.concurrency : o.concurrency;
     if (o.json) {
       boost::json::object line{{"workload", o.workload}, {"db", url.substr(0, url.find(':'))},
-                               {"jobs", r.jobs},         {"concurrency", o.concurrency},
+                               {"jobs", r.jobs},         {"concurrency", concurrency},
                                {"seconds", r.seconds},   {"jobs_per_s", r.jobs_per_s},
                                {"enqueue_durability", durability},
                                {"run", run},             {"ok", r.problems.empty()}};
@@ -106,7 +107,8 @@ int main(int argc, char** argv) {
       return fmt::format("{:.6g} ({:.6g}-{:.6g})", v[v.size() / 2], v.front(), v.back());
     };
     std::cout << fmt::format("{:<14} {:>8} {:>5}  jobs/s {}", o.workload, results[0].jobs,
-                             o.concurrency, median([](auto& r) { return r.jobs_per_s; }));
+                             results[0].concurrency ? results[0].concurrency : o.concurrency,
+                             median([](auto& r) { return r.jobs_per_s; }));
     for (auto& [k, _] : results[0].extra)
       std::cout << "  " << k << " " << median([k = k](auto& r) { return r.extra.at(k); });
     std::cout << (ok ? "" : "  CHECK FAILED") << "\n";

@@ -193,6 +193,7 @@ run_result drain(const options& o, const std::string& db, int n, const std::stri
   seed(db, n, kind, payload);
   run_result r;
   r.jobs = n;
+  r.concurrency = concurrency;
   auto s = base_settings(o, db, concurrency);
   s.kinds["fail"].retry_base_s = 0;  // retry delay at its minimum
   s.kinds["fail"].retry_jitter = 0;

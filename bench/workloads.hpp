@@ -30,6 +30,7 @@ struct run_result {
   double seconds = 0;
   double jobs_per_s = 0;
   int jobs = 0;
+  int concurrency = 0;  // what the run used, where it is not --concurrency (mem-inflight: all)
   std::map<std::string, double> extra;  // p50_ms, peak_rss_mib, ratio, ...
   std::vector<std::string> problems;    // correctness failures (exactly-once, counts)
 };
