@@ -106,8 +106,9 @@ struct pg_store::statements {
   // transaction block, one commit. The completions are fenced by (id, lease); leases left
   // without running jobs go; then the claim, with rows locked by another node skipped, not
   // waited for. All parts see the same snapshot: a job retried here is claimed by a later
-  // round, and the rows `gone` deletes are still visible to the lease check, which leaves them
-  // out by id. Running jobs and leases are found by id arrays, so that the plan can look them up
+  // round, and the rows `gone` deletes are still visible to the lease check, which leaves out
+  // just those (not every id of the batch: a stale completion's job may run under a lease of
+  // this batch again). Running jobs and leases are found by id arrays, so that the plan can look them up
   // by index instead of joining whole tables. The claim walks the queue's priority levels (a
   // recursive index skip over `ready`), and within a level scans only the due head of the key:
   // scheduled jobs behind it are never read.
@@ -143,7 +144,7 @@ struct pg_store::statements {
                       "COALESCE(a.note, '') FROM app a WHERE a.next = 2), "
                       "emptied AS (DELETE FROM leases l WHERE l.id = ANY(CAST(:leases AS bigint[])) "
                       "AND l.id IN (SELECT lease_id FROM gone) AND NOT EXISTS (SELECT 1 FROM running r "
-                      "WHERE r.lease_id = l.id AND r.id <> ALL(CAST(:ids2 AS bigint[])))), "
+                      "WHERE r.lease_id = l.id AND r.id NOT IN (SELECT id FROM gone))), "
                       "levels AS (SELECT p FROM (WITH RECURSIVE l(p) AS ((SELECT priority FROM ready "
                       "WHERE queue = :q ORDER BY priority LIMIT 1) UNION ALL SELECT (SELECT r.priority "
                       "FROM ready r WHERE r.queue = :q2 AND r.priority > l.p ORDER BY r.priority LIMIT 1) "
@@ -164,7 +165,7 @@ struct pg_store::statements {
                       "ORDER BY 1, 3, 5, 2",
        into(what), into(c_id), into(c_priority), into(c_attempt), into(c_due), into(c_lease),
        into(kind), into(payload), into(c_max), into(c_created), use(batch_json), use(id_array),
-       use(lease_array), use(id_array), use(queue), use(queue), use(queue), use(now), use(limit),
+       use(lease_array), use(queue), use(queue), use(queue), use(now), use(limit),
        use(limit), use(worker),
        use(lease_until), use(now))};
   soci::statement renew{

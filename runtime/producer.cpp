@@ -66,7 +66,7 @@ const producer::kind_info& producer::kind(const std::string& name) {
 
 round_state producer::state() const {
   return {.concurrency = concurrency_,
-          .handlers = handlers_,
+          .handlers = running_count_,
           .buffered = static_cast<int>(buffer_.size()),
           .reserved = reserved_,
           .oldest_buffered = oldest_buffered_,
@@ -77,7 +77,7 @@ round_state producer::state() const {
 
 bool producer::done() const {
   return stopping_ && rounds_ == 0 && !standing_ && buffer_.empty() &&
-         (handlers_ == 0 || abandoning_);
+         (running_count_ == 0 || abandoning_);
 }
 
 asio::awaitable<void> producer::run() {
@@ -235,7 +235,7 @@ void producer::wake_for_work() {
 }
 
 void producer::stand_if_idle() {
-  if (standing_ || handlers_ > 0 || !buffer_.empty() || rounds_ > 0 || may_have_work_ ||
+  if (standing_ || running_count_ > 0 || !buffer_.empty() || rounds_ > 0 || may_have_work_ ||
       stopping_ || paused_)
     return;
   standing_ = true;

@@ -135,7 +135,6 @@ class producer {
   std::atomic<ended_attempt*> ended_{nullptr};  // newest first: a lock-free stack
   std::uint64_t serial_ = 0;
   std::vector<deadline> deadlines_;  // a min-heap, with entries of ended attempts left in
-  int handlers_ = 0;
   std::vector<finished_attempt> buffer_;
   steady::time_point oldest_buffered_{};
   bool may_have_work_ = true;
@@ -160,7 +159,7 @@ class producer {
   std::atomic<bool> paused_{false};
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> finished_{false};
-  std::atomic<int> running_count_{0};
+  std::atomic<int> running_count_{0};  // attempts started and not yet ended; written on strand
 };
 
 }  // namespace spool::runtime

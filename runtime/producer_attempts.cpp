@@ -100,13 +100,12 @@ void producer::start(jobs::claimed_job job) {
   s.started = steady::now();
   s.reason = 0;
   s.site.job.store(s.job.id, std::memory_order_relaxed);
-  ++handlers_;
   ++running_count_;
   ++core_.in_flight;
 
   // Entries of attempts that ended stay in the heap until their time comes; drop them when they
-  // pile up (amortised: at most one pass per `handlers_ + 64` starts).
-  if (deadlines_.size() > 2 * static_cast<std::size_t>(handlers_) + 64) {
+  // pile up (amortised: at most one pass per `running_count_ + 64` starts).
+  if (deadlines_.size() > 2 * static_cast<std::size_t>(running_count_.load()) + 64) {
     std::erase_if(deadlines_, [this](const deadline& d) {
       return !slots_[d.slot]->busy || slots_[d.slot]->serial != d.serial;
     });
@@ -191,7 +190,6 @@ void producer::collect_ended() {
 void producer::ended(slot& s, jobs::completion c) {
   s.busy = false;
   free_slots_.push_back(s.index);
-  --handlers_;
   --running_count_;
   --core_.in_flight;
   if (buffer_.empty()) oldest_buffered_ = steady::now();

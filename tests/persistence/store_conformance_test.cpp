@@ -177,6 +177,29 @@ BOOST_FIXTURE_TEST_CASE(a_stale_lease_cannot_complete_a_job, fixture) {
   BOOST_TEST(get(first[0].id).st == jobs::state::completed);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_stale_completion_does_not_end_the_lease_its_job_runs_under_now, fixture) {
+  const auto x = add("k");
+  auto first = claim(1, t0);
+  BOOST_REQUIRE_EQUAL(first.size(), 1u);
+  std::vector<jobs::completion> rescue{done(first[0], transition::to::retry, t0 + 31s, t0 + 31s)};
+  BOOST_TEST(db->complete(rescue).empty());
+  const auto y = add("k");
+  // Both under one new lease: x again (attempt 2) and y.
+  auto second = db->claim("default", 2, "w1", t0 + 32s, t0 + 62s);
+  BOOST_REQUIRE_EQUAL(second.size(), 2u);
+  const auto& y_run = second[0].id == y ? second[0] : second[1];
+  // x's first attempt ends late, in the same batch as y: it is stale, y applies, and the lease
+  // stays, as x still runs under it.
+  std::vector<jobs::completion> batch{done(first[0], transition::to::completed, t0 + 33s),
+                                      done(y_run, transition::to::completed, t0 + 33s)};
+  auto rejected = db->complete(batch);
+  BOOST_REQUIRE_EQUAL(rejected.size(), 1u);
+  BOOST_TEST(rejected[0] == x);
+  auto lost = db->expired(t0 + 63s, 10);  // a worker that died with x is still found
+  BOOST_REQUIRE_EQUAL(lost.size(), 1u);
+  BOOST_TEST(lost[0].id == x);
+}
+
 BOOST_FIXTURE_TEST_CASE(renewed_leases_do_not_expire, fixture) {
   add("k");
   auto got = claim(1, t0);
