@@ -45,9 +45,12 @@ boost::asio::awaitable<std::vector<jobs::enqueue_result>> core::enqueue(
     std::map<std::string_view, jobs::time_point> due;
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       if (done[i].duplicate) continue;
+      // Claimed in the same transaction if due at the transaction's time (a job without run_at
+      // was: `now` here is later).
+      if (auto it = served.find(jobs[i].queue);
+          it != served.end() && jobs[i].run_at.value_or(it->second) <= it->second)
+        continue;
       const auto at = jobs[i].run_at.value_or(now);
-      if (auto it = served.find(jobs[i].queue); it != served.end() && at <= it->second)
-        continue;  // claimed in the same transaction
       auto [it, added] = due.emplace(jobs[i].queue, at);
       if (!added) it->second = std::min(it->second, at);
     }

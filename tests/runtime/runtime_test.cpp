@@ -266,6 +266,32 @@ BOOST_AUTO_TEST_CASE(an_idle_queue_starts_an_enqueued_job_from_the_enqueue_itsel
   });
 }
 
+BOOST_AUTO_TEST_CASE(a_job_taken_by_the_standing_claim_needs_no_round_of_its_own) {
+  // The enqueue's transaction claimed the job: nothing is left to wake the producer for, so no
+  // round goes until the job ends (the poll is out of the way).
+  harness h;
+  h.settings.poll_interval_s = 30;
+  std::atomic<bool> release{false};
+  h.kinds.add("wait", [&](jobs::job_context&) -> asio::awaitable<jobs::outcome> {
+    while (!release) co_await sleep_for(1ms);
+    co_return jobs::outcome::success();
+  });
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    auto rounds = [&rt] {
+      const auto* h = rt.stats().find_db_operation("round");
+      return h ? h->count() : 0;
+    };
+    co_await sleep_for(100ms);  // idle, with a standing claim
+    const auto before = rounds();
+    auto id = co_await enqueue(rt, "wait");
+    BOOST_TEST((co_await job_of(rt, id)).st == jobs::state::running);
+    co_await sleep_for(100ms);
+    BOOST_TEST(rounds() == before);
+    release = true;
+    co_await await_job(rt, id, in_state(jobs::state::completed));
+  });
+}
+
 BOOST_AUTO_TEST_CASE(a_paused_queue_claims_nothing_enqueued_right_after_the_pause) {
   harness h;
   h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
