@@ -10,7 +10,6 @@
 #include <map>
 #include <regex>
 #include <set>
-#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 

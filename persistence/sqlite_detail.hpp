@@ -3,7 +3,6 @@
 #include <soci/soci.h>
 
 #include <string>
-#include <type_traits>
 
 #include "persistence/sql_transaction.hpp"
 #include "persistence/sqlite_statement.hpp"
