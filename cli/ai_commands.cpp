@@ -5,8 +5,8 @@
 #include <iostream>
 
 #include "jobs/json.hpp"
-#include "jobs/kinds/ai/result_json.hpp"
-#include "persistence/results_store.hpp"
+#include "kinds/ai/result_json.hpp"
+#include "kinds/ai/results_store.hpp"
 
 namespace spool::cli {
 namespace json = boost::json;
@@ -14,9 +14,9 @@ namespace json = boost::json;
 namespace {
 
 // The results tables come with the jobs' migrations: apply them first, as every command does.
-std::unique_ptr<store::results_store> open_results(const config::settings& s) {
+std::unique_ptr<kinds::ai::results_store> open_results(const config::settings& s) {
   store::open(s.db)->migrate();
-  return store::results_store::open(s.db);
+  return kinds::ai::results_store::open(s.db);
 }
 
 std::string text_of(const json::value& v) {
@@ -50,7 +50,7 @@ int activities_show(const config::settings& s, const std::string& activity_id, b
               << "' (not processed yet, or unknown)\n";
     return 1;
   }
-  const auto o = jobs::kinds::ai::to_json(*found);
+  const auto o = kinds::ai::to_json(*found);
   if (as_json) {
     std::cout << json::serialize(o) << "\n";
     return 0;
@@ -66,7 +66,7 @@ int profiles_show(const config::settings& s, const std::string& user_id, bool as
               << "processed yet, or the profile job is still waiting)\n";
     return 1;
   }
-  const auto o = jobs::kinds::ai::to_json(*found);
+  const auto o = kinds::ai::to_json(*found);
   if (as_json) {
     std::cout << json::serialize(o) << "\n";
     return 0;

@@ -16,8 +16,8 @@
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "jobs/json.hpp"
-#include "jobs/kinds/ai/kinds.hpp"
-#include "jobs/kinds/diagnostic.hpp"
+#include "kinds/ai/kinds.hpp"
+#include "kinds/diagnostic.hpp"
 #include "jobs/validation.hpp"
 #include "runtime/log.hpp"
 #include "runtime/runtime.hpp"
@@ -39,18 +39,18 @@ std::unique_ptr<store::store> open_store(const config::settings& s) {
 int run(const config::settings& s) {
   log::configure(s.log_format, s.log_level);
   jobs::registry kinds;
-  if (s.diagnostic_kinds) jobs::kinds::register_diagnostic(kinds);
+  if (s.diagnostic_kinds) kinds::register_diagnostic(kinds);
 
   const int threads = runtime::io_threads(s);
   asio::io_context ioc(threads);
   // The AI kinds are built in; their backend runs on the runtime's io_context.
-  std::shared_ptr<jobs::kinds::ai::services> ai;
+  std::shared_ptr<kinds::ai::services> ai;
   try {
-    ai = jobs::kinds::ai::make_services(ioc.get_executor(), s);
+    ai = kinds::ai::make_services(ioc.get_executor(), s);
   } catch (const std::invalid_argument& e) {
     throw config::config_error(e.what());
   }
-  jobs::kinds::ai::register_kinds(kinds, ai, s);
+  kinds::ai::register_kinds(kinds, ai, s);
   log::info("inference_backend").kv("backend", ai->backend->name())
       .kv("note", s.inference.backend == "local" ? "built-in stand-in, not a model" : s.inference.url);
   runtime::runtime rt(ioc.get_executor(), s, std::move(kinds));

@@ -10,7 +10,7 @@
 
 #include "http/job_request.hpp"
 #include "jobs/json.hpp"
-#include "jobs/kinds/ai/payload.hpp"
+#include "kinds/ai/payload.hpp"
 #include "jobs/validation.hpp"
 
 namespace {
@@ -27,8 +27,8 @@ void accepted(const jobs::new_job& j) {
   auto payload = json::parse(j.payload);  // validated JSON: throws (and so fails) if it is not
   const auto& o = payload.as_object();
   // When the job runs, its kind parses the payload again.
-  (void)jobs::kinds::ai::parse_activity(o);
-  (void)jobs::kinds::ai::parse_profile_request(o);
+  (void)kinds::ai::parse_activity(o);
+  (void)kinds::ai::parse_profile_request(o);
 }
 
 void one(const json::value& v) {
@@ -55,8 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& item : *batch) one(item);
   // Any object is also a payload some job may carry.
   if (const auto* o = v.if_object()) {
-    (void)jobs::kinds::ai::parse_activity(*o);
-    (void)jobs::kinds::ai::parse_profile_request(*o);
+    (void)kinds::ai::parse_activity(*o);
+    (void)kinds::ai::parse_profile_request(*o);
   }
   return 0;
 }

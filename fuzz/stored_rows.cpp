@@ -17,8 +17,8 @@
 #include <string>
 
 #include "jobs/json.hpp"
-#include "jobs/kinds/ai/result_json.hpp"
-#include "persistence/results_store.hpp"
+#include "kinds/ai/result_json.hpp"
+#include "kinds/ai/results_store.hpp"
 #include "persistence/store.hpp"
 
 namespace {
@@ -30,7 +30,7 @@ using namespace std::chrono_literals;
 struct fixture {
   std::string path;
   std::unique_ptr<store::store> job_store;
-  std::unique_ptr<store::results_store> results;
+  std::unique_ptr<kinds::ai::results_store> results;
   sqlite3* raw = nullptr;
 
   fixture() {
@@ -41,7 +41,7 @@ struct fixture {
     path = dir + "/fuzz.db";
     job_store = store::open("sqlite:" + path);
     job_store->migrate();
-    results = store::results_store::open("sqlite:" + path);
+    results = kinds::ai::results_store::open("sqlite:" + path);
     if (sqlite3_open(path.c_str(), &raw) != SQLITE_OK) std::abort();
     sqlite3_busy_timeout(raw, 5000);
     exec("PRAGMA synchronous=OFF");
@@ -180,10 +180,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)jobs::to_rfc3339(c.run_at), (void)jobs::to_rfc3339(c.created_at);
   });
   read([&] {
-    if (auto r = f.results->find_result("a")) (void)json::serialize(jobs::kinds::ai::to_json(*r));
+    if (auto r = f.results->find_result("a")) (void)json::serialize(kinds::ai::to_json(*r));
   });
   read([&] {
-    if (auto p = f.results->find_profile("u")) (void)json::serialize(jobs::kinds::ai::to_json(*p));
+    if (auto p = f.results->find_profile("u")) (void)json::serialize(kinds::ai::to_json(*p));
   });
   read([&] { (void)f.results->sources("u", 50); });
   return 0;

@@ -11,11 +11,11 @@
 #include "http/metrics_text.hpp"
 #include "http/query.hpp"
 #include "jobs/json.hpp"
-#include "jobs/kinds/ai/inference_metrics.hpp"
-#include "jobs/kinds/ai/result_json.hpp"
+#include "kinds/ai/inference_metrics.hpp"
+#include "kinds/ai/result_json.hpp"
 #include "persistence/db_executor.hpp"
 #include "runtime/nodes.hpp"
-#include "persistence/results_store.hpp"
+#include "kinds/ai/results_store.hpp"
 #include "runtime/runtime.hpp"
 
 namespace spool::http {
@@ -420,7 +420,7 @@ asio::awaitable<response> metrics_page(runtime::runtime& rt, const request&, con
   response r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = render_metrics(rt, std::get<0>(got));
-  jobs::kinds::ai::render_inference_metrics(r.body);
+  kinds::ai::render_inference_metrics(r.body);
   co_return r;
 }
 
@@ -429,22 +429,22 @@ asio::awaitable<response> metrics_page(runtime::runtime& rt, const request&, con
 asio::awaitable<response> get_activity_result(runtime::runtime& rt, const request&, const target&,
                                               const args& a) {
   auto find = [url = rt.settings().db, id = a[0]](store::store&) {
-    return store::results_store::open(url)->find_result(id);
+    return kinds::ai::results_store::open(url)->find_result(id);
   };
   auto got = co_await on_db(rt, std::move(find));
   if (auto* err = std::get_if<response>(&got)) co_return *err;
   if (!std::get<0>(got)) co_return error(404, "not_found", "no result for activity '" + a[0] + "'");
-  co_return json_response(200, jobs::kinds::ai::to_json(*std::get<0>(got)));
+  co_return json_response(200, kinds::ai::to_json(*std::get<0>(got)));
 }
 
 asio::awaitable<response> get_profile(runtime::runtime& rt, const request&, const target&, const args& a) {
   auto find = [url = rt.settings().db, user = a[0]](store::store&) {
-    return store::results_store::open(url)->find_profile(user);
+    return kinds::ai::results_store::open(url)->find_profile(user);
   };
   auto got = co_await on_db(rt, std::move(find));
   if (auto* err = std::get_if<response>(&got)) co_return *err;
   if (!std::get<0>(got)) co_return error(404, "not_found", "no profile for user '" + a[0] + "'");
-  co_return json_response(200, jobs::kinds::ai::to_json(*std::get<0>(got)));
+  co_return json_response(200, kinds::ai::to_json(*std::get<0>(got)));
 }
 
 const std::vector<route>& routes() {

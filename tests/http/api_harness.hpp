@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "http/api.hpp"
-#include "jobs/kinds/diagnostic.hpp"
+#include "kinds/diagnostic.hpp"
 #include "runtime/runtime.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -42,7 +42,7 @@ struct api_harness {
     settings.grace_s = 1;
     settings.queues = {{"default", 10}, {"other", 2}};
     settings.log_level = "error";
-    jobs::kinds::register_diagnostic(kinds);
+    kinds::register_diagnostic(kinds);
   }
 
   // Runs `scenario(rt, api)` with an api built from `options`; the runtime stops when it ends.

@@ -21,7 +21,7 @@
 
 #include "http/api.hpp"
 #include "http/server.hpp"
-#include "jobs/kinds/diagnostic.hpp"
+#include "kinds/diagnostic.hpp"
 #include "persistence/db_executor.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/spawn.hpp"
@@ -45,7 +45,7 @@ class live_server {
     settings_.queues = {{"default", 10}};
     settings_.log_level = "error";
     jobs::registry kinds;
-    jobs::kinds::register_diagnostic(kinds);
+    kinds::register_diagnostic(kinds);
     ioc_ = std::make_unique<asio::io_context>(2);
     rt_ = std::make_unique<runtime::runtime>(ioc_->get_executor(), settings_, std::move(kinds));
     api_ = std::make_unique<http::api>(*rt_, std::move(api_options));

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "jobs/json.hpp"
-#include "jobs/kinds/ai/kinds.hpp"
+#include "kinds/ai/kinds.hpp"
 #include "persistence/db_executor.hpp"
 #include "runtime/runtime.hpp"
 #include "tests/support/printers.hpp"
@@ -54,9 +54,9 @@ struct ai_harness {
   void run(Scenario scenario) {
     asio::io_context ioc(2);
     // Made before the runtime and destroyed after it: the handlers hold it.
-    auto svc = jobs::kinds::ai::make_services(ioc.get_executor(), settings);
+    auto svc = kinds::ai::make_services(ioc.get_executor(), settings);
     jobs::registry kinds;
-    jobs::kinds::ai::register_kinds(kinds, svc, settings);
+    kinds::ai::register_kinds(kinds, svc, settings);
     runtime::runtime rt(ioc.get_executor(), settings, std::move(kinds));
     bool ran = false;
     std::exception_ptr failure;
@@ -123,8 +123,8 @@ inline asio::awaitable<jobs::job_id> enqueue_activity(runtime::runtime& rt, std:
 
 // Runs `f(results_store&)` on the kinds' own db thread.
 template <class F>
-asio::awaitable<std::invoke_result_t<F, store::results_store&>> on_results(
-    jobs::kinds::ai::services& svc, F f) {
+asio::awaitable<std::invoke_result_t<F, kinds::ai::results_store&>> on_results(
+    kinds::ai::services& svc, F f) {
   co_return co_await svc.results->run(std::move(f));
 }
 

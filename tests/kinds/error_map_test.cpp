@@ -1,11 +1,11 @@
 #include <boost/test/unit_test.hpp>
 
-#include "jobs/kinds/ai/error_map.hpp"
-#include "jobs/kinds/ai/http_endpoint.hpp"
+#include "kinds/ai/error_map.hpp"
+#include "kinds/ai/http_endpoint.hpp"
 #include "tests/support/printers.hpp"
 
 using namespace spool::jobs;
-using namespace spool::jobs::kinds::ai;
+using namespace spool::kinds::ai;
 using namespace std::chrono_literals;
 using type = outcome::type;
 

@@ -2,11 +2,11 @@
 #include <boost/test/unit_test.hpp>
 
 #include "jobs/json.hpp"
-#include "jobs/kinds/ai/local_analyzer.hpp"
-#include "jobs/kinds/ai/model_output.hpp"
+#include "kinds/ai/local_analyzer.hpp"
+#include "kinds/ai/model_output.hpp"
 
 using namespace spool;
-using namespace spool::jobs::kinds::ai;
+using namespace spool::kinds::ai;
 namespace json = boost::json;
 
 namespace {
@@ -21,8 +21,8 @@ activity act(std::string text, std::string type = "note") {
   return a;
 }
 
-store::activity_result result_of(const activity_analysis& a, int day) {
-  store::activity_result r;
+kinds::ai::activity_result result_of(const activity_analysis& a, int day) {
+  kinds::ai::activity_result r;
   r.activity_id = "a" + std::to_string(day);
   r.type = "note";
   r.occurred_at = *jobs::parse_rfc3339("2026-11-" + std::string(day < 10 ? "0" : "") +
@@ -90,7 +90,7 @@ BOOST_AUTO_TEST_CASE(its_output_has_exactly_the_shape_a_model_must_produce) {
 }
 
 BOOST_AUTO_TEST_CASE(a_profile_sums_up_categories_tags_and_mood) {
-  std::vector<store::activity_result> sources;  // newest first, as the store returns them
+  std::vector<kinds::ai::activity_result> sources;  // newest first, as the store returns them
   for (int day = 10; day >= 1; --day) {
     const bool learning = day > 3;
     auto a = analyze_locally(learning ? act("Great lecture on compilers, loved the course")

@@ -30,12 +30,12 @@ std::string activity_id(int u, int k) { return "act-" + std::to_string(u) + "-" 
 
 // Waits, polling the stores, until `done(stats, results)` holds; fails after `limit`.
 template <class Done>
-asio::awaitable<void> until(runtime::runtime& rt, jobs::kinds::ai::services& svc, Done done,
+asio::awaitable<void> until(runtime::runtime& rt, kinds::ai::services& svc, Done done,
                             std::chrono::seconds limit, const char* what) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   for (;;) {
     auto stats = co_await rt.db().run([](store::store& s) { return s.count(jobs::now()); });
-    auto totals = co_await on_results(svc, [](store::results_store& r) { return r.count(); });
+    auto totals = co_await on_results(svc, [](kinds::ai::results_store& r) { return r.count(); });
     if (done(stats, totals)) co_return;
     if (std::chrono::steady_clock::now() > deadline) {
       std::string states;
@@ -67,7 +67,7 @@ BOOST_AUTO_TEST_CASE(a_thousand_activities_of_fifty_users_end_in_results_and_one
   h.settings.profiles.debounce_s = 0.2;
   h.settings.profiles.latest_n = 50;
   const auto started = std::chrono::steady_clock::now();
-  h.run([&](runtime::runtime& rt, jobs::kinds::ai::services& svc) -> asio::awaitable<void> {
+  h.run([&](runtime::runtime& rt, kinds::ai::services& svc) -> asio::awaitable<void> {
     // Interleaved across users, as a real stream would be, in batches of 100.
     std::vector<jobs::new_job> batch;
     for (int k = 0; k < per_user; ++k)
@@ -84,7 +84,7 @@ BOOST_AUTO_TEST_CASE(a_thousand_activities_of_fifty_users_end_in_results_and_one
       }
     co_await until(
         rt, svc,
-        [](const store::stats& s, const store::results_store::totals& t) {
+        [](const store::stats& s, const kinds::ai::results_store::totals& t) {
           return t.results == users * per_user && t.profiles == users && idle(s);
         },
         std::chrono::seconds(120), "all activities and profiles");
@@ -93,7 +93,7 @@ BOOST_AUTO_TEST_CASE(a_thousand_activities_of_fifty_users_end_in_results_and_one
     BOOST_TEST(state_count(stats, "dead") == 0);
     BOOST_TEST(state_count(stats, "completed") >= users * per_user + users);
     for (int u = 0; u < users; ++u) {
-      auto read = [user = user_id(u)](store::results_store& r) {
+      auto read = [user = user_id(u)](kinds::ai::results_store& r) {
         return std::pair{r.find_profile(user), r.sources(user, 50)};
       };
       auto [profile, sources] = co_await svc.results->run(std::move(read));
@@ -139,7 +139,7 @@ BOOST_AUTO_TEST_CASE(a_thousand_activities_of_fifty_users_end_in_results_and_one
 BOOST_AUTO_TEST_CASE(a_burst_of_one_users_activities_yields_one_pending_profile_job) {
   ai_harness h;
   h.settings.profiles.debounce_s = 2;
-  h.run([&](runtime::runtime& rt, jobs::kinds::ai::services& svc) -> asio::awaitable<void> {
+  h.run([&](runtime::runtime& rt, kinds::ai::services& svc) -> asio::awaitable<void> {
     std::vector<jobs::new_job> batch;
     for (int k = 0; k < 20; ++k) {
       jobs::new_job j;
@@ -150,7 +150,7 @@ BOOST_AUTO_TEST_CASE(a_burst_of_one_users_activities_yields_one_pending_profile_
     co_await rt.enqueue(std::move(batch));
     co_await until(
         rt, svc,
-        [](const store::stats&, const store::results_store::totals& t) { return t.results == 20; },
+        [](const store::stats&, const kinds::ai::results_store::totals& t) { return t.results == 20; },
         std::chrono::seconds(30), "the activities");
     store::list_filter f;
     f.kind = "profile_generation";
@@ -161,7 +161,7 @@ BOOST_AUTO_TEST_CASE(a_burst_of_one_users_activities_yields_one_pending_profile_
     BOOST_TEST(*list[0].unique_key == "profile:solo");
     BOOST_TEST(list[0].payload == R"({"user_id":"solo"})");
     auto done = co_await await_job(rt, list[0].id, in_state(jobs::state::completed), 10s);
-    auto profile = co_await on_results(svc, [](store::results_store& r) { return r.find_profile("solo"); });
+    auto profile = co_await on_results(svc, [](kinds::ai::results_store& r) { return r.find_profile("solo"); });
     BOOST_REQUIRE(profile);
     BOOST_TEST(profile->version == 1);
     BOOST_TEST(profile->source_count == 20);
@@ -171,14 +171,14 @@ BOOST_AUTO_TEST_CASE(a_burst_of_one_users_activities_yields_one_pending_profile_
 
 BOOST_AUTO_TEST_CASE(a_rerun_profile_job_changes_nothing) {
   ai_harness h;
-  h.run([&](runtime::runtime& rt, jobs::kinds::ai::services& svc) -> asio::awaitable<void> {
+  h.run([&](runtime::runtime& rt, kinds::ai::services& svc) -> asio::awaitable<void> {
     auto id = co_await enqueue_activity(rt, activity_payload("u-1", "a-1", texts[0]));
     co_await await_job(rt, id, in_state(jobs::state::completed));
     co_await until(
         rt, svc,
-        [](const store::stats& s, const store::results_store::totals& t) { return t.profiles == 1 && idle(s); },
+        [](const store::stats& s, const kinds::ai::results_store::totals& t) { return t.profiles == 1 && idle(s); },
         std::chrono::seconds(10), "the profile");
-    auto before = co_await on_results(svc, [](store::results_store& r) { return r.find_profile("u-1"); });
+    auto before = co_await on_results(svc, [](kinds::ai::results_store& r) { return r.find_profile("u-1"); });
     // Run both kinds again, as after a crash: same rows, same version.
     id = co_await enqueue_activity(rt, activity_payload("u-1", "a-1", texts[0]));
     co_await await_job(rt, id, in_state(jobs::state::completed));
@@ -189,15 +189,15 @@ BOOST_AUTO_TEST_CASE(a_rerun_profile_job_changes_nothing) {
     auto pid = (co_await rt.enqueue(std::move(batch))).front().id;
     co_await await_job(rt, pid, in_state(jobs::state::completed));
     co_await until(
-        rt, svc, [](const store::stats& s, const store::results_store::totals&) { return idle(s); },
+        rt, svc, [](const store::stats& s, const kinds::ai::results_store::totals&) { return idle(s); },
         std::chrono::seconds(10), "the reruns");
-    auto after = co_await on_results(svc, [](store::results_store& r) { return r.find_profile("u-1"); });
-    auto row = co_await on_results(svc, [](store::results_store& r) { return r.find_result("a-1"); });
+    auto after = co_await on_results(svc, [](kinds::ai::results_store& r) { return r.find_profile("u-1"); });
+    auto row = co_await on_results(svc, [](kinds::ai::results_store& r) { return r.find_result("a-1"); });
     BOOST_REQUIRE(before && after && row);
     BOOST_TEST(after->version == before->version);
     BOOST_TEST(after->profile == before->profile);
     BOOST_TEST(row->revision == 1);
-    auto totals = co_await on_results(svc, [](store::results_store& r) { return r.count(); });
+    auto totals = co_await on_results(svc, [](kinds::ai::results_store& r) { return r.count(); });
     BOOST_TEST(totals.results == 1);
   });
 }

@@ -1,9 +1,9 @@
 #include <boost/test/unit_test.hpp>
 
-#include "jobs/kinds/ai/model_output.hpp"
-#include "jobs/kinds/ai/openai_wire.hpp"
+#include "kinds/ai/model_output.hpp"
+#include "kinds/ai/openai_wire.hpp"
 
-using namespace spool::jobs::kinds::ai;
+using namespace spool::kinds::ai;
 
 namespace {
 

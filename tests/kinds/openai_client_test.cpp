@@ -14,8 +14,8 @@
 #include <fstream>
 #include <thread>
 
-#include "jobs/kinds/ai/inference_metrics.hpp"
-#include "jobs/kinds/ai/openai_client.hpp"
+#include "kinds/ai/inference_metrics.hpp"
+#include "kinds/ai/openai_client.hpp"
 #include "tests/kinds/support/fake_openai_server.hpp"
 #include "tests/kinds/support/self_signed.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -23,7 +23,7 @@
 namespace asio = boost::asio;
 namespace json = boost::json;
 using namespace spool;
-using namespace spool::jobs::kinds::ai;
+using namespace spool::kinds::ai;
 using namespace std::chrono_literals;
 using test::fake_openai_server;
 using steady = std::chrono::steady_clock;

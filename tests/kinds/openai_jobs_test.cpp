@@ -38,13 +38,13 @@ BOOST_AUTO_TEST_CASE(an_activity_is_analysed_stored_and_followed_by_its_profile)
   fake_openai_server server([](auto& req, int) { return good_model(req); });
   ai_harness h;
   h.use_openai(server.url());
-  h.run([&](runtime::runtime& rt, jobs::kinds::ai::services& svc) -> asio::awaitable<void> {
+  h.run([&](runtime::runtime& rt, kinds::ai::services& svc) -> asio::awaitable<void> {
     auto id = co_await enqueue_activity(
         rt, activity_payload("u-1", "a-1", "Studied \"Rust\" ownership for two hours"));
     auto j = co_await await_job(rt, id, in_state(jobs::state::completed));
     BOOST_TEST(j.attempt == 1);
 
-    auto result = co_await on_results(svc, [](store::results_store& r) { return r.find_result("a-1"); });
+    auto result = co_await on_results(svc, [](kinds::ai::results_store& r) { return r.find_result("a-1"); });
     BOOST_REQUIRE(result);
     BOOST_TEST(result->user_id == "u-1");
     BOOST_TEST(result->job_id == id);
@@ -57,11 +57,11 @@ BOOST_AUTO_TEST_CASE(an_activity_is_analysed_stored_and_followed_by_its_profile)
 
     // The profile job follows after the debounce and asks the model for a profile.
     for (int i = 0; i < 2000; ++i) {
-      auto p = co_await on_results(svc, [](store::results_store& r) { return r.find_profile("u-1"); });
+      auto p = co_await on_results(svc, [](kinds::ai::results_store& r) { return r.find_profile("u-1"); });
       if (p) break;
       co_await sleep_for(5ms);
     }
-    auto p = co_await on_results(svc, [](store::results_store& r) { return r.find_profile("u-1"); });
+    auto p = co_await on_results(svc, [](kinds::ai::results_store& r) { return r.find_profile("u-1"); });
     BOOST_REQUIRE(p);
     BOOST_TEST(p->version == 1);
     BOOST_TEST(p->source_count == 1);
@@ -86,7 +86,7 @@ BOOST_AUTO_TEST_CASE(malformed_model_output_is_retried_then_succeeds) {
   ai_harness h;
   h.use_openai(server.url());
   h.settings.kinds["activity_processing"].retry_base_s = 0.05;
-  h.run([&](runtime::runtime& rt, jobs::kinds::ai::services& svc) -> asio::awaitable<void> {
+  h.run([&](runtime::runtime& rt, kinds::ai::services& svc) -> asio::awaitable<void> {
     auto id = co_await enqueue_activity(rt, activity_payload("u-1", "a-1", "Learning Rust"));
     auto j = co_await await_job(rt, id, in_state(jobs::state::completed));
     BOOST_TEST(j.attempt == 2);
@@ -94,7 +94,7 @@ BOOST_AUTO_TEST_CASE(malformed_model_output_is_retried_then_succeeds) {
     BOOST_TEST(j.errors[0].message.find("model output is not JSON") != std::string::npos,
                j.errors[0].message);
     BOOST_TEST(j.errors[0].message.find("openai:test-model") != std::string::npos);
-    auto row = co_await on_results(svc, [](store::results_store& r) { return r.find_result("a-1"); });
+    auto row = co_await on_results(svc, [](kinds::ai::results_store& r) { return r.find_result("a-1"); });
     BOOST_TEST(row.has_value());
   });
 }
@@ -107,7 +107,7 @@ BOOST_AUTO_TEST_CASE(a_429_with_retry_after_snoozes_without_using_an_attempt) {
   ai_harness h;
   h.use_openai(server.url());
   h.settings.profiles.debounce_s = 60;  // keep the profile job out of this test
-  h.run([&](runtime::runtime& rt, jobs::kinds::ai::services&) -> asio::awaitable<void> {
+  h.run([&](runtime::runtime& rt, kinds::ai::services&) -> asio::awaitable<void> {
     auto id = co_await enqueue_activity(rt, activity_payload("u-1", "a-1", "Learning Rust"));
     auto j = co_await await_job(rt, id, in_state(jobs::state::completed));
     BOOST_TEST(j.attempt == 1);  // the snooze gave the attempt back
@@ -128,7 +128,7 @@ BOOST_AUTO_TEST_CASE(a_500_is_retried_with_backoff) {
   h.settings.profiles.debounce_s = 60;
   h.settings.kinds["activity_processing"].retry_base_s = 0.2;
   h.settings.kinds["activity_processing"].retry_jitter = 0;
-  h.run([&](runtime::runtime& rt, jobs::kinds::ai::services&) -> asio::awaitable<void> {
+  h.run([&](runtime::runtime& rt, kinds::ai::services&) -> asio::awaitable<void> {
     auto id = co_await enqueue_activity(rt, activity_payload("u-1", "a-1", "Learning Rust"));
     auto j = co_await await_job(rt, id, in_state(jobs::state::completed));
     BOOST_TEST(j.attempt == 3);
@@ -149,7 +149,7 @@ BOOST_AUTO_TEST_CASE(a_401_dead_letters_at_once_with_the_body_in_the_error) {
   });
   ai_harness h;
   h.use_openai(server.url());
-  h.run([&](runtime::runtime& rt, jobs::kinds::ai::services& svc) -> asio::awaitable<void> {
+  h.run([&](runtime::runtime& rt, kinds::ai::services& svc) -> asio::awaitable<void> {
     auto id = co_await enqueue_activity(rt, activity_payload("u-1", "a-1", "Learning Rust"));
     auto j = co_await await_job(rt, id, in_state(jobs::state::dead));
     BOOST_TEST(j.attempt == 1);
@@ -157,7 +157,7 @@ BOOST_AUTO_TEST_CASE(a_401_dead_letters_at_once_with_the_body_in_the_error) {
     BOOST_TEST(j.errors[0].message.find("HTTP 401") != std::string::npos, j.errors[0].message);
     BOOST_TEST(j.errors[0].message.find("Incorrect API key provided") != std::string::npos);
     BOOST_TEST(j.note.find("Incorrect API key provided") != std::string::npos);
-    auto row = co_await on_results(svc, [](store::results_store& r) { return r.find_result("a-1"); });
+    auto row = co_await on_results(svc, [](kinds::ai::results_store& r) { return r.find_result("a-1"); });
     BOOST_TEST(!row.has_value());
   });
   BOOST_TEST(server.request_count() == 1);
@@ -167,7 +167,7 @@ BOOST_AUTO_TEST_CASE(a_malformed_payload_is_dead_lettered_naming_the_field_witho
   fake_openai_server server([](auto& req, int) { return good_model(req); });
   ai_harness h;
   h.use_openai(server.url());
-  h.run([&](runtime::runtime& rt, jobs::kinds::ai::services&) -> asio::awaitable<void> {
+  h.run([&](runtime::runtime& rt, kinds::ai::services&) -> asio::awaitable<void> {
     auto id = co_await enqueue_activity(
         rt, R"({"user_id":"u-1","activity_id":"a-1","type":"note","occurred_at":"2026-11-28T10:00:00Z"})");
     auto j = co_await await_job(rt, id, in_state(jobs::state::dead));
@@ -183,7 +183,7 @@ BOOST_AUTO_TEST_CASE(the_kind_timeout_cancels_a_request_the_server_never_answers
   h.use_openai(server.url());
   h.settings.kinds["activity_processing"].timeout_s = 0.3;
   h.settings.kinds["activity_processing"].max_attempts = 1;
-  h.run([&](runtime::runtime& rt, jobs::kinds::ai::services&) -> asio::awaitable<void> {
+  h.run([&](runtime::runtime& rt, kinds::ai::services&) -> asio::awaitable<void> {
     auto id = co_await enqueue_activity(rt, activity_payload("u-1", "a-1", "Learning Rust"));
     auto j = co_await await_job(rt, id, in_state(jobs::state::dead));
     BOOST_REQUIRE_EQUAL(j.errors.size(), 1u);
@@ -203,7 +203,7 @@ BOOST_AUTO_TEST_CASE(a_shutdown_cancels_the_request_within_100_ms_and_returns_th
   h.settings.grace_s = 0;  // no grace period: cancel in-flight jobs as soon as claiming stops
   jobs::job_id id = 0;
   steady::time_point stopped_at{};
-  h.run([&](runtime::runtime& rt, jobs::kinds::ai::services&) -> asio::awaitable<void> {
+  h.run([&](runtime::runtime& rt, kinds::ai::services&) -> asio::awaitable<void> {
     id = co_await enqueue_activity(rt, activity_payload("u-1", "a-1", "Learning Rust"));
     while (!server.hang_started_at()) co_await sleep_for(2ms);
     stopped_at = steady::now();  // returning stops the runtime

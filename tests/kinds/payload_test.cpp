@@ -2,10 +2,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include "jobs/json.hpp"
-#include "jobs/kinds/ai/payload.hpp"
+#include "kinds/ai/payload.hpp"
 
 using namespace spool::jobs;
-using namespace spool::jobs::kinds::ai;
+using namespace spool::kinds::ai;
 namespace json = boost::json;
 
 namespace {

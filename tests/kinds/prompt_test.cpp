@@ -2,12 +2,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include "jobs/json.hpp"
-#include "jobs/kinds/ai/analysis.hpp"
-#include "jobs/kinds/ai/openai_wire.hpp"
-#include "jobs/kinds/ai/prompt.hpp"
+#include "kinds/ai/analysis.hpp"
+#include "kinds/ai/openai_wire.hpp"
+#include "kinds/ai/prompt.hpp"
 
 using namespace spool;
-using namespace spool::jobs::kinds::ai;
+using namespace spool::kinds::ai;
 namespace json = boost::json;
 
 namespace {
@@ -31,8 +31,8 @@ json::object activity_data(const chat_request& r) {
   return json::parse(user.substr(nl + 1)).as_object();
 }
 
-store::activity_result stored(std::string id, std::string when, std::string category) {
-  store::activity_result r;
+kinds::ai::activity_result stored(std::string id, std::string when, std::string category) {
+  kinds::ai::activity_result r;
   r.activity_id = std::move(id);
   r.user_id = "u-1";
   r.type = "note";
@@ -85,7 +85,7 @@ BOOST_AUTO_TEST_CASE(a_long_text_is_cut_at_a_character_boundary_and_marked) {
 
 BOOST_AUTO_TEST_CASE(the_profile_prompt_lists_the_analyses_oldest_first) {
   // As the store returns them: newest first.
-  std::vector<store::activity_result> sources{stored("a-3", "2026-11-03T00:00:00Z", "health"),
+  std::vector<kinds::ai::activity_result> sources{stored("a-3", "2026-11-03T00:00:00Z", "health"),
                                               stored("a-2", "2026-11-02T00:00:00Z", "work"),
                                               stored("a-1", "2026-11-01T00:00:00Z", "learning")};
   auto r = profile_prompt("u-\"1\"", sources);

@@ -7,26 +7,26 @@
 #include <thread>
 
 #include "jobs/json.hpp"
-#include "persistence/results_store.hpp"
+#include "kinds/ai/results_store.hpp"
 #include "persistence/store.hpp"
 #include "tests/support/scratch_db.hpp"
 
 using namespace spool;
-using store::upsert_result;
+using kinds::ai::upsert_result;
 
-namespace spool::store {
+namespace spool::kinds::ai {
 inline std::ostream& operator<<(std::ostream& o, upsert_result r) { return o << static_cast<int>(r); }
-}  // namespace spool::store
+}  // namespace spool::kinds::ai
 
 namespace {
 
 // A migrated database (the jobs store owns the migrations) and a results connection to it.
 struct fixture {
   test::scratch_db scratch;
-  std::unique_ptr<store::results_store> rs;
+  std::unique_ptr<kinds::ai::results_store> rs;
   fixture() {
     store::open(scratch.url())->migrate();
-    rs = store::results_store::open(scratch.url());
+    rs = kinds::ai::results_store::open(scratch.url());
   }
 };
 
@@ -36,9 +36,9 @@ boost::test_tools::assertion_result on_postgres(boost::unit_test::test_unit_id) 
   return r;
 }
 
-store::activity_result result(std::string id, std::string user, std::string when,
+kinds::ai::activity_result result(std::string id, std::string user, std::string when,
                               std::string analysis = R"({"summary":"s"})") {
-  store::activity_result r;
+  kinds::ai::activity_result r;
   r.activity_id = std::move(id);
   r.user_id = std::move(user);
   r.type = "note";
@@ -49,8 +49,8 @@ store::activity_result result(std::string id, std::string user, std::string when
   return r;
 }
 
-store::profile_record profile(std::string user, std::int64_t revision, std::string body) {
-  store::profile_record p;
+kinds::ai::profile_record profile(std::string user, std::int64_t revision, std::string body) {
+  kinds::ai::profile_record p;
   p.user_id = std::move(user);
   p.profile = std::move(body);
   p.generated_at = jobs::now();
@@ -124,18 +124,18 @@ BOOST_FIXTURE_TEST_CASE(a_profile_is_versioned_and_never_replaced_by_a_staler_on
 BOOST_FIXTURE_TEST_CASE(results_live_in_the_jobs_database_and_survive_reopening, fixture) {
   rs->upsert(result("a-1", "u-1", "2026-11-01T10:00:00Z"), jobs::now());
   rs.reset();
-  BOOST_TEST(store::results_store::open(scratch.url())->find_result("a-1").has_value());
+  BOOST_TEST(kinds::ai::results_store::open(scratch.url())->find_result("a-1").has_value());
   if (!scratch.postgres()) {
-    auto again = store::results_store::open("sqlite://" + (scratch.dir() / "test.db").string());
+    auto again = kinds::ai::results_store::open("sqlite://" + (scratch.dir() / "test.db").string());
     BOOST_TEST(again->find_result("a-1").has_value());
   }
 }
 
 BOOST_AUTO_TEST_CASE(a_bad_database_url_is_a_store_error_that_shows_no_password) {
-  BOOST_CHECK_THROW(store::results_store::open("mysql://x"), store::store_error);
-  BOOST_CHECK_THROW(store::results_store::open("sqlite:"), store::store_error);
+  BOOST_CHECK_THROW(kinds::ai::results_store::open("mysql://x"), store::store_error);
+  BOOST_CHECK_THROW(kinds::ai::results_store::open("sqlite:"), store::store_error);
   try {
-    store::results_store::open("postgresql://spool:s3cret@127.0.0.1:1/spool");
+    kinds::ai::results_store::open("postgresql://spool:s3cret@127.0.0.1:1/spool");
     BOOST_FAIL("connected to a closed port");
   } catch (const store::store_error& e) {
     const std::string message = e.what();
@@ -160,18 +160,18 @@ BOOST_FIXTURE_TEST_CASE(concurrent_writers_number_changes_uniquely_in_the_order_
   // latest, so inserts and updates of the same rows race. Every write changes content.
   auto write = [&](std::string me, std::string other, writer_log& log) {
     try {
-      auto w = store::results_store::open(scratch.url());
+      auto w = kinds::ai::results_store::open(scratch.url());
       for (int i = 0; i < writes; ++i) {
         const auto id = me + "-" + std::to_string(i);
         const auto analysis = R"({"summary":")" + me + std::to_string(i) + R"("})";
         if (w->upsert(result(id, "u-1", "2026-11-01T10:00:00Z", analysis), jobs::now()) !=
-            store::upsert_result::unchanged)
+            kinds::ai::upsert_result::unchanged)
           ++log.changes;
         log.revisions.push_back(w->find_result(id)->revision);
         if (i % 3 == 2) {
           const auto theirs = other + "-" + std::to_string(i - 1);
           if (w->upsert(result(theirs, "u-1", "2026-11-01T10:00:00Z", analysis), jobs::now()) !=
-              store::upsert_result::unchanged)
+              kinds::ai::upsert_result::unchanged)
             ++log.changes;
         }
       }
@@ -187,7 +187,7 @@ BOOST_FIXTURE_TEST_CASE(concurrent_writers_number_changes_uniquely_in_the_order_
   // of one) must carry a revision above everything it saw in earlier polls.
   std::thread reader([&] {
     try {
-      auto r = store::results_store::open(scratch.url());
+      auto r = kinds::ai::results_store::open(scratch.url());
       std::map<std::string, std::int64_t> seen;
       std::int64_t highest = 0;
       bool last = false;

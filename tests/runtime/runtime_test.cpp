@@ -7,7 +7,7 @@
 #include <boost/test/unit_test.hpp>
 #include <thread>
 
-#include "jobs/kinds/diagnostic.hpp"
+#include "kinds/diagnostic.hpp"
 #include "persistence/db_executor.hpp"
 #include "runtime/runtime.hpp"
 #include "tests/support/printers.hpp"
@@ -36,7 +36,7 @@ struct harness {
     settings.grace_s = 5;
     settings.queues = {{"default", 10}};
     settings.log_level = "error";
-    jobs::kinds::register_diagnostic(kinds);
+    kinds::register_diagnostic(kinds);
   }
 
   template <class Scenario>
