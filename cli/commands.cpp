@@ -16,7 +16,9 @@
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "jobs/json.hpp"
+#include "kinds/ai/inference_metrics.hpp"
 #include "kinds/ai/kinds.hpp"
+#include "kinds/ai/routes.hpp"
 #include "kinds/diagnostic.hpp"
 #include "jobs/validation.hpp"
 #include "runtime/log.hpp"
@@ -54,6 +56,7 @@ int run(const config::settings& s) {
   log::info("inference_backend").kv("backend", ai->backend->name())
       .kv("note", s.inference.backend == "local" ? "built-in stand-in, not a model" : s.inference.url);
   runtime::runtime rt(ioc.get_executor(), s, std::move(kinds));
+  rt.stats().add_source(kinds::ai::render_inference_metrics);
 
   // First signal: graceful shutdown. Second: cancel in-flight jobs at once.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -75,6 +78,7 @@ int run(const config::settings& s) {
 
   // The admin endpoint serves through shutdown (so /readyz can say 503) and stops after it.
   http::api admin(rt, {s.admin_token, s.metrics_require_token});
+  kinds::ai::add_routes(admin.routes(), *ai);
   std::unique_ptr<http::server> server;
   if (s.http != "off") {
     http::server_options o;

@@ -3,8 +3,8 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "cli/ai_commands.hpp"
 #include "cli/commands.hpp"
+#include "kinds/ai/commands.hpp"
 #include "persistence/store.hpp"
 
 namespace {
@@ -173,20 +173,8 @@ int main(int argc, char** argv) {
     action = [&] { return spool::cli::dlq_purge(layers.resolve(), one_or_all(o_dp_id, id, all)); };
   });
 
-  // spool activities show | profiles show: what the built-in AI kinds wrote
-  std::string key;
-  auto* acts = app.add_subcommand("activities", "Results of activity_processing");
-  acts->require_subcommand(1);
-  auto* as = acts->add_subcommand("show", "Show the analysis of one activity");
-  as->add_option("id", key, "Activity id (the payload's activity_id)")->required();
-  as->add_flag("--json", json, "JSON output");
-  as->callback([&] { action = [&] { return spool::cli::activities_show(layers.resolve(), key, json); }; });
-  auto* profs = app.add_subcommand("profiles", "Results of profile_generation");
-  profs->require_subcommand(1);
-  auto* ps = profs->add_subcommand("show", "Show the profile of one user");
-  ps->add_option("user", key, "User id")->required();
-  ps->add_flag("--json", json, "JSON output");
-  ps->callback([&] { action = [&] { return spool::cli::profiles_show(layers.resolve(), key, json); }; });
+  // Commands of the built-in kinds (spool activities show, spool profiles show).
+  spool::kinds::ai::add_commands(app, [&] { return layers.resolve(); }, action);
 
   // spool stats | migrate
   auto* st = app.add_subcommand("stats", "Job counts per queue and state");
@@ -198,7 +186,7 @@ int main(int argc, char** argv) {
   auto* mg = app.add_subcommand("migrate", "Apply database migrations");
   mg->callback([&] { action = [&] { return spool::cli::migrate(layers.resolve()); }; });
 
-  for (auto* sub : {run, enq, jobs, jl, js, jc, dlq, dl, dr, dp, acts, as, profs, ps, st, nd, mg})
+  for (auto* sub : {run, enq, jobs, jl, js, jc, dlq, dl, dr, dp, st, nd, mg})
     sub->fallthrough();
 
   try {

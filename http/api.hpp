@@ -1,11 +1,13 @@
 #pragma once
-// The admin API: routes a request to its handler and answers with JSON. No sockets here; the
-// server feeds it requests, the tests can too.
+// The admin API: checks the token, routes a request to its handler and answers with JSON. No
+// sockets here; the server feeds it requests, the tests can too. Its resources are in
+// http/routes/; an application layer adds its own routes through routes().
 #include <boost/asio/awaitable.hpp>
 #include <optional>
 #include <string>
 
 #include "http/message.hpp"
+#include "http/router.hpp"
 
 namespace spool::runtime {
 class runtime;
@@ -20,13 +22,17 @@ struct api_options {
 
 class api {
  public:
+  // With the API's own resources routed.
   api(runtime::runtime& rt, api_options options);
   boost::asio::awaitable<response> handle(const request& req);
+  // Add routes before the server starts: the table is read without a lock.
+  router& routes() { return routes_; }
 
  private:
   bool authorized(const request& req) const;
   runtime::runtime& rt_;
   api_options options_;
+  router routes_;
 };
 
 // Compares in time that depends only on the lengths, not on where the strings differ.

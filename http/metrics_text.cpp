@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 
 #include "runtime/runtime.hpp"
@@ -13,57 +12,47 @@ namespace spool::http {
 
 namespace {
 
-void process_metrics(std::string& out) {
+void process_metrics(runtime::exposition& out) {
   long pages = 0, resident = 0;
   if (std::ifstream statm("/proc/self/statm"); statm >> pages >> resident) {
-    fmt::format_to(std::back_inserter(out),
-                   "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-                   "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {}\n",
-                   resident * sysconf(_SC_PAGESIZE));
+    out.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+    out.sample("process_resident_memory_bytes", {}, static_cast<std::uint64_t>(resident * sysconf(_SC_PAGESIZE)));
   }
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   const double cpu = u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-  fmt::format_to(std::back_inserter(out),
-                 "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
-                 "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total {}\n",
-                 cpu);
+  out.family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+  out.sample("process_cpu_seconds_total", {}, cpu);
   std::error_code ec;
-  std::size_t fds = 0;
+  std::uint64_t fds = 0;
   for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
     ++fds;
-  fmt::format_to(std::back_inserter(out),
-                 "# HELP process_open_fds Number of open file descriptors.\n"
-                 "# TYPE process_open_fds gauge\nprocess_open_fds {}\n",
-                 fds);
+  out.family("process_open_fds", "gauge", "Number of open file descriptors.");
+  out.sample("process_open_fds", {}, fds);
 }
 
 }  // namespace
 
 std::string render_metrics(const runtime::runtime& rt, const store::stats& counts) {
-  std::string out;
-  out.reserve(16384);
+  std::string text;
+  text.reserve(16384);
+  runtime::exposition out(text);
   rt.stats().render(out);
-  out += "# HELP spool_jobs Jobs in the database, by queue and state.\n# TYPE spool_jobs gauge\n";
+  out.family("spool_jobs", "gauge", "Jobs in the database, by queue and state.");
   for (auto& [queue, states] : counts.queues)
     for (auto& [state, n] : states)
-      fmt::format_to(std::back_inserter(out), "spool_jobs{{queue=\"{}\",state=\"{}\"}} {}\n",
-                     runtime::escape_label(queue), state, n);
-  out += "# HELP spool_jobs_running Jobs running in this process, by queue.\n"
-         "# TYPE spool_jobs_running gauge\n";
+      out.sample("spool_jobs", {{"queue", queue}, {"state", state}}, static_cast<std::uint64_t>(n));
+  out.family("spool_jobs_running", "gauge", "Jobs running in this process, by queue.");
   for (auto& q : rt.queue_infos())
-    fmt::format_to(std::back_inserter(out), "spool_jobs_running{{queue=\"{}\"}} {}\n",
-                   runtime::escape_label(q.name), q.running);
+    out.sample("spool_jobs_running", {{"queue", q.name}}, static_cast<std::uint64_t>(q.running));
   auto dead = counts.states.find("dead");
-  fmt::format_to(std::back_inserter(out),
-                 "# HELP spool_dead_letter_jobs Jobs in the dead-letter queue.\n"
-                 "# TYPE spool_dead_letter_jobs gauge\nspool_dead_letter_jobs {}\n"
-                 "# HELP spool_build_info Build information.\n# TYPE spool_build_info gauge\n"
-                 "spool_build_info{{version=\"{}\"}} 1\n",
-                 dead == counts.states.end() ? 0 : dead->second, SPOOL_VERSION);
+  out.family("spool_dead_letter_jobs", "gauge", "Jobs in the dead-letter queue.");
+  out.sample("spool_dead_letter_jobs", {}, static_cast<std::uint64_t>(dead == counts.states.end() ? 0 : dead->second));
+  out.family("spool_build_info", "gauge", "Build information.");
+  out.sample("spool_build_info", {{"version", SPOOL_VERSION}}, std::uint64_t{1});
   process_metrics(out);
-  return out;
+  return text;
 }
 
 }  // namespace spool::http

@@ -10,43 +10,6 @@ namespace {
 std::atomic<std::uint64_t> next_generation{1};
 }  // namespace
 
-std::string escape_label(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
-  for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
-  }
-  return out;
-}
-
-void histogram::observe(double seconds) {
-  std::size_t i = 0;
-  while (i < bounds.size() && seconds > bounds[i]) ++i;
-  buckets_[i].fetch_add(1, std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
-  sum_us_.fetch_add(static_cast<std::uint64_t>(std::max(seconds, 0.0) * 1e6), std::memory_order_relaxed);
-}
-
-void histogram::render(std::string& out, std::string_view name, std::string_view labels) const {
-  const std::string sep = labels.empty() ? "" : ",";
-  std::uint64_t cumulative = 0;
-  for (std::size_t i = 0; i < bounds.size(); ++i) {
-    cumulative += buckets_[i].load(std::memory_order_relaxed);
-    fmt::format_to(std::back_inserter(out), "{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep,
-                   bounds[i], cumulative);
-  }
-  cumulative += buckets_[bounds.size()].load(std::memory_order_relaxed);
-  fmt::format_to(std::back_inserter(out), "{}_bucket{{{}{}le=\"+Inf\"}} {}\n", name, labels, sep,
-                 cumulative);
-  const auto braces = labels.empty() ? std::string() : "{" + std::string(labels) + "}";
-  fmt::format_to(std::back_inserter(out), "{}_sum{} {}\n", name, braces,
-                 static_cast<double>(sum_us_.load(std::memory_order_relaxed)) / 1e6);
-  fmt::format_to(std::back_inserter(out), "{}_count{} {}\n", name, braces, cumulative);
-}
-
 void rate_window::add(std::int64_t s, bool failed) {
   auto& slot = slots_[static_cast<std::size_t>(s % seconds)];
   auto seen = slot.second.load(std::memory_order_acquire);
@@ -107,47 +70,44 @@ const histogram* metrics::find_db_operation(std::string_view op) const {
   return it == db_.end() ? nullptr : it->second.get();
 }
 
-void metrics::render(std::string& out) const {
+void metrics::add_source(source s) {
   std::lock_guard lock(mutex_);
-  auto labels = [](const auto& key) {
-    return fmt::format("queue=\"{}\",kind=\"{}\"", escape_label(key.first), escape_label(key.second));
-  };
-  out += "# HELP spool_jobs_enqueued_total Jobs enqueued through this runtime.\n"
-         "# TYPE spool_jobs_enqueued_total counter\n";
+  sources_.push_back(std::move(s));
+}
+
+void metrics::render(exposition& out) const {
+  std::unique_lock lock(mutex_);
+  out.family("spool_jobs_enqueued_total", "counter", "Jobs enqueued through this runtime.");
   for (auto& [key, s] : jobs_)
-    fmt::format_to(std::back_inserter(out), "spool_jobs_enqueued_total{{{}}} {}\n", labels(key),
-                   s->enqueued.load());
-  out += "# HELP spool_jobs_finished_total Attempts that ended, by outcome.\n"
-         "# TYPE spool_jobs_finished_total counter\n";
+    out.sample("spool_jobs_enqueued_total", {{"queue", key.first}, {"kind", key.second}}, s->enqueued.load());
+  out.family("spool_jobs_finished_total", "counter", "Attempts that ended, by outcome.");
   for (auto& [key, s] : jobs_) {
     const std::pair<const char*, const std::atomic<std::uint64_t>*> outcomes[] = {
         {"succeeded", &s->succeeded}, {"failed", &s->failed},       {"dead", &s->dead},
         {"cancelled", &s->cancelled}, {"snoozed", &s->snoozed},     {"interrupted", &s->interrupted}};
     for (auto& [name, v] : outcomes)
-      fmt::format_to(std::back_inserter(out), "spool_jobs_finished_total{{{},outcome=\"{}\"}} {}\n",
-                     labels(key), name, v->load());
+      out.sample("spool_jobs_finished_total",
+                 {{"queue", key.first}, {"kind", key.second}, {"outcome", name}}, v->load());
   }
-  out += "# HELP spool_job_duration_seconds How long a handler ran, per attempt.\n"
-         "# TYPE spool_job_duration_seconds histogram\n";
-  for (auto& [key, s] : jobs_) s->duration.render(out, "spool_job_duration_seconds", labels(key));
-  out += "# HELP spool_job_wait_seconds From a job's due time to its start.\n"
-         "# TYPE spool_job_wait_seconds histogram\n";
-  for (auto& [key, s] : jobs_) s->wait.render(out, "spool_job_wait_seconds", labels(key));
-  out += "# HELP spool_db_operation_seconds Database operations of the runtime, by operation.\n"
-         "# TYPE spool_db_operation_seconds histogram\n";
-  for (auto& [op, h] : db_)
-    h->render(out, "spool_db_operation_seconds", fmt::format("op=\"{}\"", escape_label(op)));
-  fmt::format_to(std::back_inserter(out),
-                 "# HELP spool_rescued_total Jobs returned to the queue after their lease expired.\n"
-                 "# TYPE spool_rescued_total counter\nspool_rescued_total {}\n"
-                 "# HELP spool_completions_rejected_total Late completions of workers that lost "
-                 "their lease.\n# TYPE spool_completions_rejected_total counter\n"
-                 "spool_completions_rejected_total {}\n"
-                 "# HELP spool_io_thread_blocked_total Times a job handler held an io_context "
-                 "thread for over a second without awaiting.\n"
-                 "# TYPE spool_io_thread_blocked_total counter\n"
-                 "spool_io_thread_blocked_total {}\n",
-                 rescued.load(), rejected_completions.load(), blocked_handlers.load());
+  out.family("spool_job_duration_seconds", "histogram", "How long a handler ran, per attempt.");
+  for (auto& [key, s] : jobs_)
+    out.sample("spool_job_duration_seconds", {{"queue", key.first}, {"kind", key.second}}, s->duration);
+  out.family("spool_job_wait_seconds", "histogram", "From a job's due time to its start.");
+  for (auto& [key, s] : jobs_)
+    out.sample("spool_job_wait_seconds", {{"queue", key.first}, {"kind", key.second}}, s->wait);
+  out.family("spool_db_operation_seconds", "histogram", "Database operations of the runtime, by operation.");
+  for (auto& [op, h] : db_) out.sample("spool_db_operation_seconds", {{"op", op}}, *h);
+  out.family("spool_rescued_total", "counter", "Jobs returned to the queue after their lease expired.");
+  out.sample("spool_rescued_total", {}, rescued.load());
+  out.family("spool_completions_rejected_total", "counter",
+             "Late completions of workers that lost their lease.");
+  out.sample("spool_completions_rejected_total", {}, rejected_completions.load());
+  out.family("spool_io_thread_blocked_total", "counter",
+             "Times a job handler held an io_context thread for over a second without awaiting.");
+  out.sample("spool_io_thread_blocked_total", {}, blocked_handlers.load());
+  const auto sources = sources_;
+  lock.unlock();  // a source may look up series of its own
+  for (auto& render : sources) render(out);
 }
 
 }  // namespace spool::runtime

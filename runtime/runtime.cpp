@@ -207,6 +207,7 @@ void runtime::wake() {
 
 bool runtime::draining() const { return impl_->c.draining || impl_->stop_requested; }
 const metrics& runtime::stats() const { return impl_->c.stats; }
+metrics& runtime::stats() { return impl_->c.stats; }
 const config::settings& runtime::settings() const { return impl_->c.settings; }
 
 void runtime::stop() { impl_->stop_requested = true; }

@@ -62,6 +62,7 @@ class runtime {
   bool draining() const;  // shutdown has begun
   void wake();            // every queue looks for due jobs now (after an operator requeue)
   const metrics& stats() const;
+  metrics& stats();  // e.g. to add a kind's own series (metrics::add_source)
   const config::settings& settings() const;
 
   const std::string& worker_id() const;

@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 
 #include "http/api.hpp"
+#include "kinds/ai/inference_metrics.hpp"
+#include "kinds/ai/routes.hpp"
 #include "tests/kinds/ai_harness.hpp"
 
 using namespace spool;
@@ -110,6 +112,8 @@ BOOST_AUTO_TEST_CASE(a_thousand_activities_of_fifty_users_end_in_results_and_one
     // The admin API serves what the kinds wrote. Requests are named, not temporaries inside
     // co_await: GCC 12 mis-destroys such temporaries (see persistence/serial_executor.hpp).
     http::api admin(rt, {});
+    kinds::ai::add_routes(admin.routes(), svc);
+    rt.stats().add_source(kinds::ai::render_inference_metrics);
     const http::request profile_req{"GET", "/api/v1/profiles/user-7", "", ""};
     auto got = co_await admin.handle(profile_req);
     BOOST_TEST(got.status == 200u);

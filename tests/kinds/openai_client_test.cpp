@@ -185,7 +185,8 @@ BOOST_AUTO_TEST_CASE(http_errors_are_values_with_status_body_and_retry_after) {
   BOOST_TEST(m.errors_of(failure_class::server_error) == 1u);
   BOOST_TEST(m.errors_of(failure_class::bad_response) == 1u);
   std::string text;
-  render_inference_metrics(text);
+  runtime::exposition out(text);
+  render_inference_metrics(out);
   BOOST_TEST(text.find(R"(spool_inference_errors_total{backend="openai",model="m-errors",class="rate_limited"} 1)") !=
              std::string::npos);
   BOOST_TEST(text.find(R"(spool_inference_duration_seconds_count{backend="openai",model="m-errors"} 4)") !=

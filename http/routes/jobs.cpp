@@ -1,0 +1,185 @@
+// /api/v1/jobs: enqueue one or a batch, list, show, cancel, retry.
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "http/job_request.hpp"
+#include "http/reply.hpp"
+#include "http/routes/routes.hpp"
+#include "jobs/json.hpp"
+
+namespace spool::http {
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+bool is_queue_served(runtime::runtime& rt, std::string_view q) {
+  for (auto& info : rt.queue_infos())
+    if (info.name == q) return true;
+  return false;
+}
+
+asio::awaitable<response> enqueue(runtime::runtime& rt, std::vector<jobs::new_job> batch, bool one) {
+  if (rt.draining()) co_return error(503, "shutting_down", "the runtime is shutting down");
+  for (auto& j : batch)
+    if (!is_queue_served(rt, j.queue))
+      co_return error(422, "unknown_queue", "queue '" + j.queue + "' is not served by this runtime");
+  std::vector<jobs::enqueue_result> results;
+  std::string failure;
+  try {
+    results = co_await rt.enqueue(std::move(batch));
+  } catch (const std::invalid_argument& e) {
+    co_return error(422, "invalid_job", e.what());
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (!failure.empty()) co_return error(503, "database_unavailable", failure);
+  if (one && results.front().duplicate) {
+    auto r = error(409, "unique_key_conflict",
+                   "the unique key is held by pending job " + std::to_string(results.front().id));
+    auto body = json::parse(r.body).as_object();
+    body["error"].as_object()["job_id"] = results.front().id;
+    r.body = json::serialize(body);
+    co_return r;
+  }
+  json::array out;
+  for (auto& r : results) {
+    auto get = [id = r.id](store::store& s) { return s.get(id, jobs::now()); };
+    auto got = co_await on_db(rt, std::move(get));
+    if (auto* err = std::get_if<response>(&got)) co_return *err;
+    auto& job = std::get<0>(got);
+    json::object o = job ? jobs::to_json(*job) : json::object{{"id", r.id}};
+    o["duplicate"] = r.duplicate;
+    out.push_back(std::move(o));
+  }
+  co_return one ? json_response(201, out.front()) : json_response(201, json::object{{"jobs", out}});
+}
+
+asio::awaitable<response> post_job(const exchange& x) {
+  auto body = parse_body(x.req.body);
+  if (auto* bad = std::get_if<bad_input>(&body)) co_return error(bad->status, "bad_request", bad->message);
+  auto job = parse_job(std::get<json::value>(body), jobs::now());
+  if (auto* bad = std::get_if<bad_input>(&job))
+    co_return error(bad->status, bad->status == 400 ? "bad_request" : "invalid_job", bad->message);
+  std::vector<jobs::new_job> one{std::get<jobs::new_job>(std::move(job))};
+  co_return co_await enqueue(x.rt, std::move(one), true);
+}
+
+asio::awaitable<response> post_batch(const exchange& x) {
+  auto body = parse_body(x.req.body);
+  if (auto* bad = std::get_if<bad_input>(&body)) co_return error(bad->status, "bad_request", bad->message);
+  const auto& v = std::get<json::value>(body);
+  if (!v.is_array() || v.get_array().empty())
+    co_return error(400, "bad_request", "a batch must be a non-empty JSON array of jobs");
+  if (v.get_array().size() > 10000) co_return error(422, "invalid_job", "at most 10000 jobs per batch");
+  std::vector<jobs::new_job> batch;
+  const auto now = jobs::now();
+  for (std::size_t i = 0; i < v.get_array().size(); ++i) {
+    auto job = parse_job(v.get_array()[i], now);
+    if (auto* bad = std::get_if<bad_input>(&job))
+      co_return error(bad->status, bad->status == 400 ? "bad_request" : "invalid_job",
+                      "job " + std::to_string(i) + ": " + bad->message);
+    batch.push_back(std::get<jobs::new_job>(std::move(job)));
+  }
+  co_return co_await enqueue(x.rt, std::move(batch), false);
+}
+
+asio::awaitable<response> get_job(const exchange& x) {
+  const auto& raw = x.params[0];
+  auto id = to_int(raw);
+  if (!id) co_return error(404, "not_found", "no job '" + raw + "'");
+  auto get = [id = *id](store::store& s) { return s.get(id, jobs::now()); };
+  auto got = co_await on_db(x.rt, std::move(get));
+  if (auto* err = std::get_if<response>(&got)) co_return *err;
+  if (!std::get<0>(got)) co_return error(404, "not_found", "no job " + raw);
+  co_return json_response(200, jobs::to_json(*std::get<0>(got)));
+}
+
+asio::awaitable<response> cancel_job(const exchange& x) {
+  const auto& raw = x.params[0];
+  auto id = to_int(raw);
+  if (!id) co_return error(404, "not_found", "no job '" + raw + "'");
+  store::cancel_result result{};
+  std::string failure;
+  try {
+    result = co_await x.rt.cancel(*id);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (!failure.empty()) co_return error(503, "database_unavailable", failure);
+  switch (result) {
+    case store::cancel_result::not_found: co_return error(404, "not_found", "no job " + raw);
+    case store::cancel_result::already_final:
+      co_return error(409, "already_finished", "job " + raw + " already finished");
+    case store::cancel_result::cancelled:
+      co_return json_response(200, json::object{{"id", *id}, {"result", "cancelled"}});
+    case store::cancel_result::requested:
+      break;
+  }
+  co_return json_response(202, json::object{{"id", *id}, {"result", "cancel_requested"}});
+}
+
+asio::awaitable<response> retry_job(const exchange& x) {
+  const auto& raw = x.params[0];
+  auto id = to_int(raw);
+  if (!id) co_return error(404, "not_found", "no job '" + raw + "'");
+  store::retry_result result{};
+  std::string failure;
+  try {
+    result = co_await x.rt.retry_now(*id);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (!failure.empty()) co_return error(503, "database_unavailable", failure);
+  if (result == store::retry_result::not_found) co_return error(404, "not_found", "no job " + raw);
+  if (result == store::retry_result::not_waiting)
+    co_return error(409, "not_waiting", "job " + raw + " is not scheduled or retrying");
+  co_return json_response(200, json::object{{"id", *id}, {"result", "due_now"}});
+}
+
+}  // namespace
+
+asio::awaitable<response> list_jobs(runtime::runtime& rt, const target& t, std::optional<jobs::state> forced) {
+  store::list_filter f;
+  f.state = forced;
+  for (auto& [key, value] : t.query) {
+    if (key == "state") {
+      f.state = jobs::parse_state(value);
+      if (!f.state) co_return error(422, "invalid_parameter", "unknown state '" + value + "'");
+    } else if (key == "kind") {
+      f.kind = value;
+    } else if (key == "queue") {
+      f.queue = value;
+    } else if (key == "limit") {
+      auto n = to_int(value);
+      if (!n || *n < 1 || *n > 1000) co_return error(422, "invalid_parameter", "limit must be 1..1000");
+      f.limit = static_cast<int>(*n);
+    } else if (key == "cursor") {
+      auto n = to_int(value);
+      if (!n || *n < 1) co_return error(422, "invalid_parameter", "cursor must be a job id");
+      f.before = *n;
+    } else {
+      co_return error(400, "bad_request", "unknown parameter '" + key + "'");
+    }
+  }
+  auto list = [f](store::store& s) { return s.list(f, jobs::now()); };
+  auto got = co_await on_db(rt, std::move(list));
+  if (auto* err = std::get_if<response>(&got)) co_return *err;
+  auto& jobs_found = std::get<0>(got);
+  json::array out;
+  for (auto& j : jobs_found) out.push_back(jobs::to_json(j));
+  json::value next = nullptr;
+  if (static_cast<int>(jobs_found.size()) == f.limit) next = jobs_found.back().id;
+  co_return json_response(200, json::object{{"jobs", out}, {"next_cursor", next}});
+}
+
+void add_job_routes(router& r) {
+  r.add("GET", "/api/v1/jobs", [](const exchange& x) { return list_jobs(x.rt, x.where, {}); });
+  r.add("POST", "/api/v1/jobs", post_job);
+  r.add("POST", "/api/v1/jobs/batch", post_batch);
+  r.add("GET", "/api/v1/jobs/{id}", get_job);
+  r.add("POST", "/api/v1/jobs/{id}/cancel", cancel_job);
+  r.add("POST", "/api/v1/jobs/{id}/retry", retry_job);
+}
+
+}  // namespace spool::http
