@@ -69,11 +69,12 @@ spool_build() {
   (cd "$SPOOL_ROOT" && cmake --build "$dir" -j"$(nproc)" ${targets[@]+--target "${targets[@]}"})
 }
 
-# Tools of the HTTP and dashboard tests: Debian's prometheus (for promtool) and chromium, Node.js
+# Tools of the HTTP, dashboard and docs tests: Debian's prometheus (for promtool), chromium and
+# graphviz (docs/diagrams), Node.js
 # and npm when the machine has none, then tests/dashboard's npm packages (playwright-core) from its
 # lock file. Prints nothing when everything is in place.
 spool_install_test_tools() {
-  local extra=(prometheus chromium) dir="$SPOOL_ROOT/tests/dashboard" log
+  local extra=(prometheus chromium graphviz) dir="$SPOOL_ROOT/tests/dashboard" log
   command -v node >/dev/null || extra+=(nodejs)
   command -v npm >/dev/null || extra+=(npm)
   spool_install_deps "${extra[@]}" || return
