@@ -6,6 +6,7 @@ find_package(PostgreSQL REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(OpenSSL REQUIRED)  # https to inference servers (Beast's ssl_stream)
+find_package(date CONFIG REQUIRED)  # time zones of periodic schedules (libhowardhinnant-date-dev)
 
 # Debian's SOCI 4.0.3 ships neither a CMake package nor a .pc file.
 find_path(SOCI_INCLUDE_DIR soci/soci.h REQUIRED)
