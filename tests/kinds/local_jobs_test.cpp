@@ -149,9 +149,13 @@ BOOST_AUTO_TEST_CASE(a_burst_of_one_users_activities_yields_one_pending_profile_
       batch.push_back(std::move(j));
     }
     co_await rt.enqueue(std::move(batch));
+    // An activity job saves its result before it enqueues the profile job: wait for the jobs to
+    // end, not only for their results, or a busy machine can show no profile job yet.
     co_await until(
         rt, svc,
-        [](const store::stats&, const kinds::ai::results_store::totals& t) { return t.results == 20; },
+        [](const store::stats& s, const kinds::ai::results_store::totals& t) {
+          return t.results == 20 && state_count(s, "completed") == 20;
+        },
         std::chrono::seconds(30), "the activities");
     store::list_filter f;
     f.kind = "profile_generation";
