@@ -1,73 +1,35 @@
 #pragma once
-// Drives spool::http::api in-process: a real runtime on a temp SQLite database, with the
-// diagnostic kinds, on a two-thread io_context. A scenario coroutine sends requests as values and
-// reads the answers; no sockets involved.
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
+// The runtime harness with spool::http::api over the runtime: a scenario coroutine sends requests
+// as values and reads the answers; no sockets involved.
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/test/unit_test.hpp>
-#include <functional>
 #include <string>
-#include <thread>
 
 #include "http/api.hpp"
-#include "kinds/diagnostic.hpp"
-#include "runtime/runtime.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/runtime_harness.hpp"
 
 namespace spool::test {
 
-namespace asio = boost::asio;
 namespace json = boost::json;
-using namespace std::chrono_literals;
-using steady = std::chrono::steady_clock;
 
-inline asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-  asio::steady_timer t(co_await asio::this_coro::executor, d);
-  co_await t.async_wait(asio::use_awaitable);
-}
-
-struct api_harness {
-  temp_dir dir;
-  config::settings settings;
-  jobs::registry kinds;
-
+struct api_harness : runtime_harness {
   api_harness() {
-    settings.db = dir.db_url();
-    settings.poll_interval_s = 0.2;
     settings.grace_s = 1;
     settings.queues = {{"default", 10}, {"other", 2}};
-    settings.log_level = "error";
-    kinds::register_diagnostic(kinds);
+    at_end = shutdown::immediate;
   }
 
   // Runs `scenario(rt, api)` with an api built from `options`; the runtime stops when it ends.
   template <class Scenario>
   void run(Scenario scenario, http::api_options options = {}) {
-    asio::io_context ioc(2);
+    asio::io_context ioc(threads);
     runtime::runtime rt(ioc.get_executor(), settings, std::move(kinds));
     http::api api(rt, std::move(options));
-    bool ran = false;
-    std::exception_ptr failure;
-    asio::co_spawn(ioc, rt.run(), [&](std::exception_ptr e) {
-      ran = true;
-      if (e) failure = e;
-    });
-    asio::co_spawn(ioc, scenario(rt, api), [&](std::exception_ptr e) {
-      if (e) failure = e;
-      rt.stop_now();
-    });
-    std::thread second([&] { ioc.run(); });
-    ioc.run();
-    second.join();
-    BOOST_TEST(ran);
-    if (failure) std::rethrow_exception(failure);
+    drive(ioc, rt, scenario(rt, api));
   }
 };
+
+inline const std::string noop = R"({"kind":"noop"})";
 
 inline asio::awaitable<http::response> call(http::api& api, std::string method, std::string target,
                                             std::string body = {}, std::string authorization = {}) {
@@ -110,21 +72,25 @@ inline asio::awaitable<json::object> get_job(http::api& api, std::int64_t id) {
   co_return body_of(r).as_object();
 }
 
+// The number of jobs in a GET /api/v1/jobs answer.
+inline std::int64_t count_of(const json::value& list) {
+  return static_cast<std::int64_t>(list.at("jobs").as_array().size());
+}
+
 inline std::string state_of(const json::object& job) { return std::string(job.at("state").as_string()); }
 
 // Polls GET /api/v1/jobs/{id} until the job is in `state`; throws with the last state after `limit`.
 inline asio::awaitable<json::object> await_state(http::api& api, std::int64_t id, std::string state,
                                                  std::chrono::milliseconds limit = 10s,
                                                  std::chrono::milliseconds every = 5ms) {
-  const auto deadline = steady::now() + limit;
-  for (;;) {
-    auto job = co_await get_job(api, id);
-    if (state_of(job) == state) co_return job;
-    if (steady::now() > deadline)
-      throw std::runtime_error("job " + std::to_string(id) + " is " + state_of(job) + ", not " + state +
-                               " after " + std::to_string(limit.count()) + " ms");
-    co_await sleep_for(every);
-  }
+  co_return co_await poll_until(
+      [&api, id] { return get_job(api, id); },
+      [&state](const json::object& job) { return state_of(job) == state; },
+      [&](const json::object& job) {
+        return "job " + std::to_string(id) + " is " + state_of(job) + ", not " + state + " after " +
+               std::to_string(limit.count()) + " ms";
+      },
+      limit, every);
 }
 
 // POST /api/v1/jobs with `body`; requires 201 and returns the job's id.

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE http_api_operations
 // Operator actions through the admin API, in-process against a real runtime: listing and paging,
 // pause/resume, cancel, retry, the dead-letter queue, readiness during shutdown.
 #include "tests/http/api_harness.hpp"
@@ -6,15 +5,7 @@
 using namespace spool;
 using namespace spool::test;
 
-namespace {
-
-const std::string noop = R"({"kind":"noop"})";
-
-std::int64_t count_of(const json::value& list) {
-  return static_cast<std::int64_t>(list.at("jobs").as_array().size());
-}
-
-}  // namespace
+BOOST_AUTO_TEST_SUITE(api_operations)
 
 BOOST_AUTO_TEST_CASE(pagination_walks_every_job_once_newest_first) {
   api_harness h;
@@ -213,3 +204,5 @@ BOOST_AUTO_TEST_CASE(readyz_turns_503_once_the_runtime_drains) {
     BOOST_TEST(error_code(refused) == "shutting_down");
   });
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE http_api_views
 // What operators read: /api/v1/queues, /api/v1/stats and /metrics report the jobs that ran.
 #include <unistd.h>
 
@@ -42,6 +41,8 @@ double sample(const std::string& page, const std::string& series) {
 }
 
 }  // namespace
+
+BOOST_AUTO_TEST_SUITE(api_views)
 
 BOOST_AUTO_TEST_CASE(queues_report_counts_concurrency_and_pause) {
   api_harness h;
@@ -181,3 +182,5 @@ BOOST_AUTO_TEST_CASE(nodes_list_this_node_as_the_alive_leader) {
     BOOST_FAIL("the node never appeared in /api/v1/nodes");
   });
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,7 @@
 #pragma once
-// A runtime and its Beast server on 127.0.0.1:0, running on two background threads, and a
-// blocking HTTP client with deadlines for the test thread. Every wait has a limit.
+// A runtime (set up as tests/support/runtime_harness.hpp sets one up) and its Beast server on
+// 127.0.0.1:0, running on two background threads, and a blocking HTTP client with deadlines for
+// the test thread. Every wait has a limit.
 #include <poll.h>
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 #include <memory>
 #include <optional>
@@ -21,33 +23,21 @@
 
 #include "http/api.hpp"
 #include "http/server.hpp"
-#include "kinds/diagnostic.hpp"
-#include "persistence/db_executor.hpp"
-#include "runtime/runtime.hpp"
 #include "runtime/spawn.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/runtime_harness.hpp"
 
 namespace spool::test {
 
-namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
-using namespace std::chrono_literals;
-using steady = std::chrono::steady_clock;
 
 class live_server {
  public:
   explicit live_server(http::server_options options = {}, http::api_options api_options = {}) {
-    settings_.db = dir_.db_url();
-    settings_.poll_interval_s = 0.2;
-    settings_.grace_s = 1;
-    settings_.queues = {{"default", 10}};
-    settings_.log_level = "error";
-    jobs::registry kinds;
-    kinds::register_diagnostic(kinds);
+    setup_.settings.grace_s = 1;
     ioc_ = std::make_unique<asio::io_context>(2);
-    rt_ = std::make_unique<runtime::runtime>(ioc_->get_executor(), settings_, std::move(kinds));
+    rt_ = std::make_unique<runtime::runtime>(ioc_->get_executor(), setup_.settings, std::move(setup_.kinds));
     api_ = std::make_unique<http::api>(*rt_, std::move(api_options));
     options.address = "127.0.0.1";
     options.port = 0;
@@ -89,8 +79,7 @@ class live_server {
   }
 
  private:
-  temp_dir dir_;
-  config::settings settings_;
+  runtime_setup setup_;
   std::unique_ptr<asio::io_context> ioc_;
   std::unique_ptr<runtime::runtime> rt_;
   std::unique_ptr<http::api> api_;
@@ -205,6 +194,33 @@ class client {
   beast::flat_buffer buffer_;
   boost::system::error_code error_;
 };
+
+// Polls until `pred` holds; fails the test with `what` after `limit`.
+template <class Pred>
+void eventually(Pred pred, std::chrono::milliseconds limit, const std::string& what) {
+  const auto deadline = steady::now() + limit;
+  while (!pred()) {
+    BOOST_REQUIRE_MESSAGE(steady::now() < deadline, what << " (after " << limit.count() << " ms)");
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+// POST /api/v1/jobs on a new connection; requires 201 and returns the job's id.
+inline std::int64_t create_job(unsigned short port, const std::string& body) {
+  client c(port);
+  auto r = c.request("POST", "/api/v1/jobs", body);
+  BOOST_REQUIRE_MESSAGE(r && r->result_int() == 201,
+                        "POST " << body << ": " << (r ? r->body() : c.last_error().message()));
+  return boost::json::parse(r->body()).at("id").as_int64();
+}
+
+// The job's state, from GET /api/v1/jobs/{id} on a new connection.
+inline std::string job_state(unsigned short port, std::int64_t id) {
+  client c(port);
+  auto r = c.request("GET", "/api/v1/jobs/" + std::to_string(id));
+  BOOST_REQUIRE_MESSAGE(r && r->result_int() == 200, "GET job " << id);
+  return std::string(boost::json::parse(r->body()).at("state").as_string());
+}
 
 inline bool connection_closed(boost::system::error_code ec) {
   return ec == asio::error::eof || ec == asio::error::connection_reset || ec == bhttp::error::end_of_stream;

@@ -39,26 +39,9 @@ std::string fetch_metrics(unsigned short port) {
   return r->body();
 }
 
-std::string state_of(unsigned short port, std::int64_t id) {
-  client c(port);
-  auto r = c.request("GET", "/api/v1/jobs/" + std::to_string(id));
-  BOOST_REQUIRE(r && r->result_int() == 200);
-  return std::string(boost::json::parse(r->body()).at("state").as_string());
-}
-
-std::int64_t create(unsigned short port, const std::string& body) {
-  client c(port);
-  auto r = c.request("POST", "/api/v1/jobs", body);
-  BOOST_REQUIRE_MESSAGE(r && r->result_int() == 201, body);
-  return boost::json::parse(r->body()).at("id").as_int64();
-}
-
 void await_state(unsigned short port, std::int64_t id, const std::string& state) {
-  const auto deadline = steady::now() + 10s;
-  while (state_of(port, id) != state) {
-    BOOST_REQUIRE_MESSAGE(steady::now() < deadline, "job " << id << " never became " << state);
-    std::this_thread::sleep_for(10ms);
-  }
+  eventually([&] { return job_state(port, id) == state; }, 10s,
+             "job " + std::to_string(id) + " never became " + state);
 }
 
 }  // namespace
@@ -76,10 +59,10 @@ BOOST_AUTO_TEST_CASE(metrics_pass_promtool_check) {
   live_server s;
   // Jobs of several kinds and outcomes, so that every family has samples.
   std::vector<std::int64_t> done;
-  for (int i = 0; i < 5; ++i) done.push_back(create(s.port(), R"({"kind":"noop"})"));
-  auto dead = create(s.port(), R"({"kind":"fail","payload":{"times":99},"max_attempts":1})");
-  auto cancelled = create(s.port(), R"({"kind":"sleep","payload":{"ms":60000}})");
-  create(s.port(), R"({"kind":"noop","delay_s":3600})");
+  for (int i = 0; i < 5; ++i) done.push_back(create_job(s.port(), R"({"kind":"noop"})"));
+  auto dead = create_job(s.port(), R"({"kind":"fail","payload":{"times":99},"max_attempts":1})");
+  auto cancelled = create_job(s.port(), R"({"kind":"sleep","payload":{"ms":60000}})");
+  create_job(s.port(), R"({"kind":"noop","delay_s":3600})");
   for (auto id : done) await_state(s.port(), id, "completed");
   await_state(s.port(), dead, "dead");
   await_state(s.port(), cancelled, "running");

@@ -28,34 +28,9 @@ void expect_serving(unsigned short port) {
   BOOST_TEST(r->result_int() == 200u);
 }
 
-// Polls until `pred` holds; fails the test with `what` after `limit`.
-template <class Pred>
-void eventually(Pred pred, std::chrono::milliseconds limit, const std::string& what) {
-  const auto deadline = steady::now() + limit;
-  while (!pred()) {
-    BOOST_REQUIRE_MESSAGE(steady::now() < deadline, what << " (after " << limit.count() << " ms)");
-    std::this_thread::sleep_for(10ms);
-  }
-}
-
 std::string head(std::string_view method, std::string_view target, std::string_view extra = "") {
   return std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
          std::string(extra);
-}
-
-std::int64_t create_job(unsigned short port, const std::string& body) {
-  client c(port);
-  auto r = c.request("POST", "/api/v1/jobs", body);
-  BOOST_REQUIRE_MESSAGE(r && r->result_int() == 201,
-                        "POST " << body << ": " << (r ? r->body() : c.last_error().message()));
-  return json::parse(r->body()).at("id").as_int64();
-}
-
-std::string job_state(unsigned short port, std::int64_t id) {
-  client c(port);
-  auto r = c.request("GET", "/api/v1/jobs/" + std::to_string(id));
-  BOOST_REQUIRE_MESSAGE(r && r->result_int() == 200, "GET job " << id);
-  return std::string(json::parse(r->body()).at("state").as_string());
 }
 
 // Whether the server wrote to (or closed) this idle connection.

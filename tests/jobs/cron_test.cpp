@@ -1,5 +1,4 @@
 // jobs::cron: parsing, ticks in a time zone, and daylight saving time as cron handles it.
-#define BOOST_TEST_MODULE cron
 #include "jobs/cron.hpp"
 
 #include <boost/test/unit_test.hpp>

@@ -9,7 +9,6 @@
 using namespace spool;
 using namespace spool::test;
 namespace json = boost::json;
-using steady = std::chrono::steady_clock;
 using reply = fake_openai_server::reply;
 
 namespace {
@@ -56,13 +55,10 @@ BOOST_AUTO_TEST_CASE(an_activity_is_analysed_stored_and_followed_by_its_profile)
     BOOST_TEST(analysis.at("tags").as_array().size() == 2u);
 
     // The profile job follows after the debounce and asks the model for a profile.
-    for (int i = 0; i < 2000; ++i) {
-      auto p = co_await on_results(svc, [](kinds::ai::results_store& r) { return r.find_profile("u-1"); });
-      if (p) break;
-      co_await sleep_for(5ms);
-    }
-    auto p = co_await on_results(svc, [](kinds::ai::results_store& r) { return r.find_profile("u-1"); });
-    BOOST_REQUIRE(p);
+    auto p = co_await poll_until(
+        [&svc] { return on_results(svc, [](kinds::ai::results_store& r) { return r.find_profile("u-1"); }); },
+        [](const auto& profile) { return profile.has_value(); },
+        [](const auto&) { return std::string("no profile for u-1"); }, 10s);
     BOOST_TEST(p->version == 1);
     BOOST_TEST(p->source_count == 1);
     BOOST_TEST(p->source_revision == result->revision);

@@ -1,107 +1,14 @@
 #define BOOST_TEST_MODULE runtime
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/test/unit_test.hpp>
-#include <thread>
+// The runtime in-process, end to end over a real store: jobs run, retry, time out, snooze, are
+// cancelled, wait for their time and come back unharmed from a shutdown; idle queues start a job
+// from the enqueue's own transaction.
+#include "tests/support/runtime_harness.hpp"
 
-#include "kinds/diagnostic.hpp"
-#include "persistence/db_executor.hpp"
-#include "runtime/runtime.hpp"
-#include "tests/support/printers.hpp"
-#include "tests/support/temp_dir.hpp"
-
-namespace asio = boost::asio;
 using namespace spool;
-using namespace std::chrono_literals;
-
-namespace {
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-  asio::steady_timer t(co_await asio::this_coro::executor, d);
-  co_await t.async_wait(asio::use_awaitable);
-}
-
-// Runs a runtime on a 2-thread io_context with `scenario`, which must end by stopping it.
-struct harness {
-  test::temp_dir dir;
-  config::settings settings;
-  jobs::registry kinds;
-
-  harness() {
-    settings.db = dir.db_url();
-    settings.poll_interval_s = 0.2;
-    settings.grace_s = 5;
-    settings.queues = {{"default", 10}};
-    settings.log_level = "error";
-    kinds::register_diagnostic(kinds);
-  }
-
-  template <class Scenario>
-  void run(Scenario scenario) {
-    asio::io_context ioc(2);
-    runtime::runtime rt(ioc.get_executor(), settings, std::move(kinds));
-    bool ran = false;
-    std::exception_ptr failure;
-    asio::co_spawn(ioc, rt.run(), [&](std::exception_ptr e) {
-      ran = true;
-      if (e) failure = e;
-    });
-    asio::co_spawn(ioc, scenario(rt), [&](std::exception_ptr e) {
-      if (e) failure = e;
-      rt.stop();
-    });
-    std::thread second([&] { ioc.run(); });
-    ioc.run();
-    second.join();
-    BOOST_TEST(ran);
-    if (failure) std::rethrow_exception(failure);
-  }
-};
-
-asio::awaitable<jobs::job> job_of(runtime::runtime& rt, jobs::job_id id) {
-  auto get = [id](store::store& s) { return s.get(id, jobs::now()); };
-  auto j = co_await rt.db().run(std::move(get));
-  if (!j) throw std::runtime_error("job " + std::to_string(id) + " not found");
-  co_return *j;
-}
-
-// Polls the job until `pred` holds; fails the test after `limit`.
-template <class Pred>
-asio::awaitable<jobs::job> await_job(runtime::runtime& rt, jobs::job_id id, Pred pred,
-                                     std::chrono::milliseconds limit = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    auto j = co_await job_of(rt, id);
-    if (pred(j)) co_return j;
-    if (std::chrono::steady_clock::now() > deadline)
-      throw std::runtime_error("job " + std::to_string(id) + " stuck in state " +
-                               std::string(jobs::to_string(j.st)));
-    co_await sleep_for(5ms);
-  }
-}
-
-auto in_state(jobs::state s) {
-  return [s](const jobs::job& j) { return j.st == s; };
-}
-
-asio::awaitable<jobs::job_id> enqueue(runtime::runtime& rt, std::string kind, std::string payload = "{}",
-                                      int max_attempts = 0) {
-  jobs::new_job j;
-  j.kind = std::move(kind);
-  j.payload = std::move(payload);
-  j.max_attempts = max_attempts;
-  std::vector<jobs::new_job> batch{std::move(j)};
-  auto r = co_await rt.enqueue(std::move(batch));
-  co_return r.front().id;
-}
-
-}  // namespace
+using namespace spool::test;
 
 BOOST_AUTO_TEST_CASE(an_enqueued_job_runs_to_completion) {
-  harness h;
+  runtime_harness h;
   std::atomic<int> calls{0};
   h.kinds.add("count", [&](jobs::job_context& ctx) -> asio::awaitable<jobs::outcome> {
     BOOST_TEST(ctx.payload().at("n").as_int64() == 7);
@@ -118,7 +25,7 @@ BOOST_AUTO_TEST_CASE(an_enqueued_job_runs_to_completion) {
 }
 
 BOOST_AUTO_TEST_CASE(a_failing_job_retries_then_succeeds) {
-  harness h;
+  runtime_harness h;
   h.settings.kinds["fail"].retry_base_s = 0.02;
   h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
     auto id = co_await enqueue(rt, "fail", R"({"times":2})");
@@ -131,7 +38,7 @@ BOOST_AUTO_TEST_CASE(a_failing_job_retries_then_succeeds) {
 }
 
 BOOST_AUTO_TEST_CASE(exhausted_and_permanent_failures_are_dead_lettered) {
-  harness h;
+  runtime_harness h;
   h.settings.kinds["fail"].retry_base_s = 0.01;
   h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
     auto exhausted = co_await enqueue(rt, "fail", R"({"times":99})", 3);
@@ -145,7 +52,7 @@ BOOST_AUTO_TEST_CASE(exhausted_and_permanent_failures_are_dead_lettered) {
 }
 
 BOOST_AUTO_TEST_CASE(a_kind_without_handler_fails_retryably) {
-  harness h;
+  runtime_harness h;
   h.settings.kinds["missing"].retry_base_s = 0.01;
   h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
     auto id = co_await enqueue(rt, "missing", "{}", 2);
@@ -156,7 +63,7 @@ BOOST_AUTO_TEST_CASE(a_kind_without_handler_fails_retryably) {
 }
 
 BOOST_AUTO_TEST_CASE(the_kind_timeout_cancels_the_handler_and_fails_the_attempt) {
-  harness h;
+  runtime_harness h;
   h.settings.kinds["sleep"].timeout_s = 0.05;
   h.settings.kinds["sleep"].max_attempts = 1;
   h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
@@ -170,7 +77,7 @@ BOOST_AUTO_TEST_CASE(the_kind_timeout_cancels_the_handler_and_fails_the_attempt)
 }
 
 BOOST_AUTO_TEST_CASE(snooze_consumes_no_attempt) {
-  harness h;
+  runtime_harness h;
   std::atomic<int> calls{0};
   h.kinds.add("snoozer", [&](jobs::job_context& ctx) -> asio::awaitable<jobs::outcome> {
     if (++calls < 3) co_return jobs::outcome::snooze(10ms);
@@ -187,7 +94,7 @@ BOOST_AUTO_TEST_CASE(snooze_consumes_no_attempt) {
 }
 
 BOOST_AUTO_TEST_CASE(an_operator_cancel_interrupts_a_running_job) {
-  harness h;
+  runtime_harness h;
   h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
     auto id = co_await enqueue(rt, "sleep", R"({"ms":60000})");
     co_await await_job(rt, id, in_state(jobs::state::running));
@@ -200,7 +107,7 @@ BOOST_AUTO_TEST_CASE(an_operator_cancel_interrupts_a_running_job) {
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_returns_in_flight_jobs_unharmed) {
-  harness h;
+  runtime_harness h;
   h.settings.grace_s = 0.1;
   std::vector<jobs::job_id> ids;
   h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
@@ -219,7 +126,7 @@ BOOST_AUTO_TEST_CASE(shutdown_returns_in_flight_jobs_unharmed) {
 }
 
 BOOST_AUTO_TEST_CASE(a_scheduled_job_waits_for_its_time) {
-  harness h;
+  runtime_harness h;
   h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
     jobs::new_job j;
     j.kind = "noop";
@@ -236,7 +143,7 @@ BOOST_AUTO_TEST_CASE(a_scheduled_job_waits_for_its_time) {
 }
 
 BOOST_AUTO_TEST_CASE(invalid_jobs_are_refused_before_the_store) {
-  harness h;
+  runtime_harness h;
   h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
     bool refused = false;
     try {
@@ -251,7 +158,7 @@ BOOST_AUTO_TEST_CASE(invalid_jobs_are_refused_before_the_store) {
 BOOST_AUTO_TEST_CASE(an_idle_queue_starts_an_enqueued_job_from_the_enqueue_itself) {
   // The idle producer's standing claim is made in the enqueue's own transaction: the job is
   // running, not available, by the time the enqueue returns, well before the 200 ms poll.
-  harness h;
+  runtime_harness h;
   std::atomic<bool> release{false};
   h.kinds.add("wait", [&](jobs::job_context&) -> asio::awaitable<jobs::outcome> {
     while (!release) co_await sleep_for(1ms);
@@ -269,7 +176,7 @@ BOOST_AUTO_TEST_CASE(an_idle_queue_starts_an_enqueued_job_from_the_enqueue_itsel
 BOOST_AUTO_TEST_CASE(a_job_taken_by_the_standing_claim_needs_no_round_of_its_own) {
   // The enqueue's transaction claimed the job: nothing is left to wake the producer for, so no
   // round goes until the job ends (the poll is out of the way).
-  harness h;
+  runtime_harness h;
   h.settings.poll_interval_s = 30;
   std::atomic<bool> release{false};
   h.kinds.add("wait", [&](jobs::job_context&) -> asio::awaitable<jobs::outcome> {
@@ -293,7 +200,7 @@ BOOST_AUTO_TEST_CASE(a_job_taken_by_the_standing_claim_needs_no_round_of_its_own
 }
 
 BOOST_AUTO_TEST_CASE(a_paused_queue_claims_nothing_enqueued_right_after_the_pause) {
-  harness h;
+  runtime_harness h;
   h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
     co_await sleep_for(100ms);  // idle, with a standing claim
     BOOST_REQUIRE(rt.pause("default", true));

@@ -1,18 +1,11 @@
-#define BOOST_TEST_MODULE http_api
-// Creating jobs and every status code of the admin API (201, 400, 401, 404, 405, 409, 422),
-// driven in-process against a real runtime. Operator actions are in api_operations_test.cpp.
+// Creating jobs through the admin API, in-process against a real runtime: 201 and the job runs,
+// batches whole or not at all, and every way a body is refused (400, 422, 409).
 #include "tests/http/api_harness.hpp"
 
 using namespace spool;
 using namespace spool::test;
 
 namespace {
-
-const std::string noop = R"({"kind":"noop"})";
-
-std::int64_t count_of(const json::value& list) {
-  return static_cast<std::int64_t>(list.at("jobs").as_array().size());
-}
 
 asio::awaitable<std::int64_t> stored_jobs(http::api& api) {
   auto r = co_await call(api, "GET", "/api/v1/jobs?limit=1000");
@@ -21,6 +14,8 @@ asio::awaitable<std::int64_t> stored_jobs(http::api& api) {
 }
 
 }  // namespace
+
+BOOST_AUTO_TEST_SUITE(api_create)
 
 BOOST_AUTO_TEST_CASE(create_answers_201_with_the_job_and_the_job_runs) {
   api_harness h;
@@ -186,62 +181,6 @@ BOOST_AUTO_TEST_CASE(a_run_at_on_a_day_that_does_not_exist_is_422) {
   });
 }
 
-BOOST_AUTO_TEST_CASE(unknown_routes_and_ids_are_404) {
-  api_harness h;
-  h.run([&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
-    const std::pair<const char*, const char*> requests[] = {
-        {"GET", "/nope"},
-        {"GET", "/api/v2/jobs"},
-        {"GET", "/api/v1/jobs/999999"},
-        {"GET", "/api/v1/jobs/abc"},
-        {"GET", "/api/v1/jobs/1/errors"},
-        {"POST", "/api/v1/jobs/999999/cancel"},
-        {"POST", "/api/v1/jobs/999999/retry"},
-        {"POST", "/api/v1/dlq/999999/requeue"},
-        {"DELETE", "/api/v1/dlq/999999"},
-    };
-    for (auto [method, target] : requests) {
-      auto r = co_await call(api, method, target);
-      BOOST_TEST(r.status == 404u, method << " " << target << " answered " << r.status);
-      BOOST_TEST(error_code(r) == "not_found");
-    }
-    // A target that is not UTF-8 is quoted in the message, still as valid JSON (body_of parses).
-    auto odd = co_await call(api, "GET", "/api/v1/jobs/a\xff\xc3(");
-    BOOST_TEST(odd.status == 404u);
-    BOOST_TEST(body_of(odd).at("error").at("message").as_string() == "no job 'a\uFFFD\uFFFD('");
-    // A job that exists but is not dead is not in the DLQ either.
-    auto id = co_await create(api, R"({"kind":"noop","delay_s":3600})");
-    auto requeue = co_await call(api, "POST", "/api/v1/dlq/" + std::to_string(id) + "/requeue");
-    BOOST_TEST(requeue.status == 404u);
-    auto purge = co_await call(api, "DELETE", "/api/v1/dlq/" + std::to_string(id));
-    BOOST_TEST(purge.status == 404u);
-    BOOST_TEST(state_of(co_await get_job(api, id)) == "scheduled");
-  });
-}
-
-BOOST_AUTO_TEST_CASE(a_wrong_method_is_405_with_allow) {
-  api_harness h;
-  h.run([&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
-    const std::tuple<const char*, const char*, const char*> requests[] = {
-        {"DELETE", "/api/v1/jobs", "GET, POST"},
-        {"PUT", "/api/v1/jobs/1", "GET"},
-        {"GET", "/api/v1/jobs/1/cancel", "POST"},
-        {"POST", "/healthz", "GET"},
-        {"POST", "/metrics", "GET"},
-        {"DELETE", "/", "GET"},
-        {"GET", "/api/v1/queues/default/pause", "POST"},
-        {"POST", "/api/v1/stats", "GET"},
-        {"PUT", "/api/v1/dlq/7", "DELETE"},
-    };
-    for (auto [method, target, allow] : requests) {
-      auto r = co_await call(api, method, target);
-      BOOST_TEST(r.status == 405u, method << " " << target << " answered " << r.status);
-      BOOST_TEST(error_code(r) == "method_not_allowed");
-      BOOST_TEST(header(r, "Allow") == allow, method << " " << target);
-    }
-  });
-}
-
 BOOST_AUTO_TEST_CASE(conflicts_are_409) {
   api_harness h;
   h.run([&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
@@ -269,63 +208,4 @@ BOOST_AUTO_TEST_CASE(conflicts_are_409) {
   });
 }
 
-BOOST_AUTO_TEST_CASE(a_token_guards_the_api_but_not_the_health_checks) {
-  api_harness h;
-  h.run(
-      [&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
-        for (auto auth : {"", "Bearer wrong", "Bearer s3cre", "Bearer s3cretX", "s3cret", "Basic czNjcmV0",
-                          "Bearer  s3cret"}) {
-          auto r = co_await call(api, "GET", "/api/v1/jobs", "", auth);
-          BOOST_TEST(r.status == 401u, "'" << auth << "' answered " << r.status);
-          BOOST_TEST(error_code(r) == "unauthorized");
-          BOOST_TEST(header(r, "WWW-Authenticate") == "Bearer");
-        }
-        auto post = co_await call(api, "POST", "/api/v1/jobs", noop);
-        BOOST_TEST(post.status == 401u);
-        auto unknown = co_await call(api, "GET", "/api/v1/nothing-here");
-        BOOST_TEST(unknown.status == 401u);  // no route discovery without the token
-        auto ok = co_await call(api, "GET", "/api/v1/jobs", "", "Bearer s3cret");
-        BOOST_TEST(ok.status == 200u);
-        auto created = co_await call(api, "POST", "/api/v1/jobs", noop, "Bearer s3cret");
-        BOOST_TEST(created.status == 201u);
-        BOOST_TEST((co_await call(api, "GET", "/healthz")).status == 200u);
-        BOOST_TEST((co_await call(api, "GET", "/readyz")).status == 200u);
-        // By default a token protects /metrics and the dashboard too.
-        BOOST_TEST((co_await call(api, "GET", "/metrics")).status == 401u);
-        BOOST_TEST((co_await call(api, "GET", "/")).status == 401u);
-        BOOST_TEST((co_await call(api, "GET", "/metrics", "", "Bearer s3cret")).status == 200u);
-        BOOST_TEST((co_await call(api, "GET", "/", "", "Bearer s3cret")).status == 200u);
-      },
-      {.token = "s3cret"});
-}
-
-// RFC 9110 section 11.1: the authentication scheme is a case-insensitive token.
-BOOST_AUTO_TEST_CASE(the_bearer_scheme_is_case_insensitive) {
-  api_harness h;
-  h.run(
-      [&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
-        for (auto auth : {"bearer s3cret", "BEARER s3cret"}) {
-          auto r = co_await call(api, "GET", "/api/v1/stats", "", auth);
-          BOOST_TEST(r.status == 200u, "'" << auth << "' answered " << r.status);
-        }
-      },
-      {.token = "s3cret"});
-}
-
-BOOST_AUTO_TEST_CASE(metrics_and_dashboard_open_when_the_switch_says_so) {
-  api_harness h;
-  h.run(
-      [&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
-        auto metrics = co_await call(api, "GET", "/metrics");
-        BOOST_TEST(metrics.status == 200u);
-        BOOST_TEST(metrics.content_type == "text/plain; version=0.0.4; charset=utf-8");
-        auto page = co_await call(api, "GET", "/");
-        BOOST_TEST(page.status == 200u);
-        BOOST_TEST(page.content_type == "text/html; charset=utf-8");
-        BOOST_TEST(page.body.find("<title>Spool</title>") != std::string::npos);
-        BOOST_TEST(page.body.find("http://") == std::string::npos);  // no CDN: works offline
-        BOOST_TEST(page.body.find("https://") == std::string::npos);
-        BOOST_TEST((co_await call(api, "GET", "/api/v1/stats")).status == 401u);
-      },
-      {.token = "s3cret", .protect_metrics = false});
-}
+BOOST_AUTO_TEST_SUITE_END()

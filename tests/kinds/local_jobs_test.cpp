@@ -1,5 +1,5 @@
 // The AI kinds end to end with the default `local` backend: no model server anywhere.
-#define BOOST_TEST_MODULE local_e2e
+#define BOOST_TEST_MODULE local_jobs
 #include <boost/json/parse.hpp>
 
 #include "http/api.hpp"
@@ -34,20 +34,21 @@ std::string activity_id(int u, int k) { return "act-" + std::to_string(u) + "-" 
 template <class Done>
 asio::awaitable<void> until(runtime::runtime& rt, kinds::ai::services& svc, Done done,
                             std::chrono::seconds limit, const char* what) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    auto stats = co_await rt.db().run([](store::store& s) { return s.count(jobs::now()); });
-    auto totals = co_await on_results(svc, [](kinds::ai::results_store& r) { return r.count(); });
-    if (done(stats, totals)) co_return;
-    if (std::chrono::steady_clock::now() > deadline) {
-      std::string states;
-      for (auto& [st, n] : stats.states) states += " " + st + "=" + std::to_string(n);
-      throw std::runtime_error(std::string("timed out waiting for ") + what + ";" + states +
-                               " results=" + std::to_string(totals.results) +
-                               " profiles=" + std::to_string(totals.profiles));
-    }
-    co_await sleep_for(20ms);
-  }
+  using counts = std::pair<store::stats, kinds::ai::results_store::totals>;
+  co_await poll_until(
+      [&rt, &svc]() -> asio::awaitable<counts> {
+        auto stats = co_await rt.db().run([](store::store& s) { return s.count(jobs::now()); });
+        auto totals = co_await on_results(svc, [](kinds::ai::results_store& r) { return r.count(); });
+        co_return counts{stats, totals};
+      },
+      [&done](const counts& c) { return done(c.first, c.second); },
+      [what](const counts& c) {
+        std::string states;
+        for (auto& [st, n] : c.first.states) states += " " + st + "=" + std::to_string(n);
+        return std::string("timed out waiting for ") + what + ";" + states +
+               " results=" + std::to_string(c.second.results) + " profiles=" + std::to_string(c.second.profiles);
+      },
+      limit, 20ms);
 }
 
 std::int64_t state_count(const store::stats& s, const std::string& state) {
@@ -152,9 +153,13 @@ BOOST_AUTO_TEST_CASE(a_burst_of_one_users_activities_yields_one_pending_profile_
       batch.push_back(std::move(j));
     }
     co_await rt.enqueue(std::move(batch));
+    // An activity job saves its result before it enqueues the profile job: wait for the jobs to
+    // end, not only for their results, or a busy machine can show no profile job yet.
     co_await until(
         rt, svc,
-        [](const store::stats&, const kinds::ai::results_store::totals& t) { return t.results == 20; },
+        [](const store::stats& s, const kinds::ai::results_store::totals& t) {
+          return t.results == 20 && state_count(s, "completed") == 20;
+        },
         std::chrono::seconds(30), "the activities");
     store::list_filter f;
     f.kind = "profile_generation";
@@ -186,11 +191,7 @@ BOOST_AUTO_TEST_CASE(a_rerun_profile_job_changes_nothing) {
     // Run both kinds again, as after a crash: same rows, same version.
     id = co_await enqueue_activity(rt, activity_payload("u-1", "a-1", texts[0]));
     co_await await_job(rt, id, in_state(jobs::state::completed));
-    jobs::new_job again;
-    again.kind = "profile_generation";
-    again.payload = R"({"user_id":"u-1"})";
-    std::vector<jobs::new_job> batch{again};
-    auto pid = (co_await rt.enqueue(std::move(batch))).front().id;
+    auto pid = co_await enqueue(rt, "profile_generation", R"({"user_id":"u-1"})");
     co_await await_job(rt, pid, in_state(jobs::state::completed));
     co_await until(
         rt, svc, [](const store::stats& s, const kinds::ai::results_store::totals&) { return idle(s); },

@@ -1,0 +1,88 @@
+// jobs::decide: what an attempt's outcome makes of the job, at a fixed time and seed.
+#include <boost/test/unit_test.hpp>
+#include <random>
+
+#include "jobs/lifecycle.hpp"
+#include "tests/support/printers.hpp"
+
+using namespace spool::jobs;
+using namespace std::chrono_literals;
+using to = transition::to;
+
+namespace {
+retry_policy policy(duration base, duration cap, double jitter, int max_attempts = 25) {
+  retry_policy p;
+  p.base = base;
+  p.cap = cap;
+  p.jitter = jitter;
+  p.max_attempts = max_attempts;
+  return p;
+}
+const time_point t0 = time_point(std::chrono::seconds(1'800'000'000));
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(lifecycle)
+
+BOOST_AUTO_TEST_CASE(success_completes) {
+  std::mt19937_64 rng(1);
+  auto t = decide(outcome::success(), 1, 3, policy(1s, 1h, 0), t0, rng);
+  BOOST_TEST(t.next == to::completed);
+  BOOST_TEST(t.attempt == 1);
+  BOOST_TEST(!t.error);
+}
+
+BOOST_AUTO_TEST_CASE(failures_retry_with_backoff_until_attempts_run_out) {
+  std::mt19937_64 rng(1);
+  auto p = policy(2s, 1h, 0, 3);
+  auto first = decide(outcome::error("e1"), 1, 0, p, t0, rng);
+  BOOST_TEST(first.next == to::retry);
+  BOOST_TEST((first.run_at - t0).count() == duration(2s).count());
+  BOOST_REQUIRE(first.error);
+  BOOST_TEST(first.error->attempt == 1);
+  BOOST_TEST(first.error->message == "e1");
+  auto second = decide(outcome::error("e2"), 2, 0, p, t0, rng);
+  BOOST_TEST((second.run_at - t0).count() == duration(4s).count());
+  auto last = decide(outcome::error("e3"), 3, 0, p, t0, rng);
+  BOOST_TEST(last.next == to::dead);
+  BOOST_TEST(last.note == "e3");
+  BOOST_REQUIRE(last.error);
+}
+
+BOOST_AUTO_TEST_CASE(per_job_max_attempts_overrides_the_policy) {
+  std::mt19937_64 rng(1);
+  auto p = policy(1s, 1h, 0, 25);
+  BOOST_TEST(decide(outcome::error("x"), 2, 2, p, t0, rng).next == to::dead);
+  BOOST_TEST(decide(outcome::error("x"), 2, 0, p, t0, rng).next == to::retry);
+}
+
+BOOST_AUTO_TEST_CASE(permanent_errors_go_straight_to_the_dead_letter_queue) {
+  std::mt19937_64 rng(1);
+  auto t = decide(outcome::permanent("bad payload"), 1, 25, policy(1s, 1h, 0), t0, rng);
+  BOOST_TEST(t.next == to::dead);
+  BOOST_REQUIRE(t.error);
+  BOOST_TEST(t.error->message == "bad payload");
+}
+
+BOOST_AUTO_TEST_CASE(snooze_and_shutdown_give_the_attempt_back) {
+  std::mt19937_64 rng(1);
+  auto snooze = decide(outcome::snooze(30s), 4, 5, policy(1s, 1h, 0), t0, rng);
+  BOOST_TEST(snooze.next == to::requeue);
+  BOOST_TEST(snooze.attempt == 3);
+  BOOST_TEST((snooze.run_at - t0).count() == duration(30s).count());
+  BOOST_TEST(!snooze.error);
+  auto stop = decide(outcome::interrupt(), 1, 5, policy(1s, 1h, 0), t0, rng);
+  BOOST_TEST(stop.next == to::requeue);
+  BOOST_TEST(stop.attempt == 0);
+  BOOST_TEST(stop.run_at.time_since_epoch().count() == t0.time_since_epoch().count());
+  BOOST_TEST(!stop.error);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_is_final_and_keeps_its_reason) {
+  std::mt19937_64 rng(1);
+  auto t = decide(outcome::cancel("by operator"), 2, 5, policy(1s, 1h, 0), t0, rng);
+  BOOST_TEST(t.next == to::cancelled);
+  BOOST_TEST(t.note == "by operator");
+  BOOST_TEST(!t.error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
