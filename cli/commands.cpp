@@ -17,6 +17,7 @@
 #include "http/server.hpp"
 #include "jobs/json.hpp"
 #include "kinds/ai/kinds.hpp"
+#include "kinds/ai/schema.hpp"
 #include "kinds/diagnostic.hpp"
 #include "jobs/validation.hpp"
 #include "runtime/log.hpp"
@@ -28,8 +29,11 @@ namespace asio = boost::asio;
 
 namespace {
 
+// The tables of the kinds built into this binary, migrated by every command with the store's own.
+std::vector<store::schema> builtin_schemas() { return {kinds::ai::schema()}; }
+
 std::unique_ptr<store::store> open_store(const config::settings& s) {
-  auto st = store::open(s.db);
+  auto st = store::open(s.db, {.schemas = builtin_schemas()});
   st->migrate();
   return st;
 }
@@ -53,7 +57,7 @@ int run(const config::settings& s) {
   kinds::ai::register_kinds(kinds, ai, s);
   log::info("inference_backend").kv("backend", ai->backend->name())
       .kv("note", s.inference.backend == "local" ? "built-in stand-in, not a model" : s.inference.url);
-  runtime::runtime rt(ioc.get_executor(), s, std::move(kinds));
+  runtime::runtime rt(ioc.get_executor(), s, std::move(kinds), builtin_schemas());
 
   // First signal: graceful shutdown. Second: cancel in-flight jobs at once.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -242,7 +246,7 @@ int nodes(const config::settings& s, bool json) {
 }
 
 int migrate(const config::settings& s) {
-  auto st = store::open(s.db);
+  auto st = store::open(s.db, {.schemas = builtin_schemas()});
   const int n = st->migrate();
   std::cout << "applied " << n << " migration" << (n == 1 ? "" : "s") << "\n";
   return 0;

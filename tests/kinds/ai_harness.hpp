@@ -13,6 +13,7 @@
 
 #include "jobs/json.hpp"
 #include "kinds/ai/kinds.hpp"
+#include "kinds/ai/schema.hpp"
 #include "persistence/db_executor.hpp"
 #include "runtime/runtime.hpp"
 #include "tests/support/printers.hpp"
@@ -57,7 +58,7 @@ struct ai_harness {
     auto svc = kinds::ai::make_services(ioc.get_executor(), settings);
     jobs::registry kinds;
     kinds::ai::register_kinds(kinds, svc, settings);
-    runtime::runtime rt(ioc.get_executor(), settings, std::move(kinds));
+    runtime::runtime rt(ioc.get_executor(), settings, std::move(kinds), {kinds::ai::schema()});
     bool ran = false;
     std::exception_ptr failure;
     asio::co_spawn(ioc, rt.run(), [&](std::exception_ptr e) {
