@@ -64,7 +64,7 @@ int sql_store::apply_migrations(soci::session& s) {
 }
 
 void sql_store::ping() {
-  run_read("ping", [&](soci::session& s) {
+  call("ping", [&](soci::session& s) {
     int n = 0;
     s << "SELECT COUNT(*) FROM applied_migrations WHERE component = 'core'", into(n);
     if (n == 0) throw store_error("no migrations applied");

@@ -144,11 +144,10 @@ struct pg_store::statements {
        use(lease_until), use(lease_ids))};
 };
 
-template <class F>
-auto pg_store::guarded(const char* op, F&& f) {
+void pg_store::run(const char* op, const session_work& work) {
   try {
     ready();
-    return f();
+    work(*sql_);
   } catch (const std::exception& e) {
     forget_dead_connection();
     if (dynamic_cast<const store_error*>(&e)) throw;
@@ -156,24 +155,12 @@ auto pg_store::guarded(const char* op, F&& f) {
   }
 }
 
-template <class F>
-auto pg_store::write(const char* op, bool durable, F&& f) {
-  return guarded(op, [&] {
-    pg_transaction tx(*sql_, durable);
-    return sql::commit_after(tx, f);
-  });
-}
-
-void pg_store::run_read(const char* op, const session_work& work) {
-  guarded(op, [&] { work(*sql_); });
-}
-
 void pg_store::run_write(const char* op, bool durable, const session_work& work) {
-  write(op, durable, [&] { work(*sql_); });
-}
-
-std::unique_ptr<store> open_postgres(const location& where, const open_options& options) {
-  return std::make_unique<pg_store>(where, options);
+  run(op, [&](soci::session& s) {
+    pg_transaction tx(s, durable);
+    work(s);
+    tx.commit();
+  });
 }
 
 pg_store::pg_store(const location& where, const open_options& options)
@@ -240,7 +227,7 @@ int pg_store::migrate() {
 insert_and_claim_result pg_store::insert_and_claim(std::span<const jobs::new_job> batch,
                                                    time_point now,
                                                    std::span<const claim_request> claims) {
-  return write("enqueue", !relaxed_enqueue_, [&] {
+  return write("enqueue", !relaxed_enqueue_, [&](soci::session&) {
     insert_and_claim_result r;
     if (!batch.empty()) r.inserted = insert_rows(batch, now);
     for (const auto& c : claims) r.claimed.push_back(run_round({}, c).claimed);
@@ -310,7 +297,8 @@ std::vector<insert_result> pg_store::insert_rows(std::span<const jobs::new_job> 
 round_result pg_store::complete_and_claim(std::span<const jobs::completion> done,
                                           const claim_request& next) {
   if (done.empty() && next.limit <= 0 && !next.want_next_due) return {};
-  return guarded(next.limit > 0 ? "claim" : "complete", [&] {
+  // No transaction: the round statement commits by itself.
+  return call(next.limit > 0 ? "claim" : "complete", [&](soci::session&) {
     auto r = run_round(done, next);
     if (next.want_next_due) r.next_due = find_next_due(next.queue, next.now);
     return r;
@@ -364,7 +352,7 @@ round_result pg_store::run_round(std::span<const jobs::completion> done, const c
 
 void pg_store::renew(std::span<const lease_id> leases, time_point until) {
   if (leases.empty()) return;
-  write("renew leases", false, [&] {
+  write("renew leases", false, [&](soci::session&) {
     st_->lease_until = to_us(until);
     st_->lease_ids = id_array(leases);
     st_->renew.execute(true);
@@ -372,14 +360,14 @@ void pg_store::renew(std::span<const lease_id> leases, time_point until) {
 }
 
 void pg_store::notify(const std::string& payload) {
-  guarded("notify", [&] {
+  call("notify", [&](soci::session&) {
     st_->queue = payload;
     st_->notify.execute(true);
   });
 }
 
 std::optional<time_point> pg_store::next_due(const std::string& queue, time_point now) {
-  return guarded("find next due job", [&] { return find_next_due(queue, now); });
+  return call("find next due job", [&](soci::session&) { return find_next_due(queue, now); });
 }
 
 std::optional<time_point> pg_store::find_next_due(const std::string& queue, time_point now) {
@@ -398,6 +386,10 @@ std::optional<time_point> pg_store::find_next_due(const std::string& queue, time
   }
   if (!earliest) return std::nullopt;
   return from_us(*earliest);
+}
+
+std::unique_ptr<store> open_postgres(const location& where, const open_options& options) {
+  return std::make_unique<pg_store>(where, options);
 }
 
 }  // namespace spool::store

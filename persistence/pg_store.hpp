@@ -29,7 +29,7 @@ class pg_store final : public sql_store {
   void notify(const std::string& payload) override;
 
  protected:
-  void run_read(const char* op, const session_work& work) override;
+  void run(const char* op, const session_work& work) override;
   void run_write(const char* op, bool durable, const session_work& work) override;
 
  private:
@@ -40,10 +40,6 @@ class pg_store final : public sql_store {
   std::vector<insert_result> insert_rows(std::span<const jobs::new_job> batch, time_point now);
   round_result run_round(std::span<const jobs::completion> done, const claim_request& next);
   std::optional<time_point> find_next_due(const std::string& queue, time_point now);
-  template <class F>
-  auto guarded(const char* op, F&& f);
-  template <class F>
-  auto write(const char* op, bool durable, F&& f);
 
   location where_;
   std::unique_ptr<soci::session> sql_;

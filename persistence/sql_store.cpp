@@ -23,8 +23,8 @@ using soci::into;
 using soci::use;
 
 std::vector<expired_job> sql_store::expired(time_point now, int limit) {
-  std::vector<expired_job> out;
-  run_read("find expired leases", [&](soci::session& s) {
+  return call("find expired leases", [&](soci::session& s) {
+    std::vector<expired_job> out;
     expired_job e;
     long long id = 0, lease = 0, now_us = to_us(now);
     soci::statement st = (s.prepare << "SELECT r.id, r.lease_id, j.kind, r.queue, r.attempt, "
@@ -40,13 +40,13 @@ std::vector<expired_job> sql_store::expired(time_point now, int limit) {
       e.lease = lease;
       out.push_back(e);
     }
+    return out;
   });
-  return out;
 }
 
 std::vector<job_id> sql_store::cancel_requests() {
-  std::vector<job_id> out;
-  run_write("read cancel requests", false, [&](soci::session& s) {
+  return write("read cancel requests", false, [&](soci::session& s) {
+    std::vector<job_id> out;
     long long id = 0;
     int running = 0;
     bool stale = false;
@@ -60,13 +60,12 @@ std::vector<job_id> sql_store::cancel_requests() {
     }
     // Requests whose job no longer runs are done with.
     if (stale) s << "DELETE FROM cancel_requests WHERE job_id NOT IN (SELECT id FROM running)";
+    return out;
   });
-  return out;
 }
 
 cancel_result sql_store::cancel(job_id id, time_point now) {
-  cancel_result out = cancel_result::not_found;
-  run_write("cancel job", true, [&](soci::session& s) {
+  return write("cancel job", true, [&](soci::session& s) {
     long long now_us = to_us(now), id_v = id;
     int attempt = 0;
     std::string queue;
@@ -77,8 +76,7 @@ cancel_result sql_store::cancel(job_id id, time_point now) {
       s << "INSERT INTO finished (id, queue, state, attempt, attempted_at, finalized_at, note) "
            "VALUES (:id, :q, 'cancelled', :a, NULL, :t, 'cancelled by operator')",
           use(id_v), use(queue), use(attempt), use(now_us);
-      out = cancel_result::cancelled;
-      return;
+      return cancel_result::cancelled;
     }
     int n = 0;
     s << "SELECT COUNT(*) FROM running WHERE id = :id", into(n), use(id_v);
@@ -86,102 +84,80 @@ cancel_result sql_store::cancel(job_id id, time_point now) {
       s << "INSERT INTO cancel_requests (job_id, requested_at) VALUES (:id, :t) "
            "ON CONFLICT (job_id) DO NOTHING",
           use(id_v), use(now_us);
-      out = cancel_result::requested;
-      return;
+      return cancel_result::requested;
     }
     s << "SELECT COUNT(*) FROM jobs WHERE id = :id", into(n), use(id_v);
-    out = n ? cancel_result::already_final : cancel_result::not_found;
+    return n ? cancel_result::already_final : cancel_result::not_found;
   });
-  return out;
 }
 
 retry_result sql_store::retry_now(job_id id, time_point now) {
-  retry_result out = retry_result::not_found;
-  run_write("retry job now", true, [&](soci::session& s) {
+  return write("retry job now", true, [&](soci::session& s) {
     long long now_us = to_us(now), id_v = id;
     soci::statement move = (s.prepare << "UPDATE ready SET run_at = :now WHERE id = :id "
                                          "AND run_at > :now2",
                             use(now_us), use(id_v), use(now_us));
     move.execute(true);
-    if (move.get_affected_rows() > 0) {
-      out = retry_result::moved;
-      return;
-    }
+    if (move.get_affected_rows() > 0) return retry_result::moved;
     int n = 0;
     s << "SELECT COUNT(*) FROM ready WHERE id = :id", into(n), use(id_v);
-    if (n) {
-      out = retry_result::moved;  // due already
-      return;
-    }
+    if (n) return retry_result::moved;  // due already
     s << "SELECT COUNT(*) FROM jobs WHERE id = :id", into(n), use(id_v);
-    out = n ? retry_result::not_waiting : retry_result::not_found;
+    return n ? retry_result::not_waiting : retry_result::not_found;
   });
-  return out;
 }
 
-namespace {
-
-// The ids of the dead-lettered jobs an operator means.
-std::vector<std::int64_t> dead_ids(soci::session& s, const dead_filter& f) {
-  std::string where = " WHERE 1 = 1";
-  long long id_v = f.id.value_or(0), id = 0;
-  std::string kind = f.kind.value_or(""), queue = f.queue.value_or("");
-  if (f.id) where += " AND d.id = :id";
-  if (f.kind) where += " AND j.kind = :kind";
-  if (f.queue) where += " AND d.queue = :queue";
-  soci::statement st(s);
-  st.alloc();
-  st.prepare("SELECT d.id FROM dead_letter_jobs d JOIN jobs j ON j.id = d.id" + where);
-  st.exchange(into(id));
-  if (f.id) st.exchange(use(id_v));
-  if (f.kind) st.exchange(use(kind));
-  if (f.queue) st.exchange(use(queue));
-  st.define_and_bind();
-  st.execute();
-  std::vector<std::int64_t> ids;
-  while (st.fetch()) ids.push_back(id);
-  return ids;
+// Runs act(session, ids, in) on the dead-lettered jobs an operator means, if there are any:
+// `ids` their id array, `in` " IN (subquery of those ids)". Returns how many there are.
+template <class Act>
+std::int64_t sql_store::on_dead_jobs(const char* op, const dead_filter& f, Act act) {
+  return write(op, true, [&](soci::session& s) {
+    std::string where = " WHERE 1 = 1";
+    long long id_v = f.id.value_or(0), id = 0;
+    std::string kind = f.kind.value_or(""), queue = f.queue.value_or("");
+    if (f.id) where += " AND d.id = :id";
+    if (f.kind) where += " AND j.kind = :kind";
+    if (f.queue) where += " AND d.queue = :queue";
+    soci::statement st(s);
+    st.alloc();
+    st.prepare("SELECT d.id FROM dead_letter_jobs d JOIN jobs j ON j.id = d.id" + where);
+    st.exchange(into(id));
+    if (f.id) st.exchange(use(id_v));
+    if (f.kind) st.exchange(use(kind));
+    if (f.queue) st.exchange(use(queue));
+    st.define_and_bind();
+    st.execute();
+    std::vector<std::int64_t> found;
+    while (st.fetch()) found.push_back(id);
+    if (!found.empty()) act(s, id_array(found), " IN (" + std::string(dialect_.id_list) + ")");
+    return static_cast<std::int64_t>(found.size());
+  });
 }
-
-}  // namespace
 
 std::int64_t sql_store::requeue_dead(const dead_filter& which, time_point now) {
-  std::int64_t n = 0;
-  run_write("requeue dead jobs", true, [&](soci::session& s) {
-    const auto found = dead_ids(s, which);
-    n = static_cast<std::int64_t>(found.size());
-    if (n == 0) return;
-    std::string ids = id_array(found);
-    long long now_us = to_us(now);
-    const std::string in = " IN (" + std::string(dialect_.id_list) + ")";
-    s << "INSERT INTO ready (queue, priority, run_at, id, attempt) "
-         "SELECT d.queue, j.priority, CAST(:now AS bigint), d.id, 0 "
-         "FROM dead_letter_jobs d JOIN jobs j ON j.id = d.id WHERE d.id" + in,
-        use(now_us), use(ids);
-    s << "DELETE FROM dead_letter_jobs WHERE id" + in, use(ids);
-  });
-  return n;
+  return on_dead_jobs("requeue dead jobs", which,
+                      [&](soci::session& s, std::string ids, const std::string& in) {
+                        long long now_us = to_us(now);
+                        s << "INSERT INTO ready (queue, priority, run_at, id, attempt) "
+                             "SELECT d.queue, j.priority, CAST(:now AS bigint), d.id, 0 "
+                             "FROM dead_letter_jobs d JOIN jobs j ON j.id = d.id WHERE d.id" + in,
+                            use(now_us), use(ids);
+                        s << "DELETE FROM dead_letter_jobs WHERE id" + in, use(ids);
+                      });
 }
 
 std::int64_t sql_store::purge_dead(const dead_filter& which) {
-  std::int64_t n = 0;
-  run_write("purge dead jobs", true, [&](soci::session& s) {
-    const auto found = dead_ids(s, which);
-    n = static_cast<std::int64_t>(found.size());
-    if (n == 0) return;
-    std::string ids = id_array(found);
-    const std::string in = " IN (" + std::string(dialect_.id_list) + ")";
-    s << "DELETE FROM job_errors WHERE job_id" + in, use(ids);
-    s << "DELETE FROM unique_keys WHERE job_id" + in, use(ids);
-    s << "DELETE FROM jobs WHERE id" + in, use(ids);
-    s << "DELETE FROM dead_letter_jobs WHERE id" + in, use(ids);
-  });
-  return n;
+  return on_dead_jobs("purge dead jobs", which,
+                      [](soci::session& s, std::string ids, const std::string& in) {
+                        s << "DELETE FROM job_errors WHERE job_id" + in, use(ids);
+                        s << "DELETE FROM unique_keys WHERE job_id" + in, use(ids);
+                        s << "DELETE FROM jobs WHERE id" + in, use(ids);
+                        s << "DELETE FROM dead_letter_jobs WHERE id" + in, use(ids);
+                      });
 }
 
 bool sql_store::lead(const std::string& node, time_point now, jobs::duration ttl) {
-  bool leads = false;
-  run_write("take leadership", true, [&](soci::session& s) {
+  return write("take leadership", true, [&](soci::session& s) {
     long long now_us = to_us(now), until = to_us(now + ttl);
     s << "INSERT INTO leadership (name, node, expires_at) VALUES ('maintenance', :n, :u) "
          "ON CONFLICT (name) DO UPDATE SET node = excluded.node, expires_at = excluded.expires_at "
@@ -189,19 +165,18 @@ bool sql_store::lead(const std::string& node, time_point now, jobs::duration ttl
         use(node), use(until), use(now_us);
     std::string holder;
     s << "SELECT node FROM leadership WHERE name = 'maintenance'", into(holder);
-    leads = holder == node;
+    return holder == node;
   });
-  return leads;
 }
 
 void sql_store::resign(const std::string& node) {
-  run_write("resign leadership", true, [&](soci::session& s) {
+  write("resign leadership", true, [&](soci::session& s) {
     s << "DELETE FROM leadership WHERE name = 'maintenance' AND node = :n", use(node);
   });
 }
 
 void sql_store::heartbeat(const node_info& node, time_point now) {
-  run_write("record node", false, [&](soci::session& s) {
+  write("record node", false, [&](soci::session& s) {
     std::string queues = "[";
     for (const auto& q : node.queues)
       queues += (queues.size() > 1 ? "," : "") + boost::json::serialize(boost::json::string(q));
@@ -215,24 +190,22 @@ void sql_store::heartbeat(const node_info& node, time_point now) {
 }
 
 void sql_store::forget_node(const std::string& id) {
-  run_write("remove node", false,
-            [&](soci::session& s) { s << "DELETE FROM nodes WHERE id = :id", use(id); });
+  write("remove node", false,
+        [&](soci::session& s) { s << "DELETE FROM nodes WHERE id = :id", use(id); });
 }
 
 std::int64_t sql_store::forget_nodes_before(time_point before) {
-  std::int64_t n = 0;
-  run_write("remove silent nodes", false, [&](soci::session& s) {
+  return write("remove silent nodes", false, [&](soci::session& s) -> std::int64_t {
     long long b = to_us(before);
     soci::statement st = (s.prepare << "DELETE FROM nodes WHERE heartbeat_at < :b", use(b));
     st.execute(true);
-    n = st.get_affected_rows();
+    return st.get_affected_rows();
   });
-  return n;
 }
 
 std::vector<node_info> sql_store::nodes(time_point now) {
-  std::vector<node_info> out;
-  run_read("list nodes", [&](soci::session& s) {
+  return call("list nodes", [&](soci::session& s) {
+    std::vector<node_info> out;
     node_info n;
     long long pid = 0, started = 0, beat = 0, now_us = to_us(now);
     int leader = 0;
@@ -255,8 +228,8 @@ std::vector<node_info> sql_store::nodes(time_point now) {
       for (const auto& q : parsed.as_array()) copy.queues.emplace_back(q.as_string());
       out.push_back(std::move(copy));
     }
+    return out;
   });
-  return out;
 }
 
 }  // namespace spool::store

@@ -5,6 +5,8 @@
 // concrete store adds its connection handling and its hot path (enqueue, a producer's round,
 // lease renewal, next_due, notify), and lends the skeleton its transactions through two hooks.
 #include <functional>
+#include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "persistence/dialect.hpp"
@@ -40,10 +42,21 @@ class sql_store : public store {
   sql_store(const dialect& d, std::vector<schema> schemas);
 
   // The hooks. Each runs `work` on the store's connection (migrated, ready) and turns any
-  // failure into a store_error that names `op` and the database. run_write wraps `work` in a
-  // write transaction that commits after it; `durable`: the commit waits for the disk.
-  virtual void run_read(const char* op, const session_work& work) = 0;
+  // failure into a store_error that names `op` and the database. run() runs it as it is (each
+  // statement its own transaction); run_write() in a write transaction that commits after it,
+  // waiting for the disk if `durable`.
+  virtual void run(const char* op, const session_work& work) = 0;
   virtual void run_write(const char* op, bool durable, const session_work& work) = 0;
+
+  // The hooks for work f(soci::session&) that returns a value.
+  template <class F>
+  auto call(const char* op, F&& f) {
+    return returning(f, [&](const session_work& w) { run(op, w); });
+  }
+  template <class F>
+  auto write(const char* op, bool durable, F&& f) {
+    return returning(f, [&](const session_work& w) { run_write(op, durable, w); });
+  }
 
   // Applies the migrations not yet recorded, schema by schema, each in its own transaction; the
   // caller holds whatever lock keeps two processes from doing it at once. Returns how many ran.
@@ -52,6 +65,20 @@ class sql_store : public store {
   const dialect& dialect_;
 
  private:
+  template <class Act>
+  std::int64_t on_dead_jobs(const char* op, const dead_filter& f, Act act);
+  template <class F, class Hook>
+  static auto returning(F& f, const Hook& hook) {
+    using result = std::invoke_result_t<F&, soci::session&>;
+    if constexpr (std::is_void_v<result>) {
+      hook([&](soci::session& s) { f(s); });
+    } else {
+      std::optional<result> out;
+      hook([&](soci::session& s) { out.emplace(f(s)); });
+      return std::move(*out);
+    }
+  }
+
   std::vector<schema> schemas_;  // the core's first
 };
 

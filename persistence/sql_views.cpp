@@ -120,10 +120,9 @@ std::vector<jobs::job> select_jobs(soci::session& s, const std::string& where,
 }  // namespace
 
 std::optional<jobs::job> sql_store::get(job_id id, time_point now) {
-  std::optional<jobs::job> out;
-  run_read("read job", [&](soci::session& s) {
+  return call("read job", [&](soci::session& s) -> std::optional<jobs::job> {
     auto found = select_jobs(s, " AND j.id = :id", {}, id, now);
-    if (found.empty()) return;
+    if (found.empty()) return std::nullopt;
     auto& j = found.front();
     jobs::error_entry e;
     long long at = 0, id_v = id;
@@ -135,9 +134,8 @@ std::optional<jobs::job> sql_store::get(job_id id, time_point now) {
       e.at = from_us(at);
       j.errors.push_back(e);
     }
-    out = std::move(j);
+    return std::move(j);
   });
-  return out;
 }
 
 std::vector<jobs::job> sql_store::list(const list_filter& filter, time_point now) {
@@ -147,14 +145,13 @@ std::vector<jobs::job> sql_store::list(const list_filter& filter, time_point now
   if (filter.queue) where += " AND j.queue = :queue";
   if (filter.before) where += " AND j.id < :before";
   where += " ORDER BY j.id DESC LIMIT :limit";
-  std::vector<jobs::job> out;
-  run_read("list jobs", [&](soci::session& s) { out = select_jobs(s, where, filter, std::nullopt, now); });
-  return out;
+  return call("list jobs",
+              [&](soci::session& s) { return select_jobs(s, where, filter, std::nullopt, now); });
 }
 
 stats sql_store::count(time_point now) {
-  stats out;
-  run_read("count jobs", [&](soci::session& s) {
+  return call("count jobs", [&](soci::session& s) {
+    stats out;
     for (auto st : {jobs::state::scheduled, jobs::state::available, jobs::state::running,
                     jobs::state::retrying, jobs::state::completed, jobs::state::cancelled,
                     jobs::state::dead})
@@ -183,8 +180,8 @@ stats sql_store::count(time_point now) {
                            into(queue), into(oldest), use(now_us));
     due.execute();
     while (due.fetch()) out.oldest_available[queue] = from_us(oldest);
+    return out;
   });
-  return out;
 }
 
 }  // namespace spool::store

@@ -9,7 +9,6 @@
 #include <unordered_set>
 
 #include "persistence/backends.hpp"
-#include "persistence/sql_transaction.hpp"
 #include "persistence/sql_values.hpp"
 #include "persistence/sqlite_statement.hpp"
 #include "persistence/time_codec.hpp"
@@ -124,40 +123,27 @@ struct sqlite_store::statements {
                                 "(SELECT value FROM json_each(?2))"};
 };
 
-template <class F>
-auto sqlite_store::write(const char* op, bool durable, F&& f) {
+void sqlite_store::run(const char* op, const session_work& work) {
+  if (!st_) prepare();
+  try {
+    work(*sql_);
+  } catch (const std::exception& e) {
+    throw store_error(std::string(op) + " failed on '" + path_ + "': " + e.what());
+  }
+}
+
+void sqlite_store::run_write(const char* op, bool durable, const session_work& work) {
   if (!st_) prepare();
   try {
     set_synchronous(durable);
     sqlite_transaction tx(*tx_);
-    return sql::commit_after(tx, f);
+    work(*sql_);
+    tx.commit();
   } catch (const store_error&) {
     throw;
   } catch (const std::exception& e) {
     throw store_error(std::string(op) + " failed on '" + path_ + "': " + e.what());
   }
-}
-
-template <class F>
-auto sqlite_store::read(const char* op, F&& f) {
-  if (!st_) prepare();
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    throw store_error(std::string(op) + " failed on '" + path_ + "': " + e.what());
-  }
-}
-
-void sqlite_store::run_read(const char* op, const session_work& work) {
-  read(op, [&] { work(*sql_); });
-}
-
-void sqlite_store::run_write(const char* op, bool durable, const session_work& work) {
-  write(op, durable, [&] { work(*sql_); });
-}
-
-std::unique_ptr<store> open_sqlite(const location& where, const open_options& options) {
-  return std::make_unique<sqlite_store>(where, options);
 }
 
 sqlite_store::sqlite_store(const location& where, const open_options& options)
@@ -214,7 +200,7 @@ void sqlite_store::prepare() {
 insert_and_claim_result sqlite_store::insert_and_claim(std::span<const jobs::new_job> batch,
                                                        time_point now,
                                                        std::span<const claim_request> claims) {
-  return write("enqueue", !relaxed_enqueue_, [&] {
+  return write("enqueue", !relaxed_enqueue_, [&](soci::session&) {
     insert_and_claim_result r;
     r.inserted = insert_rows(batch, now);
     for (const auto& c : claims) r.claimed.push_back(c.limit > 0 ? take(c) : std::vector<jobs::claimed_job>{});
@@ -255,7 +241,7 @@ std::vector<insert_result> sqlite_store::insert_rows(std::span<const jobs::new_j
 round_result sqlite_store::complete_and_claim(std::span<const jobs::completion> done,
                                               const claim_request& next) {
   if (done.empty() && next.limit <= 0 && !next.want_next_due) return {};
-  return write(next.limit > 0 ? "claim" : "complete", false, [&] {
+  return write(next.limit > 0 ? "claim" : "complete", false, [&](soci::session&) {
     round_result r;
     if (!done.empty()) {
       r.stale = complete_successes(done);
@@ -332,7 +318,7 @@ std::optional<time_point> sqlite_store::find_next_due(const std::string& queue, 
 }
 
 std::optional<time_point> sqlite_store::next_due(const std::string& queue, time_point now) {
-  return read("find next due job", [&] { return find_next_due(queue, now); });
+  return call("find next due job", [&](soci::session&) { return find_next_due(queue, now); });
 }
 
 std::vector<job_id> sqlite_store::complete_successes(std::span<const jobs::completion> batch) {
@@ -399,12 +385,16 @@ std::vector<job_id> sqlite_store::complete_others(std::span<const jobs::completi
 
 void sqlite_store::renew(std::span<const lease_id> leases, time_point until) {
   if (leases.empty()) return;
-  write("renew leases", false, [&] {
+  write("renew leases", false, [&](soci::session&) {
     const auto ids = id_array(leases);
     st_->renew_leases.bind(1, to_us(until)).bind(2, ids).run();
   });
 }
 
 void sqlite_store::notify(const std::string&) {}
+
+std::unique_ptr<store> open_sqlite(const location& where, const open_options& options) {
+  return std::make_unique<sqlite_store>(where, options);
+}
 
 }  // namespace spool::store

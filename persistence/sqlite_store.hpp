@@ -27,7 +27,7 @@ class sqlite_store final : public sql_store {
   void notify(const std::string& payload) override;
 
  protected:
-  void run_read(const char* op, const session_work& work) override;
+  void run(const char* op, const session_work& work) override;
   void run_write(const char* op, bool durable, const session_work& work) override;
 
  private:
@@ -43,10 +43,6 @@ class sqlite_store final : public sql_store {
   // The two halves of complete(), inside its transaction; each returns the stale ids.
   std::vector<job_id> complete_successes(std::span<const jobs::completion> batch);
   std::vector<job_id> complete_others(std::span<const jobs::completion> batch);
-  template <class F>
-  auto write(const char* op, bool durable, F&& f);
-  template <class F>
-  auto read(const char* op, F&& f);
 
   std::string path_;
   std::unique_ptr<soci::session> sql_;
