@@ -1,10 +1,10 @@
 // The store's own tables, each migration with its SQLite and PostgreSQL text side by side.
 //
-// The layout follows the measurements in docs/benchmarks.md: a job's immutable part is written
-// once to `jobs`; its hot state lives in small tables that claim and complete touch at their
-// heads, and every job is in exactly one of ready, running, finished, dead_letter_jobs. Finished
-// rows never enter `ready`, so its key holds only waiting jobs however many finished ones
-// accumulate. Times are microseconds since the Unix epoch.
+// What a job costs is, as measured, how many pages it dirties: so its immutable part is written
+// once to `jobs`, and its hot state lives in small tables that claim and complete touch at their
+// heads. Every job is in exactly one of ready, running, finished, dead_letter_jobs. Finished rows
+// never enter `ready`, so its key holds only waiting jobs however many finished ones accumulate.
+// Times are microseconds since the Unix epoch.
 //
 // Version 2 was the AI kinds' tables when everything was one list; they are now the first
 // migration of the "ai" schema (kinds/ai/schema.cpp), and the number stays unused here, so that

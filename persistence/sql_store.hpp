@@ -38,7 +38,8 @@ class sql_store : public store {
  protected:
   using session_work = std::function<void(soci::session&)>;
 
-  // `schemas`: migrated after the core's, in this order; throws store_error for a name used twice.
+  // `schemas`: migrated after the core's, in this order. Throws store_error for a name that is
+  // empty, "core" or used twice, and for versions out of ascending order.
   sql_store(const dialect& d, std::vector<schema> schemas);
 
   // The hooks. Each runs `work` on the store's connection (migrated, ready) and turns any
