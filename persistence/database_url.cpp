@@ -13,7 +13,8 @@ namespace spool::store {
 
 backend backend_of(const std::string& url) {
   if (url.starts_with("sqlite:")) return backend::sqlite;
-  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) return backend::postgresql;
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://"))
+    return backend::postgresql;
   throw store_error("unsupported database URL '" + redact(url) +
                     "' (expected sqlite:PATH or postgresql://USER:PASSWORD@HOST:PORT/DBNAME)");
 }

@@ -15,8 +15,8 @@ backend backend_of(const std::string& url);
 // Where a connection goes, in the forms its users need.
 struct location {
   spool::store::backend backend = backend::sqlite;
-  std::string connection;  // what SOCI is given: "db=PATH timeout=5", or a libpq keyword/value string
-  std::string shown;       // the database in messages: the file, or the URL with its password masked
+  std::string connection;  // what SOCI is given: "db=PATH timeout=5", or libpq's keyword/value form
+  std::string shown;       // for messages: the file, or the URL with its password masked
 };
 // Throws store_error for an unsupported or invalid URL.
 location locate(const std::string& url);

@@ -40,7 +40,8 @@ std::unique_ptr<soci::session> open_session(const location& where, std::string_v
     auto s = std::make_unique<soci::session>(soci::sqlite3, where.connection);
     std::string mode;
     *s << "PRAGMA journal_mode=WAL", soci::into(mode);
-    if (mode != "wal") throw std::runtime_error("could not switch to WAL mode (got '" + mode + "')");
+    if (mode != "wal")
+      throw std::runtime_error("could not switch to WAL mode (got '" + mode + "')");
     return s;
   }
   auto s = std::make_unique<soci::session>(soci::postgresql, where.connection);

@@ -83,9 +83,9 @@ class sqlite_statement {
 class sqlite_transaction {
  public:
   struct statements {
-    // `begin`: the dialect's begin_write.
-    statements(sqlite_api::sqlite3* db, std::string_view begin) : begin(db, begin), commit(db, "COMMIT"),
-        rollback(db, "ROLLBACK") {}
+    // `begin_sql`: the dialect's begin_write.
+    statements(sqlite_api::sqlite3* db, std::string_view begin_sql)
+        : begin(db, begin_sql), commit(db, "COMMIT"), rollback(db, "ROLLBACK") {}
     sqlite_statement begin, commit, rollback;
   };
 

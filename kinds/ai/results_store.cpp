@@ -65,9 +65,9 @@ results_store::~results_store() = default;
 void results_store::connect() {
   sql_.reset();
   try {
-    // Its commits do not wait for the disk either: they are flushed in order, so the job's
-    // completion, committed after its result, never survives a crash that the result does not;
-    // and a result lost to a power cut only means its job runs again.
+    // Results commit without waiting for the disk (on PostgreSQL open_session sees to that):
+    // commits are flushed in order, so the job's completion, committed after its result, never
+    // survives a crash that the result does not, and a lost result only means a rerun.
     sql_ = store::open_session(where_, "spool-results");
     if (where_.backend == store::backend::sqlite) *sql_ << "PRAGMA synchronous=NORMAL";
   } catch (const std::exception& e) {
