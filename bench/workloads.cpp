@@ -21,7 +21,7 @@
 #include <filesystem>
 
 #include "persistence/db_executor.hpp"
-#include "persistence/pg_store.hpp"
+#include "persistence/database_url.hpp"
 #include "persistence/store.hpp"
 #include "runtime/runtime.hpp"
 
@@ -367,7 +367,7 @@ void reset_database(const std::string& url) {
       std::filesystem::remove(path + suffix);
     return;
   }
-  soci::session sql(soci::postgresql, store::pg_store::conninfo(url));
+  soci::session sql(soci::postgresql, store::conninfo(url));
   sql << "SET client_min_messages = warning";
   sql << "DROP SCHEMA public CASCADE";
   sql << "CREATE SCHEMA public";

@@ -19,6 +19,7 @@
 #include "kinds/ai/inference_metrics.hpp"
 #include "kinds/ai/kinds.hpp"
 #include "kinds/ai/routes.hpp"
+#include "kinds/ai/schema.hpp"
 #include "kinds/diagnostic.hpp"
 #include "jobs/validation.hpp"
 #include "runtime/log.hpp"
@@ -30,8 +31,11 @@ namespace asio = boost::asio;
 
 namespace {
 
+// The tables of the kinds built into this binary, migrated by every command with the store's own.
+std::vector<store::schema> builtin_schemas() { return {kinds::ai::schema()}; }
+
 std::unique_ptr<store::store> open_store(const config::settings& s) {
-  auto st = store::open(s.db);
+  auto st = store::open(s.db, {.schemas = builtin_schemas()});
   st->migrate();
   return st;
 }
@@ -55,7 +59,7 @@ int run(const config::settings& s) {
   kinds::ai::register_kinds(kinds, ai, s);
   log::info("inference_backend").kv("backend", ai->backend->name())
       .kv("note", s.inference.backend == "local" ? "built-in stand-in, not a model" : s.inference.url);
-  runtime::runtime rt(ioc.get_executor(), s, std::move(kinds));
+  runtime::runtime rt(ioc.get_executor(), s, std::move(kinds), builtin_schemas());
   rt.stats().add_source(kinds::ai::render_inference_metrics);
 
   // First signal: graceful shutdown. Second: cancel in-flight jobs at once.
@@ -246,7 +250,7 @@ int nodes(const config::settings& s, bool json) {
 }
 
 int migrate(const config::settings& s) {
-  auto st = store::open(s.db);
+  auto st = store::open(s.db, {.schemas = builtin_schemas()});
   const int n = st->migrate();
   std::cout << "applied " << n << " migration" << (n == 1 ? "" : "s") << "\n";
   return 0;

@@ -19,6 +19,7 @@
 #include "jobs/json.hpp"
 #include "kinds/ai/result_json.hpp"
 #include "kinds/ai/results_store.hpp"
+#include "kinds/ai/schema.hpp"
 #include "persistence/store.hpp"
 
 namespace {
@@ -39,7 +40,7 @@ struct fixture {
     std::string dir = (base / "spool-fuzz-rows-XXXXXX").string();
     if (!mkdtemp(dir.data())) std::abort();
     path = dir + "/fuzz.db";
-    job_store = store::open("sqlite:" + path);
+    job_store = store::open("sqlite:" + path, {.schemas = {kinds::ai::schema()}});
     job_store->migrate();
     results = kinds::ai::results_store::open("sqlite:" + path);
     if (sqlite3_open(path.c_str(), &raw) != SQLITE_OK) std::abort();

@@ -11,7 +11,7 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "persistence/pg_store.hpp"
+#include "persistence/database_url.hpp"
 
 namespace spool::store {
 namespace asio = boost::asio;
@@ -83,14 +83,14 @@ struct pg_listener::connection {
 };
 
 pg_listener::pg_listener(std::string url, handlers h)
-    : conninfo_(pg_store::conninfo(url)), on_(std::move(h)) {}
+    : conninfo_(conninfo(url)), on_(std::move(h)) {}
 
 pg_listener::~pg_listener() = default;
 
 asio::awaitable<void> pg_listener::listen_once() {
   connection c;
   co_await c.open(conninfo_);
-  co_await c.exec(std::string("LISTEN ") + pg_store::channel);
+  co_await c.exec(std::string("LISTEN ") + notify_channel);
   connected_ = true;
   if (on_.connected) on_.connected();
   // The short wait bounds how long stop() takes.

@@ -1,7 +1,7 @@
 #pragma once
 // Cross-node wake-ups on PostgreSQL: one LISTEN connection per node (plain libpq, non-blocking),
 // whose socket the io_context watches, so no thread waits on it. Every enqueue NOTIFYs its queue
-// (pg_store::insert); the listener hands the queue name to a callback. A lost connection is
+// (notify_channel); the listener hands the queue name to a callback. A lost connection is
 // reopened with backoff; `on_connected` runs after each (re)connect, because notifications sent
 // while it was down are lost and the node should look for work once.
 #include <atomic>

@@ -1,21 +1,18 @@
 #include "persistence/pg_store.hpp"
 
-#include <libpq-fe.h>
-#include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 #include <fmt/format.h>
-#include <map>
-#include <regex>
+#include <limits>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
-#include "persistence/schema.hpp"
-#include "persistence/sql_common.hpp"
-#include "persistence/pg_detail.hpp"
+#include "persistence/backends.hpp"
+#include "persistence/sql_transaction.hpp"
+#include "persistence/sql_values.hpp"
 #include "persistence/time_codec.hpp"
 
 namespace spool::store {
@@ -28,42 +25,15 @@ namespace {
 // Held while migrating, so that nodes starting together migrate once ("spool" in ASCII).
 constexpr long long migration_lock = 0x73706f6f6cLL;
 
-// libpq's keyword/value form of a URI or keyword/value string (SOCI mangles URIs), with TCP
-// keepalives added unless given: a lost peer is noticed within about 30 s instead of never.
-std::string to_conninfo(const std::string& url) {
-  char* error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
-  if (!options) {
-    std::string why = error ? error : "out of memory";
-    PQfreemem(error);
-    while (!why.empty() && why.back() == '\n') why.pop_back();
-    throw store_error("invalid PostgreSQL URL '" + pg_store::redact(url) + "': " + why);
+// Every connection commits with synchronous_commit off (open_session): a claim or a completion
+// lost to a server crash only means a rerun, so it need not wait for the disk. A durable write
+// (an enqueue, an operator's action) asks for the disk in its transaction.
+struct pg_transaction : sql::transaction {
+  pg_transaction(soci::session& s, bool durable)
+      : sql::transaction(s, std::string(postgres_dialect.begin_write)) {
+    if (durable) s << "SET LOCAL synchronous_commit = on";
   }
-  std::map<std::string, std::string> given;
-  for (auto* o = options; o->keyword; ++o)
-    if (o->val) given[o->keyword] = o->val;
-  PQconninfoFree(options);
-  for (auto [key, value] : {std::pair{"keepalives_idle", "10"}, {"keepalives_interval", "5"},
-                            {"keepalives_count", "3"}, {"tcp_user_timeout", "30000"}})
-    given.emplace(key, value);
-  std::string out;
-  for (const auto& [key, value] : given) {
-    std::string quoted;
-    for (char c : value) {
-      if (c == '\'' || c == '\\') quoted += '\\';
-      quoted += c;
-    }
-    out += fmt::format("{}{}='{}'", out.empty() ? "" : " ", key, quoted);
-  }
-  return out;
-}
-
-// '{1,2,3}': a bigint[] literal.
-std::string pg_array(std::span<const std::int64_t> ids) {
-  std::string out = "{";
-  for (auto id : ids) fmt::format_to(std::back_inserter(out), "{}{}", out.size() > 1 ? "," : "", id);
-  return out + "}";
-}
+};
 
 }  // namespace
 
@@ -99,7 +69,8 @@ struct pg_store::statements {
                       "INSERT INTO ready (queue, priority, run_at, id, attempt) "
                       "SELECT queue, priority, run_at, id, 0 FROM input",
        use(jobs_json), use(created_at))};
-  soci::statement notify{(sql.prepare << "SELECT pg_notify('spool_jobs', :q)", use(queue))};
+  soci::statement notify{
+      (sql.prepare << std::string("SELECT pg_notify('") + notify_channel + "', :q)", use(queue))};
 
   // claim and complete: a producer's round in one statement, so one round trip and, outside a
   // transaction block, one commit. The completions are fenced by (id, lease); leases left
@@ -173,16 +144,28 @@ struct pg_store::statements {
        use(lease_until), use(lease_ids))};
 };
 
-std::string pg_store::redact(const std::string& url) {
-  static const std::regex uri_password(R"(^(postgres(?:ql)?://[^:@/]*:)[^@/]*@)");
-  static const std::regex kv_password(R"((password\s*=\s*)('[^']*'|\S+))");
-  return std::regex_replace(std::regex_replace(url, uri_password, "$1***@"), kv_password, "$1***");
+void pg_store::run(const char* op, const session_work& work) {
+  try {
+    ready();
+    work(*sql_);
+  } catch (const std::exception& e) {
+    forget_dead_connection();
+    if (dynamic_cast<const store_error*>(&e)) throw;
+    throw store_error(std::string(op) + " failed on '" + where_.shown + "': " + e.what());
+  }
 }
 
-std::string pg_store::conninfo(const std::string& url) { return to_conninfo(url); }
+void pg_store::run_write(const char* op, bool durable, const session_work& work) {
+  run(op, [&](soci::session& s) {
+    pg_transaction tx(s, durable);
+    work(s);
+    tx.commit();
+  });
+}
 
-pg_store::pg_store(std::string url, bool relaxed_enqueue)
-    : url_(to_conninfo(url)), shown_url_(redact(url)), relaxed_enqueue_(relaxed_enqueue) {
+pg_store::pg_store(const location& where, const open_options& options)
+    : sql_store(postgres_dialect, options.schemas), where_(where),
+      relaxed_enqueue_(options.relaxed_enqueue) {
   connect();
 }
 
@@ -192,10 +175,7 @@ void pg_store::connect() {
   st_.reset();
   sql_.reset();
   try {
-    sql_ = std::make_unique<soci::session>(soci::postgresql, url_);
-    *sql_ << "SET client_min_messages = warning";
-    *sql_ << "SET application_name = 'spool'";
-    *sql_ << "SET synchronous_commit = off";
+    sql_ = open_session(where_, "spool");
     // A claim must not hang on the table's statistics: right after a bulk enqueue, before
     // autovacuum analyzes `ready`, the planner guessed a handful of due rows and chose a bitmap
     // scan and sort of the whole priority level (1,000,000 rows: 414 ms a claim) over the ordered
@@ -204,7 +184,7 @@ void pg_store::connect() {
     *sql_ << "SET enable_bitmapscan = off";
   } catch (const std::exception& e) {
     sql_.reset();
-    throw store_error("cannot connect to '" + shown_url_ + "': " + e.what());
+    throw store_error("cannot connect to '" + where_.shown + "': " + e.what());
   }
 }
 
@@ -216,9 +196,7 @@ void pg_store::ready() {
 
 void pg_store::forget_dead_connection() {
   // A dead connection is dropped: the next call reconnects, and prepares its statements again.
-  if (!sql_) return;
-  auto* conn = static_cast<soci::postgresql_session_backend*>(sql_->get_backend())->conn_;
-  if (!conn || PQstatus(conn) != CONNECTION_OK) {
+  if (sql_ && session_lost(*sql_)) {
     st_.reset();
     sql_.reset();
   }
@@ -238,18 +216,18 @@ int pg_store::migrate() {
         }
       }
     } unlock_on_exit{session};
-    const int applied = sql::apply_migrations(session, postgres_migrations(), "BEGIN");
+    const int applied = apply_migrations(session);
     migrated_ = true;
     return applied;
   } catch (const std::exception& e) {
-    throw store_error("migrating '" + shown_url_ + "' failed: " + e.what());
+    throw store_error("migrating '" + where_.shown + "' failed: " + e.what());
   }
 }
 
 insert_and_claim_result pg_store::insert_and_claim(std::span<const jobs::new_job> batch,
                                                    time_point now,
                                                    std::span<const claim_request> claims) {
-  return write("enqueue", !relaxed_enqueue_, [&] {
+  return write("enqueue", !relaxed_enqueue_, [&](soci::session&) {
     insert_and_claim_result r;
     if (!batch.empty()) r.inserted = insert_rows(batch, now);
     for (const auto& c : claims) r.claimed.push_back(run_round({}, c).claimed);
@@ -319,9 +297,10 @@ std::vector<insert_result> pg_store::insert_rows(std::span<const jobs::new_job> 
 round_result pg_store::complete_and_claim(std::span<const jobs::completion> done,
                                           const claim_request& next) {
   if (done.empty() && next.limit <= 0 && !next.want_next_due) return {};
-  return guarded(next.limit > 0 ? "claim" : "complete", [&] {
+  // No transaction: the round statement commits by itself.
+  return call(next.limit > 0 ? "claim" : "complete", [&](soci::session&) {
     auto r = run_round(done, next);
-    if (next.want_next_due) r.next_due = sql::next_due(*sql_, next.queue, next.now);
+    if (next.want_next_due) r.next_due = find_next_due(next.queue, next.now);
     return r;
   });
 }
@@ -331,15 +310,16 @@ round_result pg_store::run_round(std::span<const jobs::completion> done, const c
   round_result r;
   if (done.empty() && next.limit <= 0) return r;
   auto& s = *st_;
-  s.batch_json = sql::completions_json(done, false);
+  s.batch_json = completions_json(done, false);
   std::set<lease_id> leases;
   std::vector<job_id> ids;
   for (const auto& c : done) {
     ids.push_back(c.id);
     leases.insert(c.lease);
   }
-  s.id_array = pg_array(ids);
-  s.lease_array = pg_array(std::vector<lease_id>(leases.begin(), leases.end()));
+  s.id_array = id_array(ids, id_notation::postgres_array);
+  s.lease_array = id_array(std::vector<lease_id>(leases.begin(), leases.end()),
+                           id_notation::postgres_array);
   s.queue = next.queue;
   s.now = to_us(next.now);
   s.limit = std::max(0, next.limit);
@@ -372,18 +352,44 @@ round_result pg_store::run_round(std::span<const jobs::completion> done, const c
 
 void pg_store::renew(std::span<const lease_id> leases, time_point until) {
   if (leases.empty()) return;
-  write("renew leases", false, [&] {
+  write("renew leases", false, [&](soci::session&) {
     st_->lease_until = to_us(until);
-    st_->lease_ids = sql::json_ints(leases);
+    st_->lease_ids = id_array(leases);
     st_->renew.execute(true);
   });
 }
 
 void pg_store::notify(const std::string& payload) {
-  guarded("notify", [&] {
+  call("notify", [&](soci::session&) {
     st_->queue = payload;
     st_->notify.execute(true);
   });
+}
+
+std::optional<time_point> pg_store::next_due(const std::string& queue, time_point now) {
+  return call("find next due job", [&](soci::session&) { return find_next_due(queue, now); });
+}
+
+std::optional<time_point> pg_store::find_next_due(const std::string& queue, time_point now) {
+  // One index seek per priority level: a plain MIN(run_at) over the queue would read every row.
+  auto& s = *sql_;
+  long long after = std::numeric_limits<long long>::min(), level = 0, at = 0, now_us = to_us(now);
+  std::optional<long long> earliest;
+  for (;; after = level) {
+    soci::indicator ind = soci::i_null;
+    s << "SELECT MIN(priority) FROM ready WHERE queue = :q AND priority > CAST(:p AS BIGINT)",
+        into(level, ind), use(queue), use(after);
+    if (ind != soci::i_ok) break;
+    s << "SELECT MIN(run_at) FROM ready WHERE queue = :q AND priority = :p AND run_at > :n",
+        into(at, ind), use(queue), use(level), use(now_us);
+    if (ind == soci::i_ok && (!earliest || at < *earliest)) earliest = at;
+  }
+  if (!earliest) return std::nullopt;
+  return from_us(*earliest);
+}
+
+std::unique_ptr<store> open_postgres(const location& where, const open_options& options) {
+  return std::make_unique<pg_store>(where, options);
 }
 
 }  // namespace spool::store

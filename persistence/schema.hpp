@@ -1,4 +1,9 @@
 #pragma once
+// Schemas as numbered migrations, each declared once with its text for both dialects side by
+// side, so that both reach the same version. The store's own tables are the "core" schema; a
+// component above it (the AI kinds, an embedding application's own kinds) brings its tables as a
+// schema of its own, which store::open takes in open_options::schemas and migrate() applies
+// after the core's. Each schema's migrations are recorded under its name.
 #include <span>
 #include <string>
 #include <string_view>
@@ -7,16 +12,25 @@
 namespace spool::store {
 
 struct migration {
-  int version;
+  int version = 0;  // ascending within its schema, never reused
   std::string_view name;
-  std::string_view sql;
+  // The statements of each dialect, separated by ";" (so none in comments). Empty where a
+  // dialect needs nothing for this step: say why beside it. Text with static storage (literals).
+  std::string_view sqlite;
+  std::string_view postgresql;
+  // The version under which a database made before schemas were recorded by name (table
+  // schema_migrations, one list for everything) holds this step already; 0: none. Such a step is
+  // recorded as applied without running it again.
+  int legacy_version = 0;
 };
 
-// Each store's schema as numbered migrations, applied in order, each in its own transaction. The
-// numbers mean the same change in both dialects. Statements are separated by ";" (so none in
-// comments).
-std::span<const migration> sqlite_migrations();
-std::span<const migration> postgres_migrations();
+struct schema {
+  std::string name;  // unique among a store's schemas; "core" is the store's own
+  std::vector<migration> migrations;
+};
+
+// The store's own tables: jobs, their states, leases, leadership and the node registry.
+const schema& core_schema();
 
 // A migration's statements, one at a time (SOCI prepares one statement per call).
 inline std::vector<std::string> split_statements(std::string_view sql) {

@@ -3,7 +3,6 @@
 #include <soci/soci.h>
 
 #include <string>
-#include <type_traits>
 
 namespace spool::store::sql {
 
@@ -29,19 +28,5 @@ class transaction {
   soci::session& sql_;
   bool done_ = false;
 };
-
-// Runs f() inside the open transaction `tx`, then commits it; returns what f returned. A throw
-// leaves the transaction to its guard's rollback.
-template <class Tx, class F>
-auto commit_after(Tx& tx, F& f) {
-  if constexpr (std::is_void_v<decltype(f())>) {
-    f();
-    tx.commit();
-  } else {
-    auto result = f();
-    tx.commit();
-    return result;
-  }
-}
 
 }  // namespace spool::store::sql

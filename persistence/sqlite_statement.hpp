@@ -78,4 +78,35 @@ class sqlite_statement {
   sqlite_api::sqlite3_stmt* st_ = nullptr;
 };
 
+// A write transaction on the store's connection through statements prepared once; rolls back
+// unless committed.
+class sqlite_transaction {
+ public:
+  struct statements {
+    // `begin_sql`: the dialect's begin_write.
+    statements(sqlite_api::sqlite3* db, std::string_view begin_sql)
+        : begin(db, begin_sql), commit(db, "COMMIT"), rollback(db, "ROLLBACK") {}
+    sqlite_statement begin, commit, rollback;
+  };
+
+  explicit sqlite_transaction(statements& tx) : tx_(tx) { tx_.begin.run(); }
+  sqlite_transaction(const sqlite_transaction&) = delete;
+  sqlite_transaction& operator=(const sqlite_transaction&) = delete;
+  void commit() {
+    tx_.commit.run();
+    done_ = true;
+  }
+  ~sqlite_transaction() {
+    if (done_) return;
+    try {
+      tx_.rollback.run();
+    } catch (...) {  // the error that brought us here may have ended it already
+    }
+  }
+
+ private:
+  statements& tx_;
+  bool done_ = false;
+};
+
 }  // namespace spool::store

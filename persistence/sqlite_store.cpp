@@ -8,15 +8,12 @@
 #include <map>
 #include <unordered_set>
 
-#include "persistence/schema.hpp"
-#include "persistence/sql_common.hpp"
-#include "persistence/sqlite_detail.hpp"
+#include "persistence/backends.hpp"
+#include "persistence/sql_values.hpp"
 #include "persistence/sqlite_statement.hpp"
 #include "persistence/time_codec.hpp"
 
 namespace spool::store {
-
-using soci::into;
 
 // The hot-path statements, prepared once on the store's connection (SQLite's C API; see
 // sqlite_statement.hpp). Parameters are numbered; a value used twice is bound once (?1 ... ?1).
@@ -126,20 +123,39 @@ struct sqlite_store::statements {
                                 "(SELECT value FROM json_each(?2))"};
 };
 
-sqlite_store::sqlite_store(const std::string& path, bool relaxed_enqueue)
-    : path_(path), relaxed_enqueue_(relaxed_enqueue) {
+void sqlite_store::run(const char* op, const session_work& work) {
+  if (!st_) prepare();
   try {
-    sql_ = std::make_unique<soci::session>(soci::sqlite3, "db=" + path + " timeout=5");
-    std::string mode;
-    *sql_ << "PRAGMA journal_mode=WAL", into(mode);
-    if (mode != "wal") throw store_error("could not switch to WAL mode (got '" + mode + "')");
-    // Debian builds SQLite with secure_delete on; zeroing freed pages buys nothing here.
-    *sql_ << "PRAGMA secure_delete=OFF";
-    *sql_ << "PRAGMA foreign_keys=OFF";
+    work(*sql_);
+  } catch (const std::exception& e) {
+    throw store_error(std::string(op) + " failed on '" + path_ + "': " + e.what());
+  }
+}
+
+void sqlite_store::run_write(const char* op, bool durable, const session_work& work) {
+  if (!st_) prepare();
+  try {
+    set_synchronous(durable);
+    sqlite_transaction tx(*tx_);
+    work(*sql_);
+    tx.commit();
   } catch (const store_error&) {
     throw;
   } catch (const std::exception& e) {
-    throw store_error("cannot open database '" + path + "': " + e.what());
+    throw store_error(std::string(op) + " failed on '" + path_ + "': " + e.what());
+  }
+}
+
+sqlite_store::sqlite_store(const location& where, const open_options& options)
+    : sql_store(sqlite_dialect, options.schemas), path_(where.shown),
+      relaxed_enqueue_(options.relaxed_enqueue) {
+  try {
+    sql_ = open_session(where, "spool");
+    // Debian builds SQLite with secure_delete on; zeroing freed pages buys nothing here.
+    *sql_ << "PRAGMA secure_delete=OFF";
+    *sql_ << "PRAGMA foreign_keys=OFF";
+  } catch (const std::exception& e) {
+    throw store_error("cannot open database '" + path_ + "': " + e.what());
   }
 }
 
@@ -158,7 +174,7 @@ void sqlite_store::set_synchronous(bool full) {
 
 int sqlite_store::migrate() {
   try {
-    const int applied = sql::apply_migrations(*sql_, sqlite_migrations(), "BEGIN IMMEDIATE");
+    const int applied = apply_migrations(*sql_);
     migrated_ = true;
     return applied;
   } catch (const std::exception& e) {
@@ -174,7 +190,7 @@ void sqlite_store::prepare() {
              "next INTEGER NOT NULL, attempt INTEGER NOT NULL, at INTEGER NOT NULL, run_at INTEGER, "
              "note TEXT, err_attempt INTEGER, err_at INTEGER, err_msg TEXT)";
     auto* conn = static_cast<soci::sqlite3_session_backend*>(sql_->get_backend())->conn_;
-    tx_ = std::make_unique<transaction_statements>(conn);
+    tx_ = std::make_unique<sqlite_transaction::statements>(conn, sqlite_dialect.begin_write);
     st_ = std::make_unique<statements>(conn);
   } catch (const std::exception& e) {
     throw store_error("preparing statements on '" + path_ + "' failed: " + e.what());
@@ -184,7 +200,7 @@ void sqlite_store::prepare() {
 insert_and_claim_result sqlite_store::insert_and_claim(std::span<const jobs::new_job> batch,
                                                        time_point now,
                                                        std::span<const claim_request> claims) {
-  return write("enqueue", !relaxed_enqueue_, [&] {
+  return write("enqueue", !relaxed_enqueue_, [&](soci::session&) {
     insert_and_claim_result r;
     r.inserted = insert_rows(batch, now);
     for (const auto& c : claims) r.claimed.push_back(c.limit > 0 ? take(c) : std::vector<jobs::claimed_job>{});
@@ -225,7 +241,7 @@ std::vector<insert_result> sqlite_store::insert_rows(std::span<const jobs::new_j
 round_result sqlite_store::complete_and_claim(std::span<const jobs::completion> done,
                                               const claim_request& next) {
   if (done.empty() && next.limit <= 0 && !next.want_next_due) return {};
-  return write(next.limit > 0 ? "claim" : "complete", false, [&] {
+  return write(next.limit > 0 ? "claim" : "complete", false, [&](soci::session&) {
     round_result r;
     if (!done.empty()) {
       r.stale = complete_successes(done);
@@ -302,11 +318,8 @@ std::optional<time_point> sqlite_store::find_next_due(const std::string& queue, 
 }
 
 std::optional<time_point> sqlite_store::next_due(const std::string& queue, time_point now) {
-  return read("find next due job", [&] { return find_next_due(queue, now); });
+  return call("find next due job", [&](soci::session&) { return find_next_due(queue, now); });
 }
-
-using sql::json_ints;
-using sql::plain_success;
 
 std::vector<job_id> sqlite_store::complete_successes(std::span<const jobs::completion> batch) {
   auto& s = *st_;
@@ -322,7 +335,7 @@ std::vector<job_id> sqlite_store::complete_successes(std::span<const jobs::compl
     }
   std::vector<job_id> stale;
   for (const auto& [lease, ids] : by_lease) {
-    const auto ids_json = json_ints(ids);
+    const auto ids_json = id_array(ids);
     const int finished = s.finish_ids.bind(1, latest).bind(2, lease).bind(3, ids_json).run();
     if (finished != static_cast<int>(ids.size())) {
       std::unordered_set<job_id> valid;
@@ -355,7 +368,7 @@ std::vector<job_id> sqlite_store::complete_others(std::span<const jobs::completi
     any_ready |= next == to::retry || next == to::requeue;
     any_dead |= next == to::dead;
   }
-  const auto batch_json = sql::completions_json(batch, true);
+  const auto batch_json = completions_json(batch, true);
   s.load_batch.bind(1, batch_json).run();
   std::vector<job_id> stale;
   while (s.drop_stale.step()) stale.push_back(s.drop_stale.int64(0));
@@ -372,10 +385,16 @@ std::vector<job_id> sqlite_store::complete_others(std::span<const jobs::completi
 
 void sqlite_store::renew(std::span<const lease_id> leases, time_point until) {
   if (leases.empty()) return;
-  write("renew leases", false, [&] {
-    const auto ids = json_ints(leases);
+  write("renew leases", false, [&](soci::session&) {
+    const auto ids = id_array(leases);
     st_->renew_leases.bind(1, to_us(until)).bind(2, ids).run();
   });
+}
+
+void sqlite_store::notify(const std::string&) {}
+
+std::unique_ptr<store> open_sqlite(const location& where, const open_options& options) {
+  return std::make_unique<sqlite_store>(where, options);
 }
 
 }  // namespace spool::store

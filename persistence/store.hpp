@@ -11,6 +11,7 @@
 
 #include "jobs/job.hpp"
 #include "jobs/lifecycle.hpp"
+#include "persistence/schema.hpp"
 
 namespace spool::store {
 
@@ -99,7 +100,8 @@ class store {
  public:
   virtual ~store() = default;
 
-  // Applies the numbered migrations not yet applied; returns how many ran.
+  // Applies the migrations not yet applied, the core's then those of open_options::schemas;
+  // returns how many ran.
   virtual int migrate() = 0;
   // Throws unless the database answers and its schema is in place.
   virtual void ping() = 0;
@@ -175,19 +177,18 @@ class store {
   virtual void notify(const std::string& payload) = 0;
 };
 
-// What kind of database a URL names, without opening it.
-enum class backend { sqlite, postgresql };
-backend backend_of(const std::string& url);
-
 struct open_options {
   // Enqueues commit without waiting for the disk (SQLite synchronous=NORMAL, PostgreSQL
   // synchronous_commit=off): several times faster one at a time, but a power loss or OS crash
   // (not a process crash) can lose the most recently acknowledged jobs.
   bool relaxed_enqueue = false;
+  // The tables of the components above the store (job kinds that keep their own data, an
+  // embedding application): migrate() applies them after the core's, in this order.
+  std::vector<schema> schemas = {};
 };
 
 // Opens a store from a URL: "sqlite:PATH" (the embedded default) or
-// "postgresql://user:pass@host:port/dbname" (a libpq URI; "postgres://" too).
+// "postgresql://user:pass@host:port/dbname" (see database_url.hpp).
 std::unique_ptr<store> open(const std::string& url, const open_options& options = {});
 
 }  // namespace spool::store

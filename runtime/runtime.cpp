@@ -11,7 +11,7 @@
 #include "jobs/validation.hpp"
 #include "persistence/db_executor.hpp"
 #include "persistence/pg_listener.hpp"
-#include "persistence/pg_store.hpp"
+#include "persistence/database_url.hpp"
 #include "runtime/core.hpp"
 #include "runtime/log.hpp"
 #include "runtime/maintenance.hpp"
@@ -33,13 +33,18 @@ int pool_size(const config::settings& s) {
   if (s.db_pool > 0) return s.db_pool;
   return store::backend_of(s.db) == store::backend::postgresql ? 4 : 1;
 }
+
+store::open_options store_options(const config::settings& s, std::vector<store::schema> schemas) {
+  return {.relaxed_enqueue = s.enqueue_durability == "relaxed", .schemas = std::move(schemas)};
+}
 }  // namespace
 
 struct runtime::impl {
-  impl(asio::any_io_executor ex, config::settings s, jobs::registry kinds)
+  impl(asio::any_io_executor ex, config::settings s, jobs::registry kinds,
+       std::vector<store::schema> schemas)
       : db(
-            [url = s.db, relaxed = s.enqueue_durability == "relaxed"] {
-              auto st = store::open(url, {.relaxed_enqueue = relaxed});
+            [url = s.db, options = store_options(s, std::move(schemas))] {
+              auto st = store::open(url, options);
               st->migrate();
               return st;
             },
@@ -67,7 +72,7 @@ struct runtime::impl {
             },
         .connected =
             [this] {
-              log::info("listener_connected").kv("channel", store::pg_store::channel);
+              log::info("listener_connected").kv("channel", store::notify_channel);
               for (auto& [name, _] : c.producers) c.notify(name, jobs::now());
             },
         .failed =
@@ -133,7 +138,7 @@ asio::awaitable<void> runtime::impl::probe_notifications() {
     co_return;
   }
   if (co_await wait_until([this] { return probe_seen.load(); }, 3s)) {
-    log::info("notifications_ok").kv("channel", store::pg_store::channel);
+    log::info("notifications_ok").kv("channel", store::notify_channel);
   } else {
     log::warn("notifications_unavailable")
         .kv("reason", "a NOTIFY sent through the pool did not reach the LISTEN connection "
@@ -142,10 +147,12 @@ asio::awaitable<void> runtime::impl::probe_notifications() {
   }
 }
 
-runtime::runtime(asio::any_io_executor executor, config::settings settings, jobs::registry kinds) {
+runtime::runtime(asio::any_io_executor executor, config::settings settings, jobs::registry kinds,
+                 std::vector<store::schema> schemas) {
   config::validate(settings);
   log::configure(settings.log_format, settings.log_level);
-  impl_ = std::make_unique<impl>(std::move(executor), std::move(settings), std::move(kinds));
+  impl_ = std::make_unique<impl>(std::move(executor), std::move(settings), std::move(kinds),
+                                 std::move(schemas));
 }
 
 runtime::~runtime() = default;

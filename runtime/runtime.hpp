@@ -31,7 +31,10 @@ int io_threads(const config::settings& settings);
 class runtime {
  public:
   // Opens the store (and applies migrations); throws store::store_error or config::config_error.
-  runtime(boost::asio::any_io_executor executor, config::settings settings, jobs::registry kinds);
+  // `schemas`: the tables of the kinds in `kinds` that keep data of their own (their migrations,
+  // applied after the store's own).
+  runtime(boost::asio::any_io_executor executor, config::settings settings, jobs::registry kinds,
+          std::vector<store::schema> schemas = {});
   ~runtime();
 
   // Durable enqueue: returns once the jobs are committed. Throws std::invalid_argument for a job

@@ -7,15 +7,17 @@
 #include "jobs/json.hpp"
 #include "kinds/ai/result_json.hpp"
 #include "kinds/ai/results_store.hpp"
+#include "kinds/ai/schema.hpp"
 
 namespace spool::kinds::ai {
 namespace json = boost::json;
 
 namespace {
 
-// The results tables come with the jobs' migrations: apply them first, as every command does.
+// The results tables are the AI kinds' schema: apply it (after the store's own) first, as every
+// command does.
 std::unique_ptr<results_store> open_results(const config::settings& s) {
-  store::open(s.db)->migrate();
+  store::open(s.db, {.schemas = {schema()}})->migrate();
   return results_store::open(s.db);
 }
 

@@ -1,11 +1,8 @@
 #include "kinds/ai/results_store.hpp"
 
-#include <libpq-fe.h>
-#include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
-#include <soci/sqlite3/soci-sqlite3.h>
 
-#include "persistence/pg_store.hpp"
+#include "persistence/dialect.hpp"
 #include "persistence/sql_transaction.hpp"
 #include "persistence/time_codec.hpp"
 
@@ -16,26 +13,13 @@ using soci::use;
 
 namespace {
 
-// Taken first by every transaction that writes an activity result on PostgreSQL ("spoolrev").
-// Writers then run one after another, so a revision computed as MAX(revision) + 1 is unique and
-// revisions become visible in the order they are numbered. A sequence would give unique numbers
-// but not that order: a reader could see revision 6 committed before 5, build a profile at 6, and
-// then count it fresh when 5 appears. Result writes are one short upsert, so waiting is cheap.
-// (SQLite's BEGIN IMMEDIATE serialises writers the same way.)
+// Taken first by every transaction that writes an activity result ("spoolrev"; the dialect's
+// writer_lock). Writers then run one after another, so a revision computed as MAX(revision) + 1
+// is unique and revisions become visible in the order they are numbered. A sequence would give
+// unique numbers but not that order: a reader could see revision 6 committed before 5, build a
+// profile at 6, and then count it fresh when 5 appears. Result writes are one short upsert, so
+// waiting is cheap.
 constexpr long long revision_lock = 0x73706f6f6c726576LL;
-
-// How transactions begin on each backend. The only other differences: the revision lock above
-// and the session settings in connect().
-struct dialect {
-  const char* begin_write;  // serialises writers (no deadlock when upgrading a read lock)
-  const char* begin_read;   // one consistent snapshot for several SELECTs, not blocking writers
-};
-constexpr dialect sqlite_dialect{"BEGIN IMMEDIATE", "BEGIN"};
-constexpr dialect postgres_dialect{"BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"};
-
-const dialect& dialect_of(store::backend b) {
-  return b == store::backend::postgresql ? postgres_dialect : sqlite_dialect;
-}
 
 using store::sql::transaction;
 
@@ -71,17 +55,8 @@ std::unique_ptr<results_store> results_store::open(const std::string& url) {
 }
 
 // The same URL rules as store::open, which owns the jobs' connection.
-results_store::results_store(const std::string& url) : backend_(store::backend_of(url)) {
-  if (backend_ == store::backend::postgresql) {
-    connection_ = store::pg_store::conninfo(url);
-    shown_ = store::pg_store::redact(url);
-  } else {
-    std::string path = url.substr(std::string_view("sqlite:").size());
-    if (path.starts_with("//")) path.erase(0, 2);
-    if (path.empty()) throw store::store_error("database URL '" + url + "' names no file");
-    connection_ = "db=" + path + " timeout=5";
-    shown_ = path;
-  }
+results_store::results_store(const std::string& url)
+    : where_(store::locate(url)), dialect_(store::dialect_of(where_.backend)) {
   connect();
 }
 
@@ -90,23 +65,14 @@ results_store::~results_store() = default;
 void results_store::connect() {
   sql_.reset();
   try {
-    if (backend_ == store::backend::postgresql) {
-      sql_ = std::make_unique<soci::session>(soci::postgresql, connection_);
-      *sql_ << "SET client_min_messages = warning";
-      *sql_ << "SET application_name = 'spool-results'";
-      // As on SQLite below: commits are flushed in order, so the job's completion, committed
-      // after its result, never survives a crash that the result does not.
-      *sql_ << "SET synchronous_commit = off";
-    } else {
-      sql_ = std::make_unique<soci::session>(soci::sqlite3, connection_);
-      std::string mode;
-      *sql_ << "PRAGMA journal_mode=WAL", into(mode);
-      // A result lost to a power cut only means its job runs again (its completion is as weak).
-      *sql_ << "PRAGMA synchronous=NORMAL";
-    }
+    // Results commit without waiting for the disk (on PostgreSQL open_session sees to that):
+    // commits are flushed in order, so the job's completion, committed after its result, never
+    // survives a crash that the result does not, and a lost result only means a rerun.
+    sql_ = store::open_session(where_, "spool-results");
+    if (where_.backend == store::backend::sqlite) *sql_ << "PRAGMA synchronous=NORMAL";
   } catch (const std::exception& e) {
     sql_.reset();
-    throw store::store_error("cannot open results database '" + shown_ + "': " + e.what());
+    throw store::store_error("cannot open results database '" + where_.shown + "': " + e.what());
   }
 }
 
@@ -116,23 +82,18 @@ auto results_store::guarded(const char* op, F&& f) {
     if (!sql_) connect();  // reopens a PostgreSQL connection lost earlier
     return f();
   } catch (const std::exception& e) {
-    // A dead PostgreSQL connection is dropped, so that the next call reconnects instead of
-    // failing forever. (A SQLite session cannot be lost that way.)
-    if (sql_ && backend_ == store::backend::postgresql) {
-      auto* conn = static_cast<soci::postgresql_session_backend*>(sql_->get_backend())->conn_;
-      if (!conn || PQstatus(conn) != CONNECTION_OK) sql_.reset();
-    }
+    // A dead connection is dropped, so that the next call reconnects instead of failing forever.
+    if (sql_ && store::session_lost(*sql_)) sql_.reset();
     if (dynamic_cast<const store::store_error*>(&e)) throw;
-    throw store::store_error(std::string(op) + " failed on '" + shown_ + "': " + e.what());
+    throw store::store_error(std::string(op) + " failed on '" + where_.shown + "': " + e.what());
   }
 }
 
 upsert_result results_store::upsert(const activity_result& r, jobs::time_point now) {
   return guarded("saving activity result", [&] {
     auto& sql = *sql_;
-    transaction tx(sql, dialect_of(backend_).begin_write);
-    if (backend_ == store::backend::postgresql)
-      sql << "SELECT pg_advisory_xact_lock(:k)", use(revision_lock);
+    transaction tx(sql, std::string(dialect_.begin_write));
+    if (!dialect_.writer_lock.empty()) sql << dialect_.writer_lock, use(revision_lock);
     // Read under the writers' lock, so no other writer can add the row in between.
     long long previous = 0;
     sql << "SELECT revision FROM activity_results WHERE activity_id = :a", into(previous),
@@ -181,7 +142,7 @@ profile_sources results_store::sources(const std::string& user_id, int latest_n)
   return guarded("reading profile sources", [&] {
     auto& sql = *sql_;
     profile_sources out;
-    transaction tx(sql, dialect_of(backend_).begin_read);
+    transaction tx(sql, std::string(dialect_.begin_read));
     {
       // Row by row: SOCI 4.0.3's vector into() truncates 64-bit integers on SQLite.
       result_row row;
@@ -219,7 +180,7 @@ std::pair<upsert_result, std::int64_t> results_store::upsert(const profile_recor
   return guarded("saving profile", [&] {
     auto& sql = *sql_;
     // No revision lock: the row's own conflict handling orders writers of one user's profile.
-    transaction tx(sql, dialect_of(backend_).begin_write);
+    transaction tx(sql, std::string(dialect_.begin_write));
     long long generated = store::to_us(p.generated_at), revision = p.source_revision, version = 0;
     int count = p.source_count;
     sql << "INSERT INTO profiles (user_id, profile, version, generated_at, source_count, "

@@ -1,7 +1,7 @@
 #pragma once
 // What the built-in AI kinds produce: one analysis row per activity and one profile per user, in
-// the same database as the jobs (tables of migration 2), SQLite or PostgreSQL. Blocking, one SOCI
-// connection: run it on its own thread through serial_executor.
+// the same database as the jobs (the tables of kinds/ai/schema.hpp), SQLite or PostgreSQL.
+// Blocking, one SOCI connection: run it on its own thread through serial_executor.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -9,10 +9,15 @@
 #include <vector>
 
 #include "jobs/job.hpp"
+#include "persistence/database_url.hpp"
 #include "persistence/store.hpp"
 
 namespace soci {
 class session;
+}
+
+namespace spool::store {
+struct dialect;
 }
 
 namespace spool::kinds::ai {
@@ -53,8 +58,9 @@ enum class upsert_result { inserted, updated, unchanged };
 class results_store {
  public:
   // The jobs database's URL, as store::open takes it ("sqlite:PATH" or "postgresql://..."). The
-  // tables come from the jobs store's migrations. Connects at once; throws store_error if that
-  // fails. A PostgreSQL connection found dead after a failed call is reopened by the next call.
+  // tables come from migrating the store with kinds::ai::schema(). Connects at once; throws
+  // store_error if that fails. A PostgreSQL connection found dead after a failed call is reopened
+  // by the next call.
   static std::unique_ptr<results_store> open(const std::string& url);
   explicit results_store(const std::string& url);
   ~results_store();
@@ -83,9 +89,8 @@ class results_store {
   template <class F>
   auto guarded(const char* op, F&& f);
 
-  store::backend backend_;
-  std::string connection_;  // what SOCI is given: "db=PATH ..." or a libpq keyword/value string
-  std::string shown_;       // the database in messages: the file, or the URL without password
+  store::location where_;
+  const store::dialect& dialect_;
   std::unique_ptr<soci::session> sql_;
 };
 

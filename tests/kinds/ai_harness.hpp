@@ -6,6 +6,7 @@
 
 #include "jobs/json.hpp"
 #include "kinds/ai/kinds.hpp"
+#include "kinds/ai/schema.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace spool::test {
@@ -31,7 +32,7 @@ struct ai_harness : runtime_harness {
     asio::io_context ioc(threads);
     auto svc = kinds::ai::make_services(ioc.get_executor(), settings);
     kinds::ai::register_kinds(kinds, svc, settings);
-    runtime::runtime rt(ioc.get_executor(), settings, std::move(kinds));
+    runtime::runtime rt(ioc.get_executor(), settings, std::move(kinds), {kinds::ai::schema()});
     drive(ioc, rt, scenario(rt, *svc));
   }
 };

@@ -8,6 +8,8 @@
 
 #include "jobs/json.hpp"
 #include "kinds/ai/results_store.hpp"
+#include "kinds/ai/schema.hpp"
+#include "persistence/database_url.hpp"
 #include "persistence/store.hpp"
 #include "tests/support/scratch_db.hpp"
 
@@ -20,12 +22,12 @@ inline std::ostream& operator<<(std::ostream& o, upsert_result r) { return o << 
 
 namespace {
 
-// A migrated database (the jobs store owns the migrations) and a results connection to it.
+// A database migrated with the AI kinds' schema, and a results connection to it.
 struct fixture {
   test::scratch_db scratch;
   std::unique_ptr<kinds::ai::results_store> rs;
   fixture() {
-    store::open(scratch.url())->migrate();
+    store::open(scratch.url(), {.schemas = {kinds::ai::schema()}})->migrate();
     rs = kinds::ai::results_store::open(scratch.url());
   }
 };
@@ -244,7 +246,7 @@ BOOST_FIXTURE_TEST_CASE(a_lost_postgresql_connection_is_reopened_by_the_next_cal
                         *boost::unit_test::precondition(on_postgres)) {
   rs->upsert(result("a-1", "u-1", "2026-11-01T10:00:00Z"), jobs::now());
   {
-    soci::session admin(soci::postgresql, store::pg_store::conninfo(scratch.url()));
+    soci::session admin(soci::postgresql, store::conninfo(scratch.url()));
     int killed = 0;
     // Materialized: the filter must run before the termination, not in any order the planner picks.
     admin << "WITH victims AS MATERIALIZED (SELECT pid FROM pg_stat_activity "

@@ -1,6 +1,6 @@
 // What reaches the disk when (SQLite): an enqueue is acknowledged only once its commit synced the
-// write-ahead log (synchronous=FULL); claims and completions commit without a sync (a lost one
-// only means a rerun); the relaxed mode syncs no enqueue either. A wrapper around SQLite's own
+// write-ahead log (synchronous=FULL), and so is an operator's action; claims and completions
+// commit without a sync (a lost one only means a rerun); the relaxed mode syncs no enqueue. A wrapper around SQLite's own
 // file layer, made the default for this process, counts the syncs of each file.
 #define BOOST_TEST_MODULE sqlite_durability
 #include <boost/test/unit_test.hpp>
@@ -152,4 +152,13 @@ BOOST_FIXTURE_TEST_CASE(a_relaxed_enqueue_does_not_wait_for_the_disk, fixture) {
   const int before = wal_syncs;
   for (int i = 0; i < 5; ++i) db->insert(one(), jobs::now());
   BOOST_TEST(wal_syncs == before);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_operators_action_has_synced_the_log, fixture) {
+  auto db = store::open(url(), {.relaxed_enqueue = true});
+  db->migrate();
+  const auto id = db->insert(one(), jobs::now()).front().id;  // may sync the new log's header
+  const int before = wal_syncs;
+  BOOST_TEST((db->cancel(id, jobs::now()) == store::cancel_result::cancelled));
+  BOOST_TEST(wal_syncs > before, "the operator's cancel did not sync the write-ahead log");
 }

@@ -59,7 +59,7 @@ void node::boot() {
   // One connection for all of the node's lives. A new process would open a new one, but nothing
   // is left in it between steps (a store call is one transaction, done within one step), and
   // opening and preparing it again took a large part of the simulation's time.
-  if (!real_) real_ = std::make_unique<store::sqlite_store>(w_.db_path);
+  if (!real_) real_ = store::open("sqlite:" + w_.db_path);
   store_ = std::make_unique<faulty_store>(*real_, w_, *w_.truth, worker_, outage_until_);
   say("boots");
   w_.count("boots");

@@ -23,7 +23,7 @@
 #include <optional>
 
 #include "jobs/outcome.hpp"
-#include "persistence/sqlite_store.hpp"
+#include "persistence/store.hpp"
 #include "runtime/job_runner.hpp"
 #include "runtime/lease_book.hpp"
 #include "tests/sim/faulty_store.hpp"
@@ -109,7 +109,7 @@ class node {
   bool up_ = false;
   bool draining_ = false;
   std::string worker_;
-  std::unique_ptr<store::sqlite_store> real_;
+  std::unique_ptr<store::store> real_;
   std::unique_ptr<faulty_store> store_;
   std::unique_ptr<runtime::lease_book> leases_;
   time_point outage_until_{};

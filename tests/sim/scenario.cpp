@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "persistence/sqlite_store.hpp"
+#include "persistence/store.hpp"
 #include "tests/sim/node.hpp"
 #include "tests/sim/oracle.hpp"
 
@@ -31,8 +31,7 @@ void copy_empty_database(const std::string& dir, const std::string& to) {
     const auto making = empty + ".new";
     remove_database(making);
     {
-      store::sqlite_store db(making);
-      db.migrate();
+      store::open("sqlite:" + making)->migrate();
     }  // closing the only connection checkpoints the WAL into the file
     std::filesystem::rename(making, empty);
   }
@@ -223,9 +222,9 @@ run_result run_scenario(std::uint64_t seed, const std::string& dir) {
   try {
     remove_database(w.db_path);
     copy_empty_database(dir, w.db_path);
-    store::sqlite_store reader(w.db_path);
-    reader.migrate();  // finds the schema in place: applies nothing
-    oracle truth(w, reader);
+    const auto reader = store::open("sqlite:" + w.db_path);
+    reader->migrate();  // finds the schema in place: applies nothing
+    oracle truth(w, *reader);
     w.truth = &truth;
     node_list nodes;
     clients users{w, truth, nodes};

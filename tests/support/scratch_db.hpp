@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "persistence/pg_store.hpp"
+#include "persistence/database_url.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace spool::test {
@@ -51,7 +51,7 @@ class scratch_db {
     static std::atomic<int> counter{0};
     server_ = postgres_server_url();
     name_ = "spool_t" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
-    soci::session admin(soci::postgresql, store::pg_store::conninfo(server_));
+    soci::session admin(soci::postgresql, store::conninfo(server_));
     admin << "SET client_min_messages = warning";
     admin << "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)";
     admin << "CREATE DATABASE " + name_;
@@ -60,7 +60,7 @@ class scratch_db {
   ~scratch_db() {
     if (name_.empty()) return;
     try {
-      soci::session admin(soci::postgresql, store::pg_store::conninfo(server_));
+      soci::session admin(soci::postgresql, store::conninfo(server_));
       admin << "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)";
     } catch (...) {  // a leftover scratch database is harmless; the server is throwaway
     }

@@ -1,0 +1,211 @@
+// The store's own tables, each migration with its SQLite and PostgreSQL text side by side.
+//
+// What a job costs is, as measured, how many pages it dirties: so its immutable part is written
+// once to `jobs`, and its hot state lives in small tables that claim and complete touch at their
+// heads. Every job is in exactly one of ready, running, finished, dead_letter_jobs. Finished rows
+// never enter `ready`, so its key holds only waiting jobs however many finished ones accumulate.
+// Times are microseconds since the Unix epoch.
+//
+// Version 2 was the AI kinds' tables when everything was one list; they are now the first
+// migration of the "ai" schema (kinds/ai/schema.cpp), and the number stays unused here, so that
+// databases made before keep their numbers (see migration::legacy_version).
+#include "persistence/schema.hpp"
+
+namespace spool::store {
+namespace {
+
+constexpr std::string_view v1_sqlite = R"sql(
+CREATE TABLE jobs (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind         TEXT    NOT NULL,
+  queue        TEXT    NOT NULL,
+  payload      TEXT    NOT NULL,
+  priority     INTEGER NOT NULL,
+  max_attempts INTEGER NOT NULL,
+  unique_key   TEXT,
+  created_at   INTEGER NOT NULL
+);
+-- Waiting jobs (scheduled, available, retrying), in claim order.
+CREATE TABLE ready (
+  queue    TEXT    NOT NULL,
+  priority INTEGER NOT NULL,
+  run_at   INTEGER NOT NULL,
+  id       INTEGER NOT NULL,
+  attempt  INTEGER NOT NULL,  -- attempts used so far
+  PRIMARY KEY (queue, priority, run_at, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX ready_by_id ON ready (id);
+-- One lease per claimed batch: renewing a batch writes one row.
+CREATE TABLE leases (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: it fences stale workers
+  worker      TEXT    NOT NULL,
+  lease_until INTEGER NOT NULL
+);
+CREATE TABLE running (
+  id           INTEGER PRIMARY KEY,
+  queue        TEXT    NOT NULL,
+  priority     INTEGER NOT NULL,
+  attempt      INTEGER NOT NULL,  -- the attempt under way, 1-based
+  lease_id     INTEGER NOT NULL,
+  attempted_at INTEGER NOT NULL,
+  due_at       INTEGER NOT NULL   -- the run_at it was claimed at
+);
+CREATE INDEX running_by_lease ON running (lease_id);
+CREATE TABLE finished (
+  id           INTEGER PRIMARY KEY,
+  queue        TEXT    NOT NULL,
+  state        TEXT    NOT NULL,  -- completed | cancelled
+  attempt      INTEGER NOT NULL,
+  attempted_at INTEGER,
+  finalized_at INTEGER NOT NULL,
+  note         TEXT
+);
+CREATE TABLE dead_letter_jobs (
+  id           INTEGER PRIMARY KEY,
+  queue        TEXT    NOT NULL,
+  attempt      INTEGER NOT NULL,
+  attempted_at INTEGER,
+  dead_at      INTEGER NOT NULL,
+  last_error   TEXT    NOT NULL
+);
+CREATE TABLE job_errors (
+  job_id  INTEGER NOT NULL,
+  seq     INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  at      INTEGER NOT NULL,
+  message TEXT    NOT NULL,
+  PRIMARY KEY (job_id, seq)
+) WITHOUT ROWID;
+-- The pending job that holds a unique key (a stale row is replaced by the next insert).
+CREATE TABLE unique_keys (
+  key    TEXT    PRIMARY KEY,
+  job_id INTEGER NOT NULL
+) WITHOUT ROWID;
+-- Cancels asked for by another process for a job that is running.
+CREATE TABLE cancel_requests (
+  job_id       INTEGER PRIMARY KEY,
+  requested_at INTEGER NOT NULL
+);
+)sql";
+
+// The same tables. `jobs_id_seq` is named: an enqueue takes its ids from it before inserting.
+// The hot tables are vacuumed early: their rows come and go all the time.
+constexpr std::string_view v1_postgresql = R"sql(
+CREATE SEQUENCE jobs_id_seq;
+CREATE TABLE jobs (
+  id           BIGINT  PRIMARY KEY DEFAULT nextval('jobs_id_seq'),
+  kind         TEXT    NOT NULL,
+  queue        TEXT    NOT NULL,
+  payload      TEXT    NOT NULL,
+  priority     INTEGER NOT NULL,
+  max_attempts INTEGER NOT NULL,
+  unique_key   TEXT,
+  created_at   BIGINT  NOT NULL
+);
+ALTER SEQUENCE jobs_id_seq OWNED BY jobs.id;
+CREATE TABLE ready (
+  queue    TEXT    NOT NULL,
+  priority INTEGER NOT NULL,
+  run_at   BIGINT  NOT NULL,
+  id       BIGINT  NOT NULL,
+  attempt  INTEGER NOT NULL,
+  PRIMARY KEY (queue, priority, run_at, id)
+) WITH (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 500);
+CREATE UNIQUE INDEX ready_by_id ON ready (id);
+CREATE TABLE leases (
+  id          BIGSERIAL PRIMARY KEY,
+  worker      TEXT      NOT NULL,
+  lease_until BIGINT    NOT NULL
+);
+CREATE INDEX leases_by_expiry ON leases (lease_until);
+CREATE TABLE running (
+  id           BIGINT  PRIMARY KEY,
+  queue        TEXT    NOT NULL,
+  priority     INTEGER NOT NULL,
+  attempt      INTEGER NOT NULL,
+  lease_id     BIGINT  NOT NULL,
+  attempted_at BIGINT  NOT NULL,
+  due_at       BIGINT  NOT NULL
+) WITH (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 500);
+CREATE INDEX running_by_lease ON running (lease_id);
+CREATE TABLE finished (
+  id           BIGINT  PRIMARY KEY,
+  queue        TEXT    NOT NULL,
+  state        TEXT    NOT NULL,
+  attempt      INTEGER NOT NULL,
+  attempted_at BIGINT,
+  finalized_at BIGINT  NOT NULL,
+  note         TEXT
+);
+CREATE TABLE dead_letter_jobs (
+  id           BIGINT  PRIMARY KEY,
+  queue        TEXT    NOT NULL,
+  attempt      INTEGER NOT NULL,
+  attempted_at BIGINT,
+  dead_at      BIGINT  NOT NULL,
+  last_error   TEXT    NOT NULL
+);
+CREATE TABLE job_errors (
+  job_id  BIGINT  NOT NULL,
+  seq     INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  at      BIGINT  NOT NULL,
+  message TEXT    NOT NULL,
+  PRIMARY KEY (job_id, seq)
+);
+CREATE TABLE unique_keys (
+  key    TEXT   PRIMARY KEY,
+  job_id BIGINT NOT NULL
+);
+CREATE TABLE cancel_requests (
+  job_id       BIGINT PRIMARY KEY,
+  requested_at BIGINT NOT NULL
+)
+)sql";
+
+// Nodes sharing the database, and which of them runs the maintenance work. One text for both:
+// SQLite stores BIGINT columns as it stores INTEGER ones.
+constexpr std::string_view v3 = R"sql(
+CREATE TABLE leadership (
+  name       TEXT   PRIMARY KEY,
+  node       TEXT   NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE TABLE nodes (
+  id           TEXT   PRIMARY KEY,
+  host         TEXT   NOT NULL,
+  pid          BIGINT NOT NULL,
+  started_at   BIGINT NOT NULL,
+  heartbeat_at BIGINT NOT NULL,
+  queues       TEXT   NOT NULL  -- JSON array of queue names
+)
+)sql";
+
+// SQLite claims read the ready set by key range and its completions find running jobs by id, so
+// nothing there looks running jobs up by lease any more; a lease counts its jobs instead, and goes
+// with its last one (docs/benchmarks.md has the measurements). The index goes after the count,
+// which looks running jobs up by lease.
+constexpr std::string_view v4_sqlite = R"sql(
+ALTER TABLE leases ADD COLUMN remaining INTEGER NOT NULL DEFAULT 0;
+UPDATE leases SET remaining = (SELECT COUNT(*) FROM running WHERE running.lease_id = leases.id);
+DROP INDEX running_by_lease
+)sql";
+
+// Nothing on PostgreSQL: its round deletes a lease when no running job is left under it, found
+// through running_by_lease, so it keeps that index and needs no count.
+constexpr std::string_view v4_postgresql = "";
+
+}  // namespace
+
+const schema& core_schema() {
+  static const schema core{
+      "core",
+      {
+          {1, "jobs, ready, running, finished, dead letters", v1_sqlite, v1_postgresql, 1},
+          {3, "leadership and node registry", v3, v3, 3},
+          {4, "leases count their running jobs (SQLite)", v4_sqlite, v4_postgresql, 4},
+      }};
+  return core;
+}
+
+}  // namespace spool::store

@@ -1,0 +1,235 @@
+// The skeleton's maintenance reads, operator actions, leadership and node registry: portable
+// SQL, run through the concrete store's hooks. Placeholders bind by position, so a value used
+// twice is bound twice (:now, :now2). Untyped parameters outside comparisons carry a CAST, which
+// PostgreSQL needs to type them and SQLite accepts.
+//
+// Operator actions and leadership commit durably: the operator has been answered, and a node
+// must not lead on a write the disk never saw. The registry and cancel requests are rewritten
+// every few seconds anyway.
+#include "persistence/sql_store.hpp"
+
+#include <soci/soci.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+
+#include "persistence/sql_values.hpp"
+#include "persistence/time_codec.hpp"
+
+namespace spool::store {
+
+using soci::into;
+using soci::use;
+
+std::vector<expired_job> sql_store::expired(time_point now, int limit) {
+  return call("find expired leases", [&](soci::session& s) {
+    std::vector<expired_job> out;
+    expired_job e;
+    long long id = 0, lease = 0, now_us = to_us(now);
+    soci::statement st = (s.prepare << "SELECT r.id, r.lease_id, j.kind, r.queue, r.attempt, "
+                                       "j.max_attempts FROM leases l "
+                                       "JOIN running r ON r.lease_id = l.id "
+                                       "JOIN jobs j ON j.id = r.id "
+                                       "WHERE l.lease_until < :n ORDER BY r.id LIMIT :l",
+                          into(id), into(lease), into(e.kind), into(e.queue), into(e.attempt),
+                          into(e.max_attempts), use(now_us), use(limit));
+    st.execute();
+    while (st.fetch()) {
+      e.id = id;
+      e.lease = lease;
+      out.push_back(e);
+    }
+    return out;
+  });
+}
+
+std::vector<job_id> sql_store::cancel_requests() {
+  return write("read cancel requests", false, [&](soci::session& s) {
+    std::vector<job_id> out;
+    long long id = 0;
+    int running = 0;
+    bool stale = false;
+    soci::statement st = (s.prepare << "SELECT c.job_id, CASE WHEN r.id IS NULL THEN 0 ELSE 1 END "
+                                       "FROM cancel_requests c LEFT JOIN running r ON r.id = c.job_id",
+                          into(id), into(running));
+    st.execute();
+    while (st.fetch()) {
+      if (running) out.push_back(id);
+      else stale = true;
+    }
+    // Requests whose job no longer runs are done with.
+    if (stale) s << "DELETE FROM cancel_requests WHERE job_id NOT IN (SELECT id FROM running)";
+    return out;
+  });
+}
+
+cancel_result sql_store::cancel(job_id id, time_point now) {
+  return write("cancel job", true, [&](soci::session& s) {
+    long long now_us = to_us(now), id_v = id;
+    int attempt = 0;
+    std::string queue;
+    // Taking the row out of `ready` is the test: a concurrent claim cannot take it as well.
+    s << "DELETE FROM ready WHERE id = :id RETURNING queue, attempt", into(queue), into(attempt),
+        use(id_v);
+    if (s.got_data()) {
+      s << "INSERT INTO finished (id, queue, state, attempt, attempted_at, finalized_at, note) "
+           "VALUES (:id, :q, 'cancelled', :a, NULL, :t, 'cancelled by operator')",
+          use(id_v), use(queue), use(attempt), use(now_us);
+      return cancel_result::cancelled;
+    }
+    int n = 0;
+    s << "SELECT COUNT(*) FROM running WHERE id = :id", into(n), use(id_v);
+    if (n) {
+      s << "INSERT INTO cancel_requests (job_id, requested_at) VALUES (:id, :t) "
+           "ON CONFLICT (job_id) DO NOTHING",
+          use(id_v), use(now_us);
+      return cancel_result::requested;
+    }
+    s << "SELECT COUNT(*) FROM jobs WHERE id = :id", into(n), use(id_v);
+    return n ? cancel_result::already_final : cancel_result::not_found;
+  });
+}
+
+retry_result sql_store::retry_now(job_id id, time_point now) {
+  return write("retry job now", true, [&](soci::session& s) {
+    long long now_us = to_us(now), id_v = id;
+    soci::statement move = (s.prepare << "UPDATE ready SET run_at = :now WHERE id = :id "
+                                         "AND run_at > :now2",
+                            use(now_us), use(id_v), use(now_us));
+    move.execute(true);
+    if (move.get_affected_rows() > 0) return retry_result::moved;
+    int n = 0;
+    s << "SELECT COUNT(*) FROM ready WHERE id = :id", into(n), use(id_v);
+    if (n) return retry_result::moved;  // due already
+    s << "SELECT COUNT(*) FROM jobs WHERE id = :id", into(n), use(id_v);
+    return n ? retry_result::not_waiting : retry_result::not_found;
+  });
+}
+
+// Runs act(session, ids, in) on the dead-lettered jobs an operator means, if there are any:
+// `ids` their id array, `in` " IN (subquery of those ids)". Returns how many there are.
+template <class Act>
+std::int64_t sql_store::on_dead_jobs(const char* op, const dead_filter& f, Act act) {
+  return write(op, true, [&](soci::session& s) {
+    std::string where = " WHERE 1 = 1";
+    long long id_v = f.id.value_or(0), id = 0;
+    std::string kind = f.kind.value_or(""), queue = f.queue.value_or("");
+    if (f.id) where += " AND d.id = :id";
+    if (f.kind) where += " AND j.kind = :kind";
+    if (f.queue) where += " AND d.queue = :queue";
+    soci::statement st(s);
+    st.alloc();
+    st.prepare("SELECT d.id FROM dead_letter_jobs d JOIN jobs j ON j.id = d.id" + where);
+    st.exchange(into(id));
+    if (f.id) st.exchange(use(id_v));
+    if (f.kind) st.exchange(use(kind));
+    if (f.queue) st.exchange(use(queue));
+    st.define_and_bind();
+    st.execute();
+    std::vector<std::int64_t> found;
+    while (st.fetch()) found.push_back(id);
+    if (!found.empty()) act(s, id_array(found), " IN (" + std::string(dialect_.id_list) + ")");
+    return static_cast<std::int64_t>(found.size());
+  });
+}
+
+std::int64_t sql_store::requeue_dead(const dead_filter& which, time_point now) {
+  return on_dead_jobs("requeue dead jobs", which,
+                      [&](soci::session& s, std::string ids, const std::string& in) {
+                        long long now_us = to_us(now);
+                        s << "INSERT INTO ready (queue, priority, run_at, id, attempt) "
+                             "SELECT d.queue, j.priority, CAST(:now AS bigint), d.id, 0 "
+                             "FROM dead_letter_jobs d JOIN jobs j ON j.id = d.id WHERE d.id" + in,
+                            use(now_us), use(ids);
+                        s << "DELETE FROM dead_letter_jobs WHERE id" + in, use(ids);
+                      });
+}
+
+std::int64_t sql_store::purge_dead(const dead_filter& which) {
+  return on_dead_jobs("purge dead jobs", which,
+                      [](soci::session& s, std::string ids, const std::string& in) {
+                        s << "DELETE FROM job_errors WHERE job_id" + in, use(ids);
+                        s << "DELETE FROM unique_keys WHERE job_id" + in, use(ids);
+                        s << "DELETE FROM jobs WHERE id" + in, use(ids);
+                        s << "DELETE FROM dead_letter_jobs WHERE id" + in, use(ids);
+                      });
+}
+
+bool sql_store::lead(const std::string& node, time_point now, jobs::duration ttl) {
+  return write("take leadership", true, [&](soci::session& s) {
+    long long now_us = to_us(now), until = to_us(now + ttl);
+    s << "INSERT INTO leadership (name, node, expires_at) VALUES ('maintenance', :n, :u) "
+         "ON CONFLICT (name) DO UPDATE SET node = excluded.node, expires_at = excluded.expires_at "
+         "WHERE leadership.node = excluded.node OR leadership.expires_at < :now",
+        use(node), use(until), use(now_us);
+    std::string holder;
+    s << "SELECT node FROM leadership WHERE name = 'maintenance'", into(holder);
+    return holder == node;
+  });
+}
+
+void sql_store::resign(const std::string& node) {
+  write("resign leadership", true, [&](soci::session& s) {
+    s << "DELETE FROM leadership WHERE name = 'maintenance' AND node = :n", use(node);
+  });
+}
+
+void sql_store::heartbeat(const node_info& node, time_point now) {
+  write("record node", false, [&](soci::session& s) {
+    std::string queues = "[";
+    for (const auto& q : node.queues)
+      queues += (queues.size() > 1 ? "," : "") + boost::json::serialize(boost::json::string(q));
+    queues += "]";
+    long long pid = node.pid, started = to_us(node.started_at), beat = to_us(now);
+    s << "INSERT INTO nodes (id, host, pid, started_at, heartbeat_at, queues) "
+         "VALUES (:id, :h, :p, :s, :b, :q) ON CONFLICT (id) DO UPDATE SET "
+         "heartbeat_at = excluded.heartbeat_at, queues = excluded.queues",
+        use(node.id), use(node.host), use(pid), use(started), use(beat), use(queues);
+  });
+}
+
+void sql_store::forget_node(const std::string& id) {
+  write("remove node", false,
+        [&](soci::session& s) { s << "DELETE FROM nodes WHERE id = :id", use(id); });
+}
+
+std::int64_t sql_store::forget_nodes_before(time_point before) {
+  return write("remove silent nodes", false, [&](soci::session& s) -> std::int64_t {
+    long long b = to_us(before);
+    soci::statement st = (s.prepare << "DELETE FROM nodes WHERE heartbeat_at < :b", use(b));
+    st.execute(true);
+    return st.get_affected_rows();
+  });
+}
+
+std::vector<node_info> sql_store::nodes(time_point now) {
+  return call("list nodes", [&](soci::session& s) {
+    std::vector<node_info> out;
+    node_info n;
+    long long pid = 0, started = 0, beat = 0, now_us = to_us(now);
+    int leader = 0;
+    std::string queues;
+    soci::statement st =
+        (s.prepare << "SELECT n.id, n.host, n.pid, n.started_at, n.heartbeat_at, n.queues, "
+                      "CASE WHEN l.expires_at >= :now THEN 1 ELSE 0 END FROM nodes n "
+                      "LEFT JOIN leadership l ON l.node = n.id ORDER BY n.started_at, n.id",
+         into(n.id), into(n.host), into(pid), into(started), into(beat), into(queues),
+         into(leader), use(now_us));
+    st.execute();
+    while (st.fetch()) {
+      node_info copy = n;
+      copy.pid = pid;
+      copy.started_at = from_us(started);
+      copy.heartbeat_at = from_us(beat);
+      copy.leader = leader != 0;
+      copy.queues.clear();
+      const auto parsed = boost::json::parse(queues);  // written by heartbeat()
+      for (const auto& q : parsed.as_array()) copy.queues.emplace_back(q.as_string());
+      out.push_back(std::move(copy));
+    }
+    return out;
+  });
+}
+
+}  // namespace spool::store

@@ -1,0 +1,86 @@
+#pragma once
+// The skeleton both stores share (private to persistence/): every operation whose SQL is the
+// same on SQLite and PostgreSQL, written once over a soci::session: operator views and actions,
+// maintenance reads, leadership, the node registry, and the migrations of every schema. A
+// concrete store adds its connection handling and its hot path (enqueue, a producer's round,
+// lease renewal, next_due, notify), and lends the skeleton its transactions through two hooks.
+#include <functional>
+#include <optional>
+#include <type_traits>
+#include <vector>
+
+#include "persistence/dialect.hpp"
+#include "persistence/store.hpp"
+
+namespace spool::store {
+
+class sql_store : public store {
+ public:
+  void ping() override;
+  std::vector<expired_job> expired(time_point now, int limit) override;
+  std::vector<job_id> cancel_requests() override;
+
+  std::optional<jobs::job> get(job_id id, time_point now) override;
+  std::vector<jobs::job> list(const list_filter& filter, time_point now) override;
+  stats count(time_point now) override;
+  cancel_result cancel(job_id id, time_point now) override;
+  retry_result retry_now(job_id id, time_point now) override;
+  std::int64_t requeue_dead(const dead_filter& which, time_point now) override;
+  std::int64_t purge_dead(const dead_filter& which) override;
+
+  bool lead(const std::string& node, time_point now, jobs::duration ttl) override;
+  void resign(const std::string& node) override;
+  void heartbeat(const node_info& node, time_point now) override;
+  void forget_node(const std::string& id) override;
+  std::int64_t forget_nodes_before(time_point before) override;
+  std::vector<node_info> nodes(time_point now) override;
+
+ protected:
+  using session_work = std::function<void(soci::session&)>;
+
+  // `schemas`: migrated after the core's, in this order. Throws store_error for a name that is
+  // empty, "core" or used twice, and for versions out of ascending order.
+  sql_store(const dialect& d, std::vector<schema> schemas);
+
+  // The hooks. Each runs `work` on the store's connection (migrated, ready) and turns any
+  // failure into a store_error that names `op` and the database. run() runs it as it is (each
+  // statement its own transaction); run_write() in a write transaction that commits after it,
+  // waiting for the disk if `durable`.
+  virtual void run(const char* op, const session_work& work) = 0;
+  virtual void run_write(const char* op, bool durable, const session_work& work) = 0;
+
+  // The hooks for work f(soci::session&) that returns a value.
+  template <class F>
+  auto call(const char* op, F&& f) {
+    return returning(f, [&](const session_work& w) { run(op, w); });
+  }
+  template <class F>
+  auto write(const char* op, bool durable, F&& f) {
+    return returning(f, [&](const session_work& w) { run_write(op, durable, w); });
+  }
+
+  // Applies the migrations not yet recorded, schema by schema, each in its own transaction; the
+  // caller holds whatever lock keeps two processes from doing it at once. Returns how many ran.
+  int apply_migrations(soci::session& s);
+
+  const dialect& dialect_;
+
+ private:
+  template <class Act>
+  std::int64_t on_dead_jobs(const char* op, const dead_filter& f, Act act);
+  template <class F, class Hook>
+  static auto returning(F& f, const Hook& hook) {
+    using result = std::invoke_result_t<F&, soci::session&>;
+    if constexpr (std::is_void_v<result>) {
+      hook([&](soci::session& s) { f(s); });
+    } else {
+      std::optional<result> out;
+      hook([&](soci::session& s) { out.emplace(f(s)); });
+      return std::move(*out);
+    }
+  }
+
+  std::vector<schema> schemas_;  // the core's first
+};
+
+}  // namespace spool::store

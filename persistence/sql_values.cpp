@@ -1,0 +1,48 @@
+#include "persistence/sql_values.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+#include <fmt/format.h>
+#include <iterator>
+
+#include "persistence/time_codec.hpp"
+
+namespace spool::store {
+
+std::string id_array(std::span<const std::int64_t> ids, id_notation n) {
+  const bool json = n == id_notation::json;
+  std::string out(1, json ? '[' : '{');
+  for (auto x : ids) fmt::format_to(std::back_inserter(out), "{}{}", out.size() > 1 ? "," : "", x);
+  out.push_back(json ? ']' : '}');
+  return out;
+}
+
+bool plain_success(const jobs::completion& c) {
+  return c.change.next == jobs::transition::to::completed && c.change.note.empty() && !c.change.error;
+}
+
+std::string completions_json(std::span<const jobs::completion> batch, bool skip_plain_successes) {
+  using to = jobs::transition::to;
+  std::string out;
+  out.reserve(batch.size() * 64);
+  out.push_back('[');
+  for (const auto& c : batch) {
+    if (skip_plain_successes && plain_success(c)) continue;
+    const auto& t = c.change;
+    const bool ready = t.next == to::retry || t.next == to::requeue;
+    fmt::format_to(std::back_inserter(out), "{}[{},{},{},{},{},", out.size() > 1 ? "," : "", c.id,
+                   c.lease, static_cast<int>(t.next), t.attempt, to_us(t.at));
+    if (ready) fmt::format_to(std::back_inserter(out), "{}", to_us(t.run_at));
+    else out += "null";
+    out += ',';
+    out += t.note.empty() ? std::string("null") : boost::json::serialize(boost::json::string(t.note));
+    if (t.error)
+      fmt::format_to(std::back_inserter(out), ",{},{},{}", t.error->attempt, to_us(t.error->at),
+                     boost::json::serialize(boost::json::string(t.error->message)));
+    out += ']';
+  }
+  out.push_back(']');
+  return out;
+}
+
+}  // namespace spool::store

@@ -1,0 +1,24 @@
+#pragma once
+// How the stores bind a set of values as one parameter: id arrays and batches of completions.
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "jobs/lifecycle.hpp"
+
+namespace spool::store {
+
+// The two notations of an id array: JSON "[1,2,3]" (SQLite's json_each, PostgreSQL's jsonb; see
+// dialect::id_list) and PostgreSQL's array literal "{1,2,3}" (CAST(:ids AS bigint[])).
+enum class id_notation { json, postgres_array };
+std::string id_array(std::span<const std::int64_t> ids, id_notation n = id_notation::json);
+
+// A success with no note and no error: the commonest completion by far.
+bool plain_success(const jobs::completion& c);
+
+// A batch of completions as one JSON array, one
+// [id, lease, next, attempt, at, run_at, note, err_attempt, err_at, err_msg] per completion
+// (absent fields null), for the stores to load with one statement.
+std::string completions_json(std::span<const jobs::completion> batch, bool skip_plain_successes);
+
+}  // namespace spool::store

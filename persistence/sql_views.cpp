@@ -1,0 +1,187 @@
+// The skeleton's operator views: one job, a filtered page of jobs, and the counts by state.
+// A job's state follows from the one table that holds it.
+#include <soci/soci.h>
+
+#include "persistence/sql_store.hpp"
+#include "persistence/time_codec.hpp"
+
+namespace spool::store {
+
+using soci::into;
+using soci::use;
+
+namespace {
+
+constexpr std::string_view select_job_sql = R"sql(
+SELECT j.id, j.kind, j.queue, j.payload, j.priority, j.max_attempts, j.unique_key, j.created_at,
+  CASE WHEN r.id IS NOT NULL THEN 'running'
+       WHEN f.id IS NOT NULL THEN f.state
+       WHEN d.id IS NOT NULL THEN 'dead'
+       WHEN q.run_at <= :now THEN 'available'
+       WHEN q.attempt = 0 THEN 'scheduled'
+       ELSE 'retrying' END,
+  COALESCE(r.attempt, f.attempt, d.attempt, q.attempt, 0),
+  q.run_at,
+  COALESCE(r.attempted_at, f.attempted_at, d.attempted_at),
+  COALESCE(f.finalized_at, d.dead_at),
+  l.lease_until, l.worker,
+  COALESCE(f.note, d.last_error, '')
+FROM jobs j
+LEFT JOIN running r ON r.id = j.id
+LEFT JOIN leases l ON l.id = r.lease_id
+LEFT JOIN finished f ON f.id = j.id
+LEFT JOIN dead_letter_jobs d ON d.id = j.id
+LEFT JOIN ready q ON q.id = j.id
+WHERE 1 = 1)sql";
+
+std::string_view state_condition(jobs::state s) {
+  using jobs::state;
+  switch (s) {
+    case state::running: return " AND r.id IS NOT NULL";
+    case state::completed: return " AND f.state = 'completed'";
+    case state::cancelled: return " AND f.state = 'cancelled'";
+    case state::dead: return " AND d.id IS NOT NULL";
+    case state::available: return " AND q.run_at <= :now2";
+    case state::scheduled: return " AND q.run_at > :now2 AND q.attempt = 0";
+    case state::retrying: return " AND q.run_at > :now2 AND q.attempt > 0";
+  }
+  return "";
+}
+
+std::optional<jobs::time_point> opt_time(long long v, soci::indicator ind) {
+  if (ind != soci::i_ok) return std::nullopt;
+  return from_us(v);
+}
+
+std::vector<jobs::job> select_jobs(soci::session& s, const std::string& where,
+                                   const list_filter& filter, std::optional<job_id> id,
+                                   time_point now) {
+  std::vector<jobs::job> out;
+  long long j_id = 0, created = 0, run_at = 0, attempted = 0, finalized = 0, lease_until = 0;
+  long long now_us = to_us(now), id_v = id.value_or(0), before = filter.before.value_or(0);
+  int priority = 0, max_attempts = 0, attempt = 0, limit = filter.limit;
+  std::string kind, queue, payload, key, st_name, worker, note;
+  std::string kind_f = filter.kind.value_or(""), queue_f = filter.queue.value_or("");
+  soci::indicator key_i, run_i, att_i, fin_i, lease_i, worker_i;
+
+  soci::statement st(s);
+  st.alloc();
+  st.prepare(std::string(select_job_sql) + where);
+  st.exchange(into(j_id));
+  st.exchange(into(kind));
+  st.exchange(into(queue));
+  st.exchange(into(payload));
+  st.exchange(into(priority));
+  st.exchange(into(max_attempts));
+  st.exchange(into(key, key_i));
+  st.exchange(into(created));
+  st.exchange(into(st_name));
+  st.exchange(into(attempt));
+  st.exchange(into(run_at, run_i));
+  st.exchange(into(attempted, att_i));
+  st.exchange(into(finalized, fin_i));
+  st.exchange(into(lease_until, lease_i));
+  st.exchange(into(worker, worker_i));
+  st.exchange(into(note));
+  // Binds in the order their placeholders appear in `where`.
+  st.exchange(use(now_us));
+  if (id) st.exchange(use(id_v));
+  if (filter.state && state_condition(*filter.state).find(":now2") != std::string_view::npos)
+    st.exchange(use(now_us));
+  if (filter.kind) st.exchange(use(kind_f));
+  if (filter.queue) st.exchange(use(queue_f));
+  if (filter.before) st.exchange(use(before));
+  if (!id) st.exchange(use(limit));
+  st.define_and_bind();
+  st.execute();
+  while (st.fetch()) {
+    jobs::job j;
+    j.id = j_id;
+    j.kind = kind;
+    j.queue = queue;
+    j.payload = payload;
+    j.priority = priority;
+    j.max_attempts = max_attempts;
+    if (key_i == soci::i_ok) j.unique_key = key;
+    j.created_at = from_us(created);
+    j.st = jobs::parse_state(st_name).value_or(jobs::state::available);
+    j.attempt = attempt;
+    j.run_at = opt_time(run_at, run_i);
+    j.attempted_at = opt_time(attempted, att_i);
+    j.finalized_at = opt_time(finalized, fin_i);
+    j.lease_until = opt_time(lease_until, lease_i);
+    if (worker_i == soci::i_ok) j.worker = worker;
+    j.note = note;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<jobs::job> sql_store::get(job_id id, time_point now) {
+  return call("read job", [&](soci::session& s) -> std::optional<jobs::job> {
+    auto found = select_jobs(s, " AND j.id = :id", {}, id, now);
+    if (found.empty()) return std::nullopt;
+    auto& j = found.front();
+    jobs::error_entry e;
+    long long at = 0, id_v = id;
+    soci::statement st = (s.prepare << "SELECT attempt, at, message FROM job_errors "
+                                       "WHERE job_id = :id ORDER BY seq",
+                          into(e.attempt), into(at), into(e.message), use(id_v));
+    st.execute();
+    while (st.fetch()) {
+      e.at = from_us(at);
+      j.errors.push_back(e);
+    }
+    return std::move(j);
+  });
+}
+
+std::vector<jobs::job> sql_store::list(const list_filter& filter, time_point now) {
+  std::string where;
+  if (filter.state) where += state_condition(*filter.state);
+  if (filter.kind) where += " AND j.kind = :kind";
+  if (filter.queue) where += " AND j.queue = :queue";
+  if (filter.before) where += " AND j.id < :before";
+  where += " ORDER BY j.id DESC LIMIT :limit";
+  return call("list jobs",
+              [&](soci::session& s) { return select_jobs(s, where, filter, std::nullopt, now); });
+}
+
+stats sql_store::count(time_point now) {
+  return call("count jobs", [&](soci::session& s) {
+    stats out;
+    for (auto st : {jobs::state::scheduled, jobs::state::available, jobs::state::running,
+                    jobs::state::retrying, jobs::state::completed, jobs::state::cancelled,
+                    jobs::state::dead})
+      out.states[std::string(jobs::to_string(st))] = 0;
+    std::string queue, state;
+    long long n = 0, now_us = to_us(now);
+    soci::statement st =
+        (s.prepare << "SELECT queue, 'running', COUNT(*) FROM running GROUP BY queue "
+                      "UNION ALL SELECT queue, state, COUNT(*) FROM finished GROUP BY 1, 2 "
+                      "UNION ALL SELECT queue, 'dead', COUNT(*) FROM dead_letter_jobs GROUP BY 1 "
+                      "UNION ALL SELECT queue, CASE WHEN run_at <= :now THEN 'available' "
+                      "WHEN attempt = 0 THEN 'scheduled' ELSE 'retrying' END, COUNT(*) "
+                      "FROM ready GROUP BY 1, 2",
+         into(queue), into(state), into(n), use(now_us));
+    st.execute();
+    while (st.fetch()) {
+      out.states[state] += n;
+      auto& q = out.queues[queue];
+      if (q.empty())
+        for (auto& [name, _] : out.states) q[name] = 0;
+      q[state] += n;
+    }
+    long long oldest = 0;
+    soci::statement due = (s.prepare << "SELECT queue, MIN(run_at) FROM ready "
+                                        "WHERE run_at <= :now GROUP BY queue",
+                           into(queue), into(oldest), use(now_us));
+    due.execute();
+    while (due.fetch()) out.oldest_available[queue] = from_us(oldest);
+    return out;
+  });
+}
+
+}  // namespace spool::store
