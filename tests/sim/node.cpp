@@ -160,15 +160,8 @@ void node::poll() {  // the producer's fallback poll: finds jobs written by othe
 }
 
 void node::notify(time_point due) {  // producer::notify
-  auto wake = [this] {
-    react(fsm_.job_due(w_.now(), steady(w_.now()), w_.now()));
-    try_round();
-  };
-  // A due time ahead is modelled by a wake-up then (the runtime sleeps towards it instead).
-  if (due <= w_.now())
-    wake();
-  else
-    later(due - w_.now(), wake);
+  react(fsm_.job_due(due, steady(w_.now()), w_.now()));  // a time ahead is slept towards
+  try_round();
 }
 
 void node::react(runtime::producer_fsm::reaction r) {
@@ -209,8 +202,12 @@ void node::send_round(const runtime::producer_fsm::round& r) {  // producer::rou
       runtime::take_batch(buffer_, [](const jobs::completion& c) { return c.id; },
                           runtime::max_round_jobs));
   fsm_.outcomes_sent(static_cast<int>(batch->size()), steady(now));
-  const store::claim_request request{.queue = "default", .limit = r.claim, .worker = worker_,
-                                     .now = now, .lease_until = now + w_.times.lease};
+  const store::claim_request request{.queue = "default",
+                                     .limit = r.claim,
+                                     .worker = worker_,
+                                     .now = now,
+                                     .lease_until = now + w_.times.lease,
+                                     .want_next_due = r.want_next_due};
   auto result = std::make_shared<store::round_result>();
   call(
       fmt::format("round: commit {}, claim {}", batch->size(), r.claim),
@@ -238,7 +235,7 @@ void node::send_round(const runtime::producer_fsm::round& r) {  // producer::rou
         if (!batch->empty())
           say(fmt::format("committed {} completions ({} rejected)", batch->size(), rejected.size()));
         const auto& got = result->claimed;
-        react(fsm_.round_done(r, static_cast<int>(got.size()), std::nullopt, steady(w_.now())));
+        react(fsm_.round_done(r, static_cast<int>(got.size()), result->next_due, steady(w_.now())));
         start_claimed(got, "claims");
         try_round();
         progress();
