@@ -13,8 +13,8 @@
 //   withdraw    take the standing claim back (also an event's reaction)
 //   sleep       until `until` at the latest, or until an event's reaction says wake
 //   done        stopped, and nothing is left in flight
-// Every other event answers with a reaction: take the standing claim back now, and whether the
-// loop's sleep should end early because its next step may have changed.
+// The other events answer with a reaction: whether to take the standing claim back now, and
+// whether the loop's sleep should end early because its next step may have changed.
 #include <chrono>
 #include <cstdint>
 #include <optional>
