@@ -8,7 +8,6 @@
 
 #include "jobs/validation.hpp"
 #include "runtime/log.hpp"
-#include "runtime/producer.hpp"
 
 namespace spool::runtime {
 
@@ -99,12 +98,16 @@ store::node_info core::node() const {
   n.host = host;
   n.pid = getpid();
   n.started_at = started_at;
-  for (auto& [q, _] : producers) n.queues.push_back(q);
+  for (auto& [q, _] : settings.queues) n.queues.push_back(q);  // a producer each
   return n;
 }
 
 void core::notify(std::string_view queue, jobs::time_point due) {
-  if (auto it = producers.find(queue); it != producers.end()) it->second->notify(due);
+  if (producers) producers->notify(queue, due);
+}
+
+void core::cancel(jobs::job_id id, cancel_reason why) {
+  if (producers) producers->cancel(id, why);
 }
 
 std::mt19937_64& thread_rng() {

@@ -3,21 +3,31 @@
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <functional>
-#include <map>
-#include <memory>
 #include <random>
 #include <string>
 
 #include "config/config.hpp"
 #include "jobs/registry.hpp"
 #include "persistence/db_executor.hpp"
+#include "runtime/job_runner.hpp"
 #include "runtime/lease_book.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/watchdog.hpp"
 
 namespace spool::runtime {
 
-class producer;
+// The queues' producers as the shared parts see them. The runtime owns the producers and
+// implements this; core and maintenance need no more of them.
+class producer_signals {
+ public:
+  // Any thread. A job of `queue` is due at `due` (its producer wakes now if due already).
+  virtual void notify(std::string_view queue, jobs::time_point due) = 0;
+  // Any thread. Cancels the job if an attempt of it runs in this process.
+  virtual void cancel(jobs::job_id id, cancel_reason why) = 0;
+
+ protected:
+  ~producer_signals() = default;
+};
 
 struct core {
   core(boost::asio::any_io_executor ex, config::settings s, jobs::registry kinds,
@@ -30,7 +40,7 @@ struct core {
   store::db_executor& db;
   std::string worker_id;
   lease_book leases;
-  std::map<std::string, std::unique_ptr<producer>, std::less<>> producers;
+  producer_signals* producers = nullptr;  // set by the runtime once its producers exist
   std::atomic<int> in_flight{0};
   std::atomic<std::uint64_t> committed{0};  // outcomes the producers committed
   std::atomic<bool> draining{false};         // shutdown has begun
@@ -52,6 +62,8 @@ struct core {
   jobs::kind_options options_for(std::string_view kind) const;
   // Tells the producer of `queue` that a job is due at `due` (wakes it now if due already).
   void notify(std::string_view queue, jobs::time_point due);
+  // Cancels a running job, whichever of this process's producers runs it.
+  void cancel(jobs::job_id id, cancel_reason why);
 };
 
 // Backoff jitter needs randomness on whichever thread decides; one generator per thread.

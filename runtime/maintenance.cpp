@@ -8,7 +8,6 @@
 
 #include "jobs/lifecycle.hpp"
 #include "runtime/log.hpp"
-#include "runtime/producer.hpp"
 
 namespace spool::runtime {
 namespace asio = boost::asio;
@@ -160,8 +159,7 @@ asio::awaitable<void> maintenance::run_cancel_watcher() {
   while (co_await sleep(core_.poll_interval())) {
     try {
       auto ids = co_await core_.db.run([](store::store& s) { return s.cancel_requests(); });
-      for (auto id : ids)
-        for (auto& [_, p] : core_.producers) p->cancel(id, cancel_reason::operator_request);
+      for (auto id : ids) core_.cancel(id, cancel_reason::operator_request);
     } catch (const std::exception& e) {
       log::error("cancel_watch_failed").kv("error", e.what());
     }

@@ -1,8 +1,8 @@
 #pragma once
 // When a producer sends its next round to the store, and how much it claims. A round commits the
 // completions of finished attempts and claims new jobs into the slots they free, in one
-// transaction (store::complete_and_claim). Plain code without I/O or clocks of its own: the
-// producer and the simulation (tests/sim) decide with it.
+// transaction (store::complete_and_claim). Plain code without I/O or clocks of its own:
+// producer_fsm plans with it, for the producer and the simulation (tests/sim) alike.
 //
 // A round costs the database a fixed price (a transaction, a few statements) plus a little per
 // job, so it should carry many jobs; but a job must not wait long for its round. The rule:

@@ -4,6 +4,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -39,7 +41,7 @@ store::open_options store_options(const config::settings& s, std::vector<store::
 }
 }  // namespace
 
-struct runtime::impl {
+struct runtime::impl final : producer_signals {
   impl(asio::any_io_executor ex, config::settings s, jobs::registry kinds,
        std::vector<store::schema> schemas)
       : db(
@@ -52,7 +54,8 @@ struct runtime::impl {
         c(ex, s, std::move(kinds), db, make_worker_id()),
         maint(c) {
     for (auto& [queue, concurrency] : c.settings.queues)
-      c.producers.emplace(queue, std::make_unique<producer>(c, queue, concurrency));
+      producers.emplace(queue, std::make_unique<producer>(c, queue, concurrency));
+    c.producers = this;
     if (store::backend_of(c.settings.db) == store::backend::postgresql)
       listener = std::make_unique<store::pg_listener>(c.settings.db, listener_handlers());
   }
@@ -73,7 +76,7 @@ struct runtime::impl {
         .connected =
             [this] {
               log::info("listener_connected").kv("channel", store::notify_channel);
-              for (auto& [name, _] : c.producers) c.notify(name, jobs::now());
+              for (auto& [name, _] : producers) c.notify(name, jobs::now());
             },
         .failed =
             [](const std::string& error, std::chrono::milliseconds retry_in) {
@@ -83,11 +86,19 @@ struct runtime::impl {
     };
   }
 
+  void notify(std::string_view queue, jobs::time_point due) override {
+    if (auto it = producers.find(queue); it != producers.end()) it->second->notify(due);
+  }
+  void cancel(jobs::job_id id, cancel_reason why) override {
+    for (auto& [_, p] : producers) p->cancel(id, why);
+  }
+
   static constexpr std::string_view probe_prefix = "spool-probe:";
   asio::awaitable<void> probe_notifications();
 
   store::db_executor db;
   core c;
+  std::map<std::string, std::unique_ptr<producer>, std::less<>> producers;
   maintenance maint;
   std::unique_ptr<store::pg_listener> listener;  // PostgreSQL only
   std::mutex probe_mutex;
@@ -164,7 +175,7 @@ int runtime::in_flight() const { return impl_->c.in_flight.load(); }
 
 std::vector<std::string> runtime::queues() const {
   std::vector<std::string> out;
-  for (auto& [q, _] : impl_->c.producers) out.push_back(q);
+  for (auto& [q, _] : impl_->producers) out.push_back(q);
   return out;
 }
 
@@ -175,7 +186,7 @@ asio::awaitable<std::vector<store::insert_result>> runtime::enqueue(std::vector<
 asio::awaitable<store::cancel_result> runtime::cancel(jobs::job_id id) {
   auto result = co_await impl_->db.run([id](store::store& s) { return s.cancel(id, jobs::now()); });
   if (result == store::cancel_result::requested)
-    for (auto& [_, p] : impl_->c.producers) p->cancel(id, cancel_reason::operator_request);
+    impl_->c.cancel(id, cancel_reason::operator_request);
   co_return result;
 }
 
@@ -195,21 +206,21 @@ asio::awaitable<store::retry_result> runtime::retry_now(jobs::job_id id) {
 
 std::vector<runtime::queue_info> runtime::queue_infos() const {
   std::vector<queue_info> out;
-  for (auto& [name, p] : impl_->c.producers)
+  for (auto& [name, p] : impl_->producers)
     out.push_back({name, p->concurrency(), p->paused(), p->running()});
   return out;
 }
 
 bool runtime::pause(std::string_view queue, bool paused) {
-  auto it = impl_->c.producers.find(queue);
-  if (it == impl_->c.producers.end()) return false;
+  auto it = impl_->producers.find(queue);
+  if (it == impl_->producers.end()) return false;
   it->second->pause(paused);
   log::info(paused ? "queue_paused" : "queue_resumed").kv("queue", queue);
   return true;
 }
 
 void runtime::wake() {
-  for (auto& [name, _] : impl_->c.producers) impl_->c.notify(name, jobs::now());
+  for (auto& [name, _] : impl_->producers) impl_->c.notify(name, jobs::now());
 }
 
 bool runtime::draining() const { return impl_->c.draining || impl_->stop_requested; }
@@ -229,7 +240,7 @@ asio::awaitable<void> runtime::run() {
   auto& c = m.c;
   auto ex = co_await asio::this_coro::executor;
   log::info("runtime_started").kv("worker", c.worker_id).kv("db", c.settings.db)
-      .kv("queues", c.producers.size()).kv("version", SPOOL_VERSION)
+      .kv("queues", m.producers.size()).kv("version", SPOOL_VERSION)
       .kv("enqueue_durability", c.settings.enqueue_durability);
 
   // Registers this node; the leader first returns the jobs of workers that died meanwhile.
@@ -242,7 +253,7 @@ asio::awaitable<void> runtime::run() {
     }
   }
 
-  for (auto& [_, p] : c.producers) {
+  for (auto& [_, p] : m.producers) {
     ++m.live_producers;
     asio::co_spawn(p->strand(), p->run(), [&m, name = p->queue()](std::exception_ptr e) {
       log_escape("producer")(e);
@@ -256,7 +267,7 @@ asio::awaitable<void> runtime::run() {
       --m.live_services;
     };
   };
-  for (auto& [_, p] : c.producers)
+  for (auto& [_, p] : m.producers)
     asio::co_spawn(p->strand(), p->watch_deadlines(), service("deadline_watcher"));
   asio::co_spawn(ex, m.maint.run_lease_keeper(), service("lease_keeper"));
   asio::co_spawn(ex, m.maint.run_rescuer(), service("rescuer"));
@@ -272,18 +283,18 @@ asio::awaitable<void> runtime::run() {
   c.draining = true;
   log::info("shutdown_started").kv("in_flight", c.in_flight.load())
       .kv("grace_s", m.hurry ? 0.0 : c.settings.grace_s);
-  for (auto& [_, p] : c.producers) p->stop();  // claim nothing more
+  for (auto& [_, p] : m.producers) p->stop();  // claim nothing more
 
   const auto grace = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(c.settings.grace_s));
   co_await wait_until([&] { return c.in_flight == 0 || m.hurry; }, grace);
   if (c.in_flight > 0) {
     log::warn("shutdown_cancelling").kv("in_flight", c.in_flight.load());
-    for (auto& [_, p] : c.producers) p->cancel_all(cancel_reason::shutdown);
+    for (auto& [_, p] : m.producers) p->cancel_all(cancel_reason::shutdown);
     if (!co_await wait_until([&] { return c.in_flight == 0; }, 10s)) {
       log::error("shutdown_abandoning").kv("in_flight", c.in_flight.load())
           .kv("reason", "handlers ignored cancellation; their leases will expire");
-      for (auto& [_, p] : c.producers) p->abandon();
+      for (auto& [_, p] : m.producers) p->abandon();
     }
   }
   // The producers return once the outcomes of their attempts are committed.

@@ -6,7 +6,6 @@
 
 #include "jobs/lifecycle.hpp"
 #include "runtime/completion_batch.hpp"
-#include "runtime/round_policy.hpp"
 #include "tests/sim/oracle.hpp"
 
 namespace spool::sim {
@@ -14,6 +13,15 @@ namespace {
 
 using namespace std::chrono_literals;
 using to = jobs::transition::to;
+
+// The producer's machine runs on steady time; the simulated clock stands in for it.
+runtime::producer_fsm::steady_time steady(time_point t) {
+  return runtime::producer_fsm::steady_time(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(t.time_since_epoch()));
+}
+time_point from_steady(runtime::producer_fsm::steady_time t) {
+  return time_point(std::chrono::duration_cast<duration>(t.time_since_epoch()));
+}
 
 std::string describe(const jobs::outcome& o) {
   switch (o.kind) {
@@ -44,14 +52,11 @@ void node::boot() {
   ++incarnation_;
   worker_ = fmt::format("n{}.{}", index_, incarnation_);
   up_ = true;
-  draining_ = stopped_ = in_round_ = db_busy_ = false;
-  standing_ = withdrawing_ = db_stand_ = false;
-  stand_limit_ = 0;
-  may_have_work_ = true;
-  wanted_since_ = backoff_until_ = w_.now();
+  draining_ = db_busy_ = db_stand_ = false;
+  db_stand_limit_ = 0;
+  fsm_ = runtime::producer_fsm({.concurrency = concurrency_}, steady(w_.now()));
   recheck_at_.reset();
   stage_ = stage::running;
-  backoff_ = first_backoff;
   running_.clear();
   buffer_.clear();
   db_queue_.clear();
@@ -148,100 +153,74 @@ void node::next_call() {
 // ---- producer ------------------------------------------------------------------------------
 
 void node::poll() {  // the producer's fallback poll: finds jobs written by other processes
-  if (stopped_) return;
-  wake();
+  if (fsm_.stopping()) return;
+  react(fsm_.poll(steady(w_.now())));
   try_round();
   later(w_.times.poll, [this] { poll(); });
 }
 
 void node::notify(time_point due) {  // producer::notify
-  if (due <= w_.now()) {
-    wake();
-    try_round();
-  } else {
-    later(due - w_.now(), [this] {
-      wake();
-      try_round();
-    });
-  }
+  react(fsm_.job_due(due, steady(w_.now()), w_.now()));  // a time ahead is slept towards
+  try_round();
 }
 
-void node::wake() {
-  ++wake_seq_;
-  withdraw();
-  if (!may_have_work_) {
-    may_have_work_ = true;
-    wanted_since_ = w_.now();
-  }
+void node::react(runtime::producer_fsm::reaction r) {
+  // The model asks for its next step after every event, so it needs no wake-up.
+  if (r.withdraw) withdraw();
 }
 
-namespace {
-// The policy's clock is steady time; the simulated clock stands in for it.
-runtime::round_state::time_point steady(time_point t) {
-  return runtime::round_state::time_point(
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(t.time_since_epoch()));
-}
-}  // namespace
-
-void node::try_round() {  // one turn of producer::run's loop (one round in flight: SQLite)
-  if (!up_ || in_round_) return;
-  const auto now = w_.now();
-  if (now < backoff_until_) {
-    later(backoff_until_ - now, [this] { try_round(); });
-    return;
-  }
-  int handlers = 0;
-  for (const auto& [_, r] : running_) handlers += !r.done;
-  runtime::round_state st;
-  st.concurrency = concurrency_;
-  st.handlers = handlers;
-  st.buffered = static_cast<int>(buffer_.size());
-  st.reserved = standing_ ? stand_limit_ : 0;
-  st.oldest_buffered = steady(oldest_buffered_);
-  st.claiming = !stopped_;
-  st.may_have_work = may_have_work_;
-  st.wanted_since = steady(wanted_since_);
-  const auto plan = runtime::plan_round(st, steady(now));
-  if (!plan.send) {
-    if (plan.recheck_at) {
-      const auto at = time_point(std::chrono::duration_cast<duration>(plan.recheck_at->time_since_epoch()));
-      if (!recheck_at_ || at < *recheck_at_) {
-        recheck_at_ = at;
-        later(std::max(duration::zero(), at - now), [this, at] {
-          if (recheck_at_ == at) recheck_at_.reset();
-          try_round();
-        });
-      }
+void node::try_round() {  // producer::run's loop, until the machine says sleep
+  using action = runtime::producer_fsm::action;
+  while (up_) {
+    const auto now = w_.now();
+    const auto step = fsm_.next(steady(now), now);
+    if (step.what == action::send_round) {
+      send_round(step.sent);
+    } else if (step.what == action::stand) {
+      stand(step.stand_limit);
+    } else if (step.what == action::withdraw) {
+      withdraw();
+    } else {
+      if (step.what == action::sleep && step.until) recheck_at(from_steady(*step.until));
+      return;  // asleep, or done: progress() ends the process
     }
-    stand_if_idle();
-    return;
   }
-  in_round_ = true;
-  const int claim = plan.claim;
+}
+
+void node::recheck_at(time_point at) {  // the producer's timer
+  if (recheck_at_ && *recheck_at_ <= at) return;
+  recheck_at_ = at;
+  later(std::max(duration::zero(), at - w_.now()), [this, at] {
+    if (recheck_at_ == at) recheck_at_.reset();
+    try_round();
+  });
+}
+
+void node::send_round(const runtime::producer_fsm::round& r) {  // producer::round
+  const auto now = w_.now();
   auto batch = std::make_shared<std::vector<jobs::completion>>(
       runtime::take_batch(buffer_, [](const jobs::completion& c) { return c.id; },
                           runtime::max_round_jobs));
-  if (!buffer_.empty()) oldest_buffered_ = now;
-  const store::claim_request request{.queue = "default", .limit = claim, .worker = worker_,
-                                     .now = now, .lease_until = now + w_.times.lease};
-  const auto wakes_before = wake_seq_;
+  fsm_.outcomes_sent(static_cast<int>(batch->size()), steady(now));
+  const store::claim_request request{.queue = "default",
+                                     .limit = r.claim,
+                                     .worker = worker_,
+                                     .now = now,
+                                     .lease_until = now + w_.times.lease,
+                                     .want_next_due = r.want_next_due};
   auto result = std::make_shared<store::round_result>();
   call(
-      fmt::format("round: commit {}, claim {}", batch->size(), claim),
+      fmt::format("round: commit {}, claim {}", batch->size(), r.claim),
       [=](store::store& s) { *result = s.complete_and_claim(*batch, request); },
       [=, this](const std::string* error) {
-        in_round_ = false;
         if (error) {  // keep the outcomes, in front of what came since; back off, then try again
           say(fmt::format("round failed: {}", *error));
-          if (buffer_.empty()) oldest_buffered_ = w_.now();
           buffer_.insert(buffer_.begin(), batch->begin(), batch->end());
-          backoff_until_ = w_.now() + backoff_;
-          backoff_ = std::min(2 * backoff_, max_backoff);
+          react(fsm_.round_failed(r, static_cast<int>(batch->size()), steady(w_.now())));
           try_round();
           progress();  // producer::run checks done() after every round, failed ones too
           return;
         }
-        backoff_ = first_backoff;
         const std::set<jobs::job_id> rejected(result->stale.begin(), result->stale.end());
         std::map<jobs::lease_id, int> done;
         for (const auto& c : *batch) {
@@ -256,46 +235,38 @@ void node::try_round() {  // one turn of producer::run's loop (one round in flig
         if (!batch->empty())
           say(fmt::format("committed {} completions ({} rejected)", batch->size(), rejected.size()));
         const auto& got = result->claimed;
-        if (claim > 0) {
-          if (static_cast<int>(got.size()) == claim)
-            wake();  // there may be more
-          else if (wake_seq_ == wakes_before)
-            may_have_work_ = false;
-        }
+        react(fsm_.round_done(r, static_cast<int>(got.size()), result->next_due, steady(w_.now())));
         start_claimed(got, "claims");
         try_round();
         progress();
       });
 }
 
-void node::stand_if_idle() {  // producer::stand_if_idle
-  if (standing_ || in_round_ || stopped_ || may_have_work_ || !buffer_.empty()) return;
-  for (const auto& [_, r] : running_)
-    if (!r.done) return;
-  standing_ = true;
-  stand_limit_ = std::min(concurrency_, runtime::max_round_jobs);
-  call("stand", [this](store::store&) { db_stand_ = true; }, [](const std::string*) {});
+void node::stand(int limit) {  // producer::stand, then db_executor::stand
+  auto stand = [this, limit](store::store&) {
+    db_stand_ = true;
+    db_stand_limit_ = limit;
+  };
+  call("stand", stand, [](const std::string*) {});
 }
 
 void node::withdraw() {  // producer::withdraw, then db_executor::withdraw
-  if (!standing_ || withdrawing_) return;
-  withdrawing_ = true;
   auto taken_back = std::make_shared<bool>(false);
   call(
-      "withdraw standing claim", [this, taken_back](store::store&) { *taken_back = std::exchange(db_stand_, false); },
+      "withdraw standing claim",
+      [this, taken_back](store::store&) { *taken_back = std::exchange(db_stand_, false); },
       [this, taken_back](const std::string*) {
         if (!*taken_back) return;  // an enqueue made it first: stand_made resolves it
         w_.count("standing claims taken back");
-        standing_ = withdrawing_ = false;
+        react(fsm_.stand_withdrawn(steady(w_.now())));
         try_round();
         progress();
       });
 }
 
 void node::stand_made(const std::vector<jobs::claimed_job>& got) {
-  standing_ = withdrawing_ = false;
   w_.count("standing claims made by an enqueue");
-  if (static_cast<int>(got.size()) == stand_limit_) wake();  // there may be more
+  react(fsm_.stand_made(static_cast<int>(got.size()), steady(w_.now())));
   start_claimed(got, "standing claim made");
   try_round();
   progress();
@@ -310,7 +281,7 @@ void node::start_claimed(const std::vector<jobs::claimed_job>& got, std::string_
   for (const auto& j : got) start(j);
 }
 
-void node::start(const jobs::claimed_job& job) {  // producer::start
+void node::start(const jobs::claimed_job& job) {  // attempt_slots::start
   attempt_run r;
   r.job = job;
   // What the handler will do. Messages carry the attempt so error histories are checkable.
@@ -343,7 +314,7 @@ void node::start(const jobs::claimed_job& job) {  // producer::start
         [this, k] { cancel(k, runtime::cancel_reason::timeout); });
 }
 
-void node::cancel(key k, runtime::cancel_reason why) {  // producer::cancel_running
+void node::cancel(key k, runtime::cancel_reason why) {  // attempt_slots::cancel_running
   auto it = running_.find(k);
   if (it == running_.end() || it->second.done) return;
   auto& r = it->second;
@@ -357,7 +328,7 @@ void node::cancel(key k, runtime::cancel_reason why) {  // producer::cancel_runn
   }
 }
 
-void node::finish(key k, int seq) {  // the completion handler of producer::start
+void node::finish(key k, int seq) {  // attempt_slots::finish
   auto it = running_.find(k);
   if (it == running_.end() || it->second.done || it->second.finish_seq != seq) return;
   auto& r = it->second;
@@ -376,9 +347,9 @@ void node::finish(key k, int seq) {  // the completion handler of producer::star
                     t);
   say(fmt::format("job {} attempt {} ends: {} -> {}", r.job.id, r.job.attempt, describe(result),
                   to_string(t.next)));
-  // producer::ended: the outcome waits in the buffer for a round; the slot stays taken.
-  if (buffer_.empty()) oldest_buffered_ = now;
+  // The outcome waits in the buffer for a round; the slot stays taken.
   buffer_.push_back({r.job.id, r.job.lease, std::move(t)});
+  react(fsm_.attempts_ended(1, steady(now)));
   try_round();
 }
 

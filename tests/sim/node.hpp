@@ -2,20 +2,20 @@
 // One simulated Spool process. Its steps mirror the runtime's components one for one, with the
 // waiting done by simulated events instead of Asio timers and coroutines:
 //   database thread  store::db_executor      one store call at a time, each taking simulated time
-//   producer         runtime::producer::run  rounds: commit the buffered outcomes and claim into
-//                                            the free slots in one store call, when
-//                                            runtime::plan_round says so; a failed round keeps
-//                                            its outcomes and is retried with backoff
-//   handlers         producer::launch        finish after a random time with a random outcome
-//   deadlines        producer::watch_deadlines  cancel a job that outlives its kind's timeout
-//   standing claim   producer::stand_if_idle, db_executor::stand/withdraw: an idle producer's
-//                                            claim, made by the next enqueue of a due job
+//   producer         runtime::producer       rounds, sleeps and wake-ups, the standing claim,
+//                                            backoff and shutdown as runtime::producer_fsm (the
+//                                            runtime's own machine) decides them; the model does
+//                                            the store calls and the waiting it asks for
+//   handlers         attempt_slots::launch   finish after a random time with a random outcome
+//   deadlines        attempt_slots::watch_deadlines  cancel a job that outlives its kind's timeout
+//   standing claim   db_executor::stand/withdraw: an idle producer's claim, made by the next
+//                                            enqueue of a due job
 //   lease keeper     maintenance::run_lease_keeper  renews the live leases every lease / 3
 //   rescuer          maintenance::rescue_once  expired leases become failed attempts
 //   shutdown         runtime::run's tail     stop claiming, grace, cancel, drain, exit
-// Decisions are the runtime's own code: jobs::decide, runtime::settle, runtime::plan_round,
-// runtime::take_batch, runtime::lease_book and the real SQLite store behind the fault-injecting
-// double.
+// Decisions are the runtime's own code: jobs::decide, runtime::settle, runtime::producer_fsm
+// (with runtime::plan_round), runtime::take_batch, runtime::lease_book and the real SQLite store
+// behind the fault-injecting double.
 #include <deque>
 #include <functional>
 #include <map>
@@ -26,6 +26,7 @@
 #include "persistence/store.hpp"
 #include "runtime/job_runner.hpp"
 #include "runtime/lease_book.hpp"
+#include "runtime/producer_fsm.hpp"
 #include "tests/sim/faulty_store.hpp"
 
 namespace spool::sim {
@@ -56,7 +57,7 @@ class node {
 
  private:
   using key = std::pair<jobs::job_id, jobs::lease_id>;
-  struct attempt_run {  // producer::running_job
+  struct attempt_run {  // an attempt in its slot (attempt_slots)
     jobs::claimed_job job;
     jobs::outcome planned;  // what the handler returns if left alone
     bool honours_cancel = true;
@@ -71,8 +72,6 @@ class node {
     std::function<void(const std::string* error)> then;
   };
   enum class stage { running, grace, cancelling, draining };
-  static constexpr duration first_backoff = std::chrono::milliseconds(50);  // producer
-  static constexpr duration max_backoff = std::chrono::seconds(5);
 
   void later(duration d, std::function<void()> f);
   void say(const std::string& text);
@@ -85,9 +84,11 @@ class node {
 
   void poll();
   void notify(time_point due);
-  void wake();       // producer::wake_for_work
-  void try_round();  // one turn of producer::run's loop
-  void stand_if_idle();
+  void react(runtime::producer_fsm::reaction r);
+  void try_round();  // producer::run's loop, until it sleeps
+  void recheck_at(time_point at);
+  void send_round(const runtime::producer_fsm::round& r);
+  void stand(int limit);
   void withdraw();
   void stand_made(const std::vector<jobs::claimed_job>& got);
   void start_claimed(const std::vector<jobs::claimed_job>& got, std::string_view how);
@@ -118,21 +119,14 @@ class node {
   bool db_busy_ = false;
 
   std::map<key, attempt_run> running_;  // an ended attempt stays until its outcome committed
-  bool stopped_ = false;  // the producer was stopped
-  bool in_round_ = false;
-  bool may_have_work_ = true;
-  time_point wanted_since_{};
-  std::uint64_t wake_seq_ = 0;
+  // The producer: its decisions, the outcomes waiting for a round, and its timer (one wake-up
+  // pending at a time, the earliest asked for).
+  runtime::producer_fsm fsm_{{}, {}};
   std::vector<jobs::completion> buffer_;
-  time_point oldest_buffered_{};
-  time_point backoff_until_{};
-  duration backoff_{};
   std::optional<time_point> recheck_at_;
-  // The standing claim: the producer's view, and the database thread's (db_executor::stands_).
-  bool standing_ = false;
-  bool withdrawing_ = false;
-  int stand_limit_ = 0;
+  // The standing claim as the database thread holds it (db_executor::stands_).
   bool db_stand_ = false;
+  int db_stand_limit_ = 0;
 
   stage stage_ = stage::running;
 };

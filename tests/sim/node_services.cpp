@@ -96,11 +96,11 @@ void node::enqueue(std::vector<jobs::new_job> batch,
         std::vector<store::claim_request> claims;
         const bool due = std::any_of(jobs->begin(), jobs->end(),
                                      [&](const jobs::new_job& j) { return j.run_at.value_or(now) <= now; });
-        if (db_stand_ && due && !stopped_) {  // standing_claim::allowed
-          claims.push_back({.queue = "default", .limit = stand_limit_, .worker = worker_,
+        if (db_stand_ && due && !fsm_.stopping()) {  // standing_claim::allowed
+          claims.push_back({.queue = "default", .limit = db_stand_limit_, .worker = worker_,
                             .now = now, .lease_until = now + w_.times.lease});
           db_stand_ = false;
-          *made = stand_limit_;
+          *made = db_stand_limit_;
         }
         try {
           *result = s.insert_and_claim(*jobs, now, claims);
@@ -128,8 +128,8 @@ void node::shut_down() {  // runtime::stop, then the tail of runtime::run
   if (!up_ || draining_) return;
   say(fmt::format("shutdown begins with {} jobs in hand", running_.size()));
   w_.count("graceful shutdowns");
-  draining_ = stopped_ = true;
-  withdraw();
+  draining_ = true;
+  react(fsm_.stop());
   stage_ = stage::grace;
   later(w_.times.grace, [this] {
     if (stage_ == stage::grace) cancel_all();
@@ -147,6 +147,7 @@ void node::cancel_all() {
     if (stage_ != stage::cancelling) return;
     say(fmt::format("abandons {} handlers that ignore cancellation", running_.size()));
     stage_ = stage::draining;
+    fsm_.abandon();
     progress();
   });
 }
@@ -157,7 +158,7 @@ void node::progress() {
     stage_ = stage::draining;
   // The producer's last rounds, then the process exits (queued store calls of services are
   // abandoned).
-  if (stage_ == stage::draining && !in_round_ && !standing_ && buffer_.empty()) {
+  if (stage_ == stage::draining && fsm_.done()) {
     say("shutdown complete");
     go_down();
   }

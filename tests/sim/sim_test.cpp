@@ -33,7 +33,7 @@ constexpr std::uint64_t default_seeds = 2000;  // about 40 s of CPU on the devel
 // the generator moves them, find new ones by undoing the fix.
 const std::vector<std::uint64_t> regression_seeds{
     2656, 5229, 6814, 8797,  // two completions of one job in one batch (runtime::take_batch)
-    124782,  // the model's shutdown never ended after a failed round (node::try_round)
+    124782,  // the model's shutdown never ended after a failed round (node::send_round)
 };
 
 std::optional<std::uint64_t> env_number(const char* name) {

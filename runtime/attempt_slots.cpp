@@ -1,6 +1,5 @@
-// The producer's running attempts: each in a reusable slot, started on one of the queue's
-// strands, ended into the producer's buffer for the next round, cancelled through its slot's
-// cancellation signal (operator cancel, shutdown, the kind's timeout).
+#include "runtime/attempt_slots.hpp"
+
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -8,13 +7,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <functional>
-#include <map>
 
 #include "jobs/json.hpp"
 #include "jobs/lifecycle.hpp"
-#include "runtime/job_executor.hpp"
 #include "runtime/log.hpp"
-#include "runtime/producer.hpp"
 
 namespace spool::runtime {
 namespace asio = boost::asio;
@@ -72,16 +68,55 @@ void record(job_series& s, metrics& m, const jobs::outcome& result, const jobs::
   }
 }
 
+// Attempts of one queue share this many strands, taken in turn: a strand per attempt costs an
+// allocation and a lock each time, and more strands than io threads buy little else.
+constexpr std::size_t strands_per_queue = 16;
+
 }  // namespace
 
-void producer::start_claimed(std::vector<jobs::claimed_job> jobs) {
-  if (jobs.empty()) return;
-  core_.leases.add(jobs.front().lease, static_cast<int>(jobs.size()));
-  for (auto& j : jobs) start(std::move(j));
-  launch_started();
+attempt_slots::attempt_slots(core& c, std::string_view queue, int concurrency,
+                             const strand_type& owner, std::function<void()> ended_waiting)
+    : core_(c),
+      queue_(queue),
+      owner_(owner),
+      ended_waiting_(std::move(ended_waiting)),
+      deadline_timer_(owner),
+      job_log_([](const jobs::claimed_job& j, std::string_view msg) {
+        log::info("job_log").kv("job_id", j.id).kv("kind", j.kind).kv("attempt", j.attempt)
+            .kv("message", msg);
+      }) {
+  const auto n = std::min<std::size_t>(strands_per_queue, static_cast<std::size_t>(concurrency));
+  for (std::size_t i = 0; i < n; ++i) job_strands_.emplace_back(asio::make_strand(c.executor));
 }
 
-void producer::start(jobs::claimed_job job) {
+attempt_slots::~attempt_slots() {
+  // Ends that were never collected (the producer stopped waiting for them: abandon).
+  for (auto* e = ended_.exchange(nullptr); e;) delete std::exchange(e, e->next);
+}
+
+const attempt_slots::kind_info& attempt_slots::kind(const std::string& name) {
+  auto it = kinds_.find(name);
+  if (it == kinds_.end()) {
+    kind_info k{{}, core_.registry.find(name), core_.options_for(name), &core_.stats.series(queue_, name)};
+    it = kinds_.emplace(name, k).first;
+    it->second.name = it->first;
+  }
+  return it->second;
+}
+
+void attempt_slots::start(std::vector<jobs::claimed_job> jobs) {
+  for (auto& j : jobs) start_one(std::move(j));
+  // One post per strand, not per attempt: a round's attempts start in one go on each strand.
+  std::map<const job_strand*, std::vector<slot*>> by_strand;
+  for (auto* s : to_launch_) by_strand[s->site.strand].push_back(s);
+  to_launch_.clear();
+  for (auto& [strand, slots] : by_strand)
+    asio::post(strand->never, [this, slots = std::move(slots)] {
+      for (auto* s : slots) launch(*s, s->serial);
+    });
+}
+
+void attempt_slots::start_one(jobs::claimed_job job) {
   const auto& k = kind(job.kind);
   std::size_t index;
   if (free_slots_.empty()) {
@@ -100,12 +135,12 @@ void producer::start(jobs::claimed_job job) {
   s.started = steady::now();
   s.reason = 0;
   s.site.job.store(s.job.id, std::memory_order_relaxed);
-  ++running_count_;
+  ++running_;
   ++core_.in_flight;
 
   // Entries of attempts that ended stay in the heap until their time comes; drop them when they
-  // pile up (amortised: at most one pass per `running_count_ + 64` starts).
-  if (deadlines_.size() > 2 * static_cast<std::size_t>(running_count_.load()) + 64) {
+  // pile up (amortised: at most one pass per `running + 64` starts).
+  if (deadlines_.size() > 2 * static_cast<std::size_t>(running_.load()) + 64) {
     std::erase_if(deadlines_, [this](const deadline& d) {
       return !slots_[d.slot]->busy || slots_[d.slot]->serial != d.serial;
     });
@@ -125,18 +160,7 @@ void producer::start(jobs::claimed_job job) {
   to_launch_.push_back(&s);
 }
 
-void producer::launch_started() {
-  // One post per strand, not per attempt: a round's attempts start in one go on each strand.
-  std::map<const job_strand*, std::vector<slot*>> by_strand;
-  for (auto* s : to_launch_) by_strand[s->site.strand].push_back(s);
-  to_launch_.clear();
-  for (auto& [strand, slots] : by_strand)
-    asio::post(strand->never, [this, slots = std::move(slots)] {
-      for (auto* s : slots) launch(*s, s->serial);
-    });
-}
-
-void producer::launch(slot& s, std::uint64_t serial) {
+void attempt_slots::launch(slot& s, std::uint64_t serial) {
   s.running_serial = serial;
   if (auto refused = cannot_start(s.job, s.kind->entry, s.payload)) {
     finish(s, std::move(*refused));
@@ -158,7 +182,7 @@ void producer::launch(slot& s, std::uint64_t serial) {
                      }));
 }
 
-void producer::finish(slot& s, jobs::outcome result) {
+void attempt_slots::finish(slot& s, jobs::outcome result) {
   // On the attempt's strand: decide, log and count here, in parallel with other attempts.
   s.running_serial = 0;
   s.context.reset();
@@ -169,36 +193,33 @@ void producer::finish(slot& s, jobs::outcome result) {
   const double ms = ms_since(s.started);
   log_transition(j, result, t, ms);
   record(*s.kind->series, core_.stats, result, t, ms / 1000);
-  // Onto the producer's stack of ended attempts; the first one onto an empty stack posts the
-  // producer to collect them all, so a burst of endings costs one post.
-  auto* e = new ended_attempt{&s, jobs::completion{j.id, j.lease, std::move(t)}};
+  // Onto the stack of ended attempts; the first one onto an empty stack posts the owner to
+  // collect them all, so a burst of endings costs one post.
+  auto* e = new ended_node{&s, jobs::completion{j.id, j.lease, std::move(t)}};
   auto* head = ended_.load(std::memory_order_relaxed);
   do {
     e->next = head;
   } while (!ended_.compare_exchange_weak(head, e, std::memory_order_release, std::memory_order_relaxed));
-  if (!head) asio::post(strand_, [this] { collect_ended(); });
+  if (!head) asio::post(owner_, [this] { ended_waiting_(); });
 }
 
-void producer::collect_ended() {
-  std::vector<std::unique_ptr<ended_attempt>> in_order;  // the stack holds the newest first
+int attempt_slots::collect_ended(std::vector<ended_attempt>& into) {
+  std::vector<std::unique_ptr<ended_node>> in_order;  // the stack holds the newest first
   for (auto* e = ended_.exchange(nullptr, std::memory_order_acquire); e; e = e->next)
     in_order.emplace_back(e);
-  for (auto it = in_order.rbegin(); it != in_order.rend(); ++it)
-    ended(*(*it)->from, std::move((*it)->completion));
+  for (auto it = in_order.rbegin(); it != in_order.rend(); ++it) {
+    auto& s = *(*it)->from;
+    s.busy = false;
+    free_slots_.push_back(s.index);
+    --running_;
+    --core_.in_flight;
+    into.push_back({std::move((*it)->completion), s.kind->name});
+  }
+  return static_cast<int>(in_order.size());
 }
 
-void producer::ended(slot& s, jobs::completion c) {
-  s.busy = false;
-  free_slots_.push_back(s.index);
-  --running_count_;
-  --core_.in_flight;
-  if (buffer_.empty()) oldest_buffered_ = steady::now();
-  buffer_.push_back({std::move(c), s.kind});
-  poke();
-}
-
-asio::awaitable<void> producer::watch_deadlines() {
-  while (!finished_) {
+asio::awaitable<void> attempt_slots::watch_deadlines() {
+  while (watching_) {
     deadline_timer_.expires_at(deadlines_.empty() ? steady::now() + 1s : deadlines_.front().at);
     co_await deadline_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
     const auto now = steady::now();
@@ -211,7 +232,7 @@ asio::awaitable<void> producer::watch_deadlines() {
   }
 }
 
-void producer::cancel_running(slot& s, cancel_reason why) {
+void attempt_slots::cancel_running(slot& s, cancel_reason why) {
   int none = 0;
   s.reason.compare_exchange_strong(none, static_cast<int>(why));
   // co_spawn's cancellation handler emits into the coroutine's state directly: only on its
@@ -221,18 +242,19 @@ void producer::cancel_running(slot& s, cancel_reason why) {
   });
 }
 
-void producer::cancel(jobs::job_id id, cancel_reason why) {
-  asio::post(strand_, [this, id, why] {
-    for (auto& s : slots_)
-      if (s->busy && s->job.id == id) cancel_running(*s, why);
-  });
+void attempt_slots::cancel(jobs::job_id id, cancel_reason why) {
+  for (auto& s : slots_)
+    if (s->busy && s->job.id == id) cancel_running(*s, why);
 }
 
-void producer::cancel_all(cancel_reason why) {
-  asio::post(strand_, [this, why] {
-    for (auto& s : slots_)
-      if (s->busy) cancel_running(*s, why);
-  });
+void attempt_slots::cancel_all(cancel_reason why) {
+  for (auto& s : slots_)
+    if (s->busy) cancel_running(*s, why);
+}
+
+void attempt_slots::stop_watching() {
+  watching_ = false;
+  deadline_timer_.cancel();
 }
 
 }  // namespace spool::runtime
