@@ -71,9 +71,8 @@ spool_build() {
 }
 
 # Tools of the HTTP, dashboard and docs tests: Debian's prometheus (for promtool), chromium and
-# graphviz (docs/diagrams), Node.js
-# and npm when the machine has none, then tests/dashboard's npm packages (playwright-core) from its
-# lock file. Prints nothing when everything is in place.
+# graphviz (docs/diagrams), Node.js and npm when the machine has none, then tests/dashboard's npm
+# packages (playwright-core) from its lock file. Prints nothing when everything is in place.
 spool_install_test_tools() {
   local extra=(prometheus chromium graphviz) dir="$SPOOL_ROOT/tests/dashboard" log
   command -v node >/dev/null || extra+=(nodejs)
