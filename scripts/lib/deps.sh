@@ -57,7 +57,10 @@ spool_configure() (
   # A failed configure leaves CMakeCache.txt but no Makefile/build.ninja: check for those too.
   if [[ ! -f "$dir/CMakeCache.txt" || $# -gt 0 ||
         ( ! -f "$dir/Makefile" && ! -f "$dir/build.ninja" ) ]]; then
-    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+    # ccache, when the machine has it, makes rebuilds (and other checkouts' builds) cheap.
+    local launcher=()
+    command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo ${launcher[@]+"${launcher[@]}"} "$@"
   fi
 )
 
