@@ -6,6 +6,7 @@
 #include "http/reply.hpp"
 #include "http/routes/routes.hpp"
 #include "jobs/json.hpp"
+#include "jobs/validation.hpp"
 
 namespace spool::http {
 namespace asio = boost::asio;
@@ -13,17 +14,13 @@ namespace json = boost::json;
 
 namespace {
 
-bool is_queue_served(runtime::runtime& rt, std::string_view q) {
-  for (auto& info : rt.queue_infos())
-    if (info.name == q) return true;
-  return false;
-}
-
 asio::awaitable<response> enqueue(runtime::runtime& rt, std::vector<jobs::new_job> batch, bool one) {
   if (rt.draining()) co_return error(503, "shutting_down", "the runtime is shutting down");
-  for (auto& j : batch)
-    if (!is_queue_served(rt, j.queue))
-      co_return error(422, "unknown_queue", "queue '" + j.queue + "' is not served by this runtime");
+  std::vector<std::string> served;
+  for (auto& info : rt.queue_infos()) served.push_back(info.name);
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (auto no = jobs::admit(batch[i], rt.kinds(), served))
+      co_return error(422, no->code, one ? no->message : "job " + std::to_string(i) + ": " + no->message);
   std::vector<jobs::enqueue_result> results;
   std::string failure;
   try {
