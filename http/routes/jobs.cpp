@@ -14,13 +14,20 @@ namespace json = boost::json;
 
 namespace {
 
-asio::awaitable<response> enqueue(runtime::runtime& rt, std::vector<jobs::new_job> batch, bool one) {
-  if (rt.draining()) co_return error(503, "shutting_down", "the runtime is shutting down");
+// The same admission as `spool enqueue`: served queue, registered kind, the kind's payload check.
+// (A plain function: GCC 12 misreports new/delete in the coroutine when this is inlined there.)
+std::optional<response> admit(runtime::runtime& rt, const std::vector<jobs::new_job>& batch, bool one) {
   std::vector<std::string> served;
   for (auto& info : rt.queue_infos()) served.push_back(info.name);
   for (std::size_t i = 0; i < batch.size(); ++i)
     if (auto no = jobs::admit(batch[i], rt.kinds(), served))
-      co_return error(422, no->code, one ? no->message : "job " + std::to_string(i) + ": " + no->message);
+      return error(422, no->code, one ? no->message : "job " + std::to_string(i) + ": " + no->message);
+  return std::nullopt;
+}
+
+asio::awaitable<response> enqueue(runtime::runtime& rt, std::vector<jobs::new_job> batch, bool one) {
+  if (rt.draining()) co_return error(503, "shutting_down", "the runtime is shutting down");
+  if (auto refused = admit(rt, batch, one)) co_return *refused;
   std::vector<jobs::enqueue_result> results;
   std::string failure;
   try {
