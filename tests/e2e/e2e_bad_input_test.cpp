@@ -198,3 +198,15 @@ BOOST_AUTO_TEST_CASE(enqueue_into_a_locked_database_fails_after_the_busy_timeout
   sb.enqueue("noop");
   BOOST_TEST(job_count(sb) == 1u);
 }
+
+BOOST_AUTO_TEST_CASE(log_level_debug_shows_rounds_and_wake_ups) {
+  sandbox sb;
+  auto rt = sb.start_runtime("run", {"--log-level", "debug"});
+  const auto id = sb.enqueue("noop");
+  sb.wait_for_state(id, "completed", 15s);
+  sb.stop_runtime(*rt, 5s);
+  BOOST_TEST(count_events(rt->err(), "round") >= 1u, rt->err());
+  auto quiet = sb.start_runtime("quiet");
+  sb.stop_runtime(*quiet, 5s);
+  BOOST_TEST(count_events(quiet->err(), "round") == 0u);
+}
