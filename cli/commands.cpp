@@ -279,7 +279,7 @@ int nodes(const config::settings& s, bool json) {
   if (json) {
     boost::json::array out;
     for (auto& n : all) out.push_back(runtime::to_json(n, now, ttl));
-    std::cout << boost::json::serialize(boost::json::object{{"nodes", out}}) << "\n";
+    std::cout << jobs::to_text(boost::json::object{{"nodes", out}}) << "\n";
     return 0;
   }
   std::cout << fmt::format("{:<40} {:>8} {:>7} {:>6} {:>15}  {}\n", "NODE", "PID", "LEADER", "ALIVE",

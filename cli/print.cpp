@@ -51,11 +51,11 @@ void print_json(std::ostream& out, const std::vector<jobs::job>& list,
   for (auto& j : list) a.push_back(jobs::to_json(j));
   json::object o{{"jobs", std::move(a)}};
   o["next_cursor"] = next_cursor ? json::value(*next_cursor) : json::value(nullptr);
-  out << json::serialize(o) << "\n";
+  out << jobs::to_text(o) << "\n";
 }
 
 void print_json(std::ostream& out, const jobs::job& j) {
-  out << json::serialize(jobs::to_json(j)) << "\n";
+  out << jobs::to_text(jobs::to_json(j)) << "\n";
 }
 
 void print_stats(std::ostream& out, const store::stats& s) {
@@ -82,7 +82,7 @@ void print_stats_json(std::ostream& out, const store::stats& s) {
     for (auto& [state, n] : counts) o[state] = n;
     queues[q] = std::move(o);
   }
-  out << json::serialize(json::object{{"states", std::move(states)}, {"queues", std::move(queues)}})
+  out << jobs::to_text(json::object{{"states", std::move(states)}, {"queues", std::move(queues)}})
       << "\n";
 }
 
