@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE e2e_bad_input
 #include <sqlite3.h>
 
+#include <boost/json/parse.hpp>
+
 #include <boost/test/unit_test.hpp>
 
 #include "tests/e2e/sandbox.hpp"
