@@ -66,9 +66,10 @@ int run(const config::settings& s) {
     throw config::config_error(e.what());
   }
   kinds::ai::register_kinds(kinds, ai, s);
+  // Constructed first: a refused setting (such as a `kinds` entry for no kind) is the only line.
+  runtime::runtime rt(ioc.get_executor(), s, std::move(kinds), builtin_schemas());
   log::info("inference_backend").kv("backend", ai->backend->name())
       .kv("note", s.inference.backend == "local" ? "built-in stand-in, not a model" : s.inference.url);
-  runtime::runtime rt(ioc.get_executor(), s, std::move(kinds), builtin_schemas());
   rt.stats().add_source(kinds::ai::render_inference_metrics);
 
   // First signal: graceful shutdown. Second: cancel in-flight jobs at once.
@@ -143,7 +144,8 @@ int enqueue(const config::settings& s, const enqueue_args& a) {
   j.queue = a.queue;
   j.priority = a.priority;
   if (a.max_attempts) {
-    if (auto why = jobs::check_max_attempts(*a.max_attempts)) throw usage_error("--" + *why);
+    if (jobs::check_max_attempts(*a.max_attempts))
+      throw usage_error("--max-attempts must be 1..1000, not " + std::to_string(*a.max_attempts));
     j.max_attempts = *a.max_attempts;
   }
   j.unique_key = a.unique_key;
