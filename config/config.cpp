@@ -48,7 +48,7 @@ std::string position(std::string_view text, std::size_t at) {
 std::string origin::describe(std::string_view key) const {
   switch (from) {
     case layer::file: return "config file " + source + ", key " + std::string(key);
-    case layer::env: return "environment variable " + source;
+    case layer::env: return "environment variable " + source + " (" + std::string(key) + ")";
     case layer::flag: return "flag " + source;
   }
   return std::string(key);

@@ -209,6 +209,7 @@ BOOST_AUTO_TEST_CASE(log_level_debug_shows_rounds_and_wake_ups) {
   sb.stop_runtime(*rt, 5s);
   BOOST_TEST(count_events(rt->err(), "round") >= 1u, rt->err());
   auto quiet = sb.start_runtime("quiet");
+  sb.wait_for_state(sb.enqueue("noop"), "completed", 15s);
   sb.stop_runtime(*quiet, 5s);
   BOOST_TEST(count_events(quiet->err(), "round") == 0u);
 }
