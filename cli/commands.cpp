@@ -40,6 +40,15 @@ std::unique_ptr<store::store> open_store(const config::settings& s) {
   return st;
 }
 
+// The kinds this binary can run (`spool run` registers the diagnostic ones on request): what an
+// enqueue is checked against, and where a job's policy comes from.
+jobs::registry binary_kinds(const config::settings& s) {
+  jobs::registry kinds;
+  kinds::register_diagnostic(kinds);
+  kinds::ai::register_kinds(kinds, nullptr, s);  // handlers never run here: no services needed
+  return kinds;
+}
+
 }  // namespace
 
 int run(const config::settings& s) {
@@ -57,9 +66,10 @@ int run(const config::settings& s) {
     throw config::config_error(e.what());
   }
   kinds::ai::register_kinds(kinds, ai, s);
+  // Constructed first: a refused setting (such as a `kinds` entry for no kind) is the only line.
+  runtime::runtime rt(ioc.get_executor(), s, std::move(kinds), builtin_schemas());
   log::info("inference_backend").kv("backend", ai->backend->name())
       .kv("note", s.inference.backend == "local" ? "built-in stand-in, not a model" : s.inference.url);
-  runtime::runtime rt(ioc.get_executor(), s, std::move(kinds), builtin_schemas());
   rt.stats().add_source(kinds::ai::render_inference_metrics);
 
   // First signal: graceful shutdown. Second: cancel in-flight jobs at once.
@@ -89,15 +99,18 @@ int run(const config::settings& s) {
     try {
       o = http::parse_listen(s.http);
     } catch (const std::invalid_argument& e) {
-      throw usage_error(std::string("--http: ") + e.what());
+      throw config::config_error(s.where("http") + ": " + e.what());
     }
     o.max_body = s.http_max_body;
     o.max_connections = s.http_max_connections;
     o.timeout = std::chrono::milliseconds(static_cast<long>(s.http_timeout_s * 1000));
     try {
       server = std::make_unique<http::server>(ioc.get_executor(), o, admin);
-    } catch (const std::exception& e) {
-      throw std::runtime_error("cannot listen on " + s.http + ": " + e.what());
+    } catch (const boost::system::system_error& e) {
+      throw std::runtime_error("cannot listen on " + s.http + " (" + s.where("http") +
+                               "): " + e.code().message() +
+                               "; choose another with --http HOST:PORT or SPOOL_HTTP, or turn it off "
+                               "with --http off");
     }
     asio::co_spawn(ioc, server->run(), runtime::log_escape("http_server"));
   }
@@ -130,7 +143,11 @@ int enqueue(const config::settings& s, const enqueue_args& a) {
   j.payload = a.payload;
   j.queue = a.queue;
   j.priority = a.priority;
-  j.max_attempts = a.max_attempts;
+  if (a.max_attempts) {
+    if (jobs::check_max_attempts(*a.max_attempts))
+      throw usage_error("--max-attempts must be 1..1000, not " + std::to_string(*a.max_attempts));
+    j.max_attempts = *a.max_attempts;
+  }
   j.unique_key = a.unique_key;
   if (a.run_at && a.delay_s) throw usage_error("--run-at and --delay exclude each other");
   if (a.run_at) {
@@ -143,8 +160,9 @@ int enqueue(const config::settings& s, const enqueue_args& a) {
     j.run_at = jobs::now() + std::chrono::duration_cast<jobs::duration>(
                                  std::chrono::duration<double>(*a.delay_s));
   }
-  if (a.max_attempts < 0) throw usage_error("--max-attempts must be >= 1");
-  if (auto why = jobs::check(j)) throw usage_error(*why);
+  std::vector<std::string> queues;
+  for (auto& [q, _] : s.queues) queues.push_back(q);
+  if (auto no = jobs::admit(j, binary_kinds(s), queues)) throw usage_error(no->message);
 
   auto st = open_store(s);
   auto result = st->insert(std::span(&j, 1), jobs::now()).front();
@@ -156,8 +174,20 @@ int enqueue(const config::settings& s, const enqueue_args& a) {
 }
 
 int jobs_list(const config::settings& s, const store::list_filter& f, bool json) {
-  auto list = open_store(s)->list(f, jobs::now());
-  json ? print_json(std::cout, list) : print_table(std::cout, list);
+  auto st = open_store(s);
+  auto list = st->list(f, jobs::now());
+  if (!json) {
+    print_table(std::cout, list);
+    return 0;
+  }
+  // The list query leaves out error histories; scripts reading --json expect them filled.
+  for (auto& j : list)
+    if (j.attempt > 0)
+      if (auto full = st->get(j.id, jobs::now())) j.errors = std::move(full->errors);
+  // As GET /api/v1/jobs: a full page names the cursor of the next one (pass it to --cursor).
+  std::optional<jobs::job_id> next;
+  if (static_cast<int>(list.size()) == f.limit && !list.empty()) next = list.back().id;
+  print_json(std::cout, list, next);
   return 0;
 }
 
@@ -167,7 +197,9 @@ int jobs_show(const config::settings& s, jobs::job_id id, bool json) {
     std::cerr << "spool: job " << id << " not found\n";
     return 1;
   }
-  json ? print_json(std::cout, *j) : print_job(std::cout, *j);
+  const int limit = j->max_attempts > 0 ? j->max_attempts
+                                        : binary_kinds(s).effective(j->kind, s).retry.max_attempts;
+  json ? print_json(std::cout, *j) : print_job(std::cout, *j, limit);
   return 0;
 }
 
@@ -183,6 +215,21 @@ int jobs_cancel(const config::settings& s, jobs::job_id id) {
       std::cerr << "spool: job " << id << " already finished\n";
       return 1;
     case store::cancel_result::not_found:
+      break;
+  }
+  std::cerr << "spool: job " << id << " not found\n";
+  return 1;
+}
+
+int jobs_retry(const config::settings& s, jobs::job_id id) {
+  switch (open_store(s)->retry_now(id, jobs::now())) {
+    case store::retry_result::moved:
+      std::cout << "job " << id << " is due now\n";
+      return 0;
+    case store::retry_result::not_waiting:
+      std::cerr << "spool: job " << id << " is not scheduled or retrying\n";
+      return 1;
+    case store::retry_result::not_found:
       break;
   }
   std::cerr << "spool: job " << id << " not found\n";
@@ -234,7 +281,7 @@ int nodes(const config::settings& s, bool json) {
   if (json) {
     boost::json::array out;
     for (auto& n : all) out.push_back(runtime::to_json(n, now, ttl));
-    std::cout << boost::json::serialize(boost::json::object{{"nodes", out}}) << "\n";
+    std::cout << jobs::to_text(boost::json::object{{"nodes", out}}) << "\n";
     return 0;
   }
   std::cout << fmt::format("{:<40} {:>8} {:>7} {:>6} {:>15}  {}\n", "NODE", "PID", "LEADER", "ALIVE",

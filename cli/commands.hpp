@@ -21,7 +21,7 @@ struct enqueue_args {
   int priority = 0;
   std::optional<std::string> run_at;
   std::optional<double> delay_s;
-  int max_attempts = 0;
+  std::optional<int> max_attempts;  // the kind's policy when not given
   std::optional<std::string> unique_key;
 };
 
@@ -30,6 +30,7 @@ int enqueue(const config::settings& s, const enqueue_args& a);
 int jobs_list(const config::settings& s, const store::list_filter& f, bool json);
 int jobs_show(const config::settings& s, jobs::job_id id, bool json);
 int jobs_cancel(const config::settings& s, jobs::job_id id);
+int jobs_retry(const config::settings& s, jobs::job_id id);
 int dlq_list(const config::settings& s, int limit, bool json);
 int dlq_requeue(const config::settings& s, std::optional<jobs::job_id> id);
 int dlq_purge(const config::settings& s, std::optional<jobs::job_id> id);

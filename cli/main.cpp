@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "config/keys.hpp"
 #include "kinds/ai/commands.hpp"
 #include "persistence/store.hpp"
 
@@ -24,7 +25,7 @@ struct layered_settings {
       if (const char* env = std::getenv("SPOOL_CONFIG")) file = env;
     if (!file.empty()) spool::config::apply_file(s, file);
     spool::config::apply_env(s, [](const char* name) { return std::getenv(name); });
-    if (db->count()) s.db = db_value;
+    if (db->count()) spool::config::apply_flag(s, *spool::config::find_flag("--db"), db_value);
     return s;
   }
 };
@@ -50,45 +51,39 @@ int main(int argc, char** argv) {
 
   // spool run
   auto* run = app.add_subcommand("run", "Run the job runtime until SIGTERM/SIGINT");
-  int workers = 0;
-  std::vector<std::string> queues;
-  double grace = 0, lease = 0, poll = 0;
-  std::string log_format, log_level, http_spec, admin_token;
-  auto* o_workers = run->add_option("--workers", workers, "io_context threads (default: cores, less one on SQLite)");
-  auto* o_queues = run->add_option("--queue", queues,
-                                   "NAME=CONCURRENCY, repeatable; replaces the default queue set "
-                                   "(default: default=100)");
-  auto* o_grace = run->add_option("--grace", grace, "Seconds in-flight jobs may finish on shutdown (30)");
-  auto* o_lease = run->add_option("--lease", lease, "Lease of a claimed job in seconds (30)");
-  auto* o_poll = run->add_option("--poll", poll, "Fallback poll interval in seconds (1)");
-  auto* o_fmt = run->add_option("--log-format", log_format, "text or json (text)");
-  auto* o_lvl = run->add_option("--log-level", log_level, "debug, info, warn or error (info)");
-  auto* o_http = run->add_option("--http", http_spec,
-                                 "Admin endpoint HOST:PORT, or off (127.0.0.1:8080; env SPOOL_HTTP)");
-  auto* o_token = run->add_option("--admin-token", admin_token,
-                                  "Bearer token for the admin API (env SPOOL_ADMIN_TOKEN)");
+  // The run flags come from the config key table, read as text through it, so that a bad value
+  // is reported as the flag's (and a bad SPOOL_* value as the variable's).
+  std::vector<std::pair<CLI::Option*, const spool::config::key_spec*>> run_flags;
+  std::map<std::string, std::vector<std::string>> flag_values;
   bool diag = false;
-  auto* o_diag = run->add_flag("--diagnostic-kinds", diag,
-                               "Register the noop, sleep, fail and abort kinds");
+  for (auto& key : spool::config::keys()) {
+    if (key.flag.empty() || key.flag == "--db") continue;
+    std::string help(key.help);
+    if (!key.env.empty()) help += "; env " + std::string(key.env);
+    CLI::Option* o = nullptr;
+    if (key.value_name.empty()) {
+      o = run->add_flag(std::string(key.flag), diag, help);
+    } else {
+      o = run->add_option(std::string(key.flag), flag_values[std::string(key.flag)], help)
+              ->type_name(std::string(key.value_name));
+      if (key.json != "queues") o->expected(1);
+    }
+    run_flags.emplace_back(o, &key);
+  }
+  run->footer("Also: --db URL and --config FILE (before or after `run`). Each setting is read from "
+              "defaults, the config file, SPOOL_* variables, then these flags.");
   run->callback([&] {
     action = [&] {
       auto s = layers.resolve();
-      if (o_workers->count()) s.workers = workers;
-      if (o_queues->count()) {
-        s.queues.clear();
-        for (auto& spec : queues) {
-          auto [name, conc] = spool::config::parse_queue(spec);
-          s.queues[name] = conc;
+      for (auto& [o, key] : run_flags) {
+        if (!o->count()) continue;
+        std::string value = "true";
+        if (!key->value_name.empty()) {
+          value.clear();
+          for (auto& v : flag_values[std::string(key->flag)]) value += (value.empty() ? "" : ",") + v;
         }
+        spool::config::apply_flag(s, *key, value);
       }
-      if (o_grace->count()) s.grace_s = grace;
-      if (o_lease->count()) s.lease_s = lease;
-      if (o_poll->count()) s.poll_interval_s = poll;
-      if (o_fmt->count()) s.log_format = log_format;
-      if (o_lvl->count()) s.log_level = log_level;
-      if (o_diag->count()) s.diagnostic_kinds = true;
-      if (o_http->count()) s.http = http_spec;
-      if (o_token->count()) s.admin_token = admin_token;
       spool::config::validate(s);
       return spool::cli::run(s);
     };
@@ -105,13 +100,16 @@ int main(int argc, char** argv) {
   enq->add_option("--priority", ea.priority, "Lower runs first (0)");
   auto* o_run_at = enq->add_option("--run-at", run_at, "RFC 3339 time to run at");
   auto* o_delay = enq->add_option("--delay", delay, "Seconds from now to run at");
-  enq->add_option("--max-attempts", ea.max_attempts, "Attempts before the dead-letter queue (kind default)");
+  int max_attempts = 0;
+  auto* o_max = enq->add_option("--max-attempts", max_attempts,
+                                "Attempts before the dead-letter queue, 1..1000 (kind default)");
   auto* o_key = enq->add_option("--unique-key", unique_key, "At most one pending job holds this key");
   enq->callback([&] {
     action = [&] {
       if (o_run_at->count()) ea.run_at = run_at;
       if (o_delay->count()) ea.delay_s = delay;
       if (o_key->count()) ea.unique_key = unique_key;
+      if (o_max->count()) ea.max_attempts = max_attempts;
       return spool::cli::enqueue(layers.resolve(), ea);
     };
   });
@@ -128,14 +126,18 @@ int main(int argc, char** argv) {
   auto* o_kind = jl->add_option("--kind", kind, "Only this kind");
   auto* o_queue = jl->add_option("--queue", queue, "Only this queue");
   jl->add_option("--limit", limit, "At most this many (50)")->check(CLI::Range(1, 100000));
-  auto* o_before = jl->add_option("--before", before, "Only ids below this one (paging)");
+  auto* o_before = jl->add_option("--before,--cursor", before,
+                                  "Only ids below this one: the next_cursor of --json (paging)");
   jl->add_flag("--json", json, "JSON output");
   jl->callback([&] {
     action = [&] {
       spool::store::list_filter f;
       if (o_state->count()) {
         f.state = spool::jobs::parse_state(state);
-        if (!f.state) throw usage_error("--state: unknown state '" + state + "'");
+        if (!f.state)
+          throw usage_error("--state: unknown state '" + state +
+                            "' (one of scheduled, available, running, retrying, completed, "
+                            "cancelled, dead)");
       }
       if (o_kind->count()) f.kind = kind;
       if (o_queue->count()) f.queue = queue;
@@ -151,6 +153,9 @@ int main(int argc, char** argv) {
   auto* jc = jobs->add_subcommand("cancel", "Cancel a waiting or running job");
   jc->add_option("id", id, "Job id")->required();
   jc->callback([&] { action = [&] { return spool::cli::jobs_cancel(layers.resolve(), id); }; });
+  auto* jr = jobs->add_subcommand("retry", "Run a scheduled or retrying job now");
+  jr->add_option("id", id, "Job id")->required();
+  jr->callback([&] { action = [&] { return spool::cli::jobs_retry(layers.resolve(), id); }; });
 
   // spool dlq list|requeue|purge
   auto* dlq = app.add_subcommand("dlq", "The dead-letter queue");
@@ -186,7 +191,7 @@ int main(int argc, char** argv) {
   auto* mg = app.add_subcommand("migrate", "Apply database migrations");
   mg->callback([&] { action = [&] { return spool::cli::migrate(layers.resolve()); }; });
 
-  for (auto* sub : {run, enq, jobs, jl, js, jc, dlq, dl, dr, dp, st, nd, mg})
+  for (auto* sub : {run, enq, jobs, jl, js, jc, jr, dlq, dl, dr, dp, st, nd, mg})
     sub->fallthrough();
 
   try {
@@ -202,7 +207,7 @@ int main(int argc, char** argv) {
     std::cerr << "spool: " << e.what() << "\n";
     return 2;
   } catch (const spool::config::config_error& e) {
-    std::cerr << "spool: config: " << e.what() << "\n";
+    std::cerr << "spool: " << e.what() << "\n";
     return 2;
   } catch (const spool::store::store_error& e) {
     std::cerr << "spool: database: " << e.what() << "\n";

@@ -24,14 +24,13 @@ void print_table(std::ostream& out, const std::vector<jobs::job>& list) {
   }
 }
 
-void print_job(std::ostream& out, const jobs::job& j) {
+void print_job(std::ostream& out, const jobs::job& j, int max_attempts) {
   out << fmt::format("id:           {}\n", j.id);
   out << fmt::format("kind:         {}\n", j.kind);
   out << fmt::format("queue:        {}\n", j.queue);
   out << fmt::format("state:        {}\n", jobs::to_string(j.st));
   out << fmt::format("priority:     {}\n", j.priority);
-  out << fmt::format("attempt:      {} of {}\n", j.attempt,
-                     j.max_attempts > 0 ? std::to_string(j.max_attempts) : "kind default");
+  out << fmt::format("attempt:      {} of {}\n", j.attempt, max_attempts);
   out << fmt::format("payload:      {}\n", j.payload);
   if (j.unique_key) out << fmt::format("unique_key:   {}\n", *j.unique_key);
   out << fmt::format("created_at:   {}\n", jobs::to_rfc3339(j.created_at));
@@ -46,14 +45,17 @@ void print_job(std::ostream& out, const jobs::job& j) {
     out << fmt::format("  attempt {} at {}: {}\n", e.attempt, jobs::to_rfc3339(e.at), e.message);
 }
 
-void print_json(std::ostream& out, const std::vector<jobs::job>& list) {
+void print_json(std::ostream& out, const std::vector<jobs::job>& list,
+                std::optional<jobs::job_id> next_cursor) {
   json::array a;
   for (auto& j : list) a.push_back(jobs::to_json(j));
-  out << json::serialize(a) << "\n";
+  json::object o{{"jobs", std::move(a)}};
+  o["next_cursor"] = next_cursor ? json::value(*next_cursor) : json::value(nullptr);
+  out << jobs::to_text(o) << "\n";
 }
 
 void print_json(std::ostream& out, const jobs::job& j) {
-  out << json::serialize(jobs::to_json(j)) << "\n";
+  out << jobs::to_text(jobs::to_json(j)) << "\n";
 }
 
 void print_stats(std::ostream& out, const store::stats& s) {
@@ -80,7 +82,7 @@ void print_stats_json(std::ostream& out, const store::stats& s) {
     for (auto& [state, n] : counts) o[state] = n;
     queues[q] = std::move(o);
   }
-  out << json::serialize(json::object{{"states", std::move(states)}, {"queues", std::move(queues)}})
+  out << jobs::to_text(json::object{{"states", std::move(states)}, {"queues", std::move(queues)}})
       << "\n";
 }
 

@@ -14,6 +14,15 @@ struct config_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Where a setting's value came from, so that an error can point at it.
+struct origin {
+  enum class layer { file, env, flag };
+  layer from = layer::file;
+  std::string source;  // the file's name, the variable (SPOOL_HTTP) or the flag (--http)
+  // "config file F, key K", "environment variable SPOOL_K" or "flag --k"
+  std::string describe(std::string_view key) const;
+};
+
 // Per-kind overrides of the policy a kind was registered with.
 struct kind_settings {
   std::optional<double> retry_base_s;
@@ -72,6 +81,11 @@ struct settings {
 
   inference_settings inference;
   profile_settings profiles;
+
+  // Top-level key ("queues", "inference.url") -> the layer that set it last; defaults are absent.
+  std::map<std::string, origin, std::less<>> origins;
+  // Where `key` ("queues.default", "kinds.fail.max_attempts") was set, for an error message.
+  std::string where(std::string_view key) const;
 };
 
 // Applies a JSON config document; `source` names it in errors.
@@ -79,11 +93,14 @@ void apply_json(settings& s, std::string_view text, std::string_view source);
 void apply_file(settings& s, const std::string& path);
 // Applies SPOOL_* variables read through `getenv`.
 void apply_env(settings& s, const std::function<const char*(const char*)>& getenv);
-// Checks ranges and names; throws config_error naming the key.
+// Checks ranges and names; throws config_error naming the key and where its value came from.
 void validate(const settings& s);
 
 // "NAME=CONCURRENCY" as given to --queue.
 std::pair<std::string, int> parse_queue(std::string_view spec);
+// The keys of a `kinds.KIND` object.
+inline constexpr std::string_view kind_keys[] = {"retry_base_s", "retry_cap_s", "retry_jitter",
+                                                 "max_attempts", "timeout_s"};
 // A queue or kind name: 1-64 characters of [A-Za-z0-9_.:-].
 bool valid_name(std::string_view name);
 

@@ -51,7 +51,8 @@ std::variant<jobs::new_job, bad_input> parse_job(const json::value& v, jobs::tim
     } else if (key == "max_attempts") {
       if (!val.is_int64() && !val.is_uint64()) return type_error(key, "an integer");
       auto m = as_int(val);
-      if (!m || *m < 1 || *m > 1000) return bad_input{422, "field 'max_attempts' must be 1..1000"};
+      if (!m) return bad_input{422, "field 'max_attempts' must be 1..1000"};
+      if (auto why = jobs::check_max_attempts(*m)) return bad_input{422, "field " + *why};
       j.max_attempts = static_cast<int>(*m);
     } else if (key == "unique_key") {
       if (!val.is_string()) return type_error(key, "a string");

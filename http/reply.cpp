@@ -1,5 +1,7 @@
 #include "http/reply.hpp"
 
+#include "jobs/json.hpp"
+
 #include <boost/json/serialize.hpp>
 #include <charconv>
 
@@ -53,7 +55,7 @@ response error(unsigned status, std::string_view code, std::string_view message)
 response json_response(unsigned status, const json::value& v) {
   response r;
   r.status = status;
-  r.body = json::serialize(v);
+  r.body = jobs::to_text(v);
   return r;
 }
 

@@ -1,6 +1,8 @@
 #include "jobs/json.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <fmt/format.h>
@@ -98,6 +100,60 @@ json::object to_json(const job& j) {
     errors.push_back(json::object{{"attempt", e.attempt}, {"at", to_rfc3339(e.at)}, {"message", e.message}});
   o["errors"] = std::move(errors);
   return o;
+}
+
+namespace {
+void write(std::string& out, const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_: {
+      const double d = v.get_double();
+      if (!std::isfinite(d)) {
+        out += "null";
+        return;
+      }
+      std::string text = fmt::format("{}", d);  // shortest form that reads back the same
+      if (text.find_first_of("eE") != std::string::npos) {
+        text = fmt::format("{:.6f}", d);  // very large or very small: fixed, trimmed
+        while (text.back() == '0') text.pop_back();
+        if (text.back() == '.') text.pop_back();
+      }
+      out += text;
+      return;
+    }
+    case json::kind::object: {
+      out += '{';
+      bool first = true;
+      for (auto& [k, x] : v.get_object()) {
+        if (!first) out += ',';
+        first = false;
+        out += json::serialize(json::string(k));
+        out += ':';
+        write(out, x);
+      }
+      out += '}';
+      return;
+    }
+    case json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (auto& x : v.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        write(out, x);
+      }
+      out += ']';
+      return;
+    }
+    default:
+      out += json::serialize(v);
+  }
+}
+}  // namespace
+
+std::string to_text(const json::value& v) {
+  std::string out;
+  write(out, v);
+  return out;
 }
 
 }  // namespace spool::jobs

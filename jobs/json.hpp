@@ -14,4 +14,8 @@ std::optional<time_point> parse_rfc3339(std::string_view text);
 
 boost::json::object to_json(const job& j);
 
+// JSON text like boost::json::serialize, but numbers with a fraction in plain decimals
+// (61.530952, not 6.1530952E1): what people and jq users expect to read.
+std::string to_text(const boost::json::value& v);
+
 }  // namespace spool::jobs

@@ -26,4 +26,24 @@ std::vector<std::string> registry::kinds() const {
   return out;
 }
 
+kind_options registry::effective(std::string_view kind, const config::settings& settings) const {
+  const auto* e = find(kind);
+  kind_options o = e ? e->options : fallback_;
+  if (auto it = settings.kinds.find(std::string(kind)); it != settings.kinds.end())
+    return with_settings(std::move(o), it->second);
+  return o;
+}
+
+kind_options with_settings(kind_options o, const config::kind_settings& k) {
+  auto seconds = [](double s) {
+    return std::chrono::duration_cast<duration>(std::chrono::duration<double>(s));
+  };
+  if (k.retry_base_s) o.retry.base = seconds(*k.retry_base_s);
+  if (k.retry_cap_s) o.retry.cap = seconds(*k.retry_cap_s);
+  if (k.retry_jitter) o.retry.jitter = *k.retry_jitter;
+  if (k.max_attempts) o.retry.max_attempts = *k.max_attempts;
+  if (k.timeout_s) o.timeout = seconds(*k.timeout_s);
+  return o;
+}
+
 }  // namespace spool::jobs

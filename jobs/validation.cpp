@@ -1,5 +1,6 @@
 #include "jobs/validation.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 
 #include "config/config.hpp"
@@ -17,9 +18,42 @@ std::optional<std::string> check(const new_job& job) {
   auto v = boost::json::parse(job.payload, ec);
   if (ec) return "payload is not valid JSON: " + ec.message();
   if (!v.is_object()) return "payload must be a JSON object";
-  if (job.max_attempts < 0) return "max_attempts must be >= 1";
+  if (job.max_attempts != 0)
+    if (auto why = check_max_attempts(job.max_attempts)) return why;
   if (job.unique_key && (job.unique_key->empty() || job.unique_key->size() > 512))
     return "unique_key must be 1-512 bytes";
+  return std::nullopt;
+}
+
+std::optional<std::string> check_max_attempts(std::int64_t n) {
+  if (n < 1 || n > max_attempts_limit) return "max_attempts must be 1..1000, not " + std::to_string(n);
+  return std::nullopt;
+}
+
+namespace {
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "none" : out;
+}
+}  // namespace
+
+std::optional<rejection> admit(const new_job& job, const registry& kinds,
+                               const std::vector<std::string>& queues) {
+  if (auto why = check(job)) return rejection{"invalid_job", *why};
+  if (std::find(queues.begin(), queues.end(), job.queue) == queues.end())
+    return rejection{"unknown_queue", "queue '" + job.queue + "' is not configured (configured: " +
+                                          joined(queues) +
+                                          "); add it to `queues`, SPOOL_QUEUES or spool run --queue"};
+  const auto* entry = kinds.find(job.kind);
+  if (!entry)
+    return rejection{"unknown_kind", "kind '" + job.kind + "' is not registered (registered: " +
+                                         joined(kinds.kinds()) + ")"};
+  if (entry->options.check_payload) {
+    const auto payload = boost::json::parse(job.payload);  // check() made sure it parses
+    if (auto why = entry->options.check_payload(payload.as_object()))
+      return rejection{"invalid_payload", *why};
+  }
   return std::nullopt;
 }
 

@@ -75,17 +75,7 @@ jobs::duration core::lease() const { return seconds(settings.lease_s); }
 jobs::duration core::poll_interval() const { return seconds(settings.poll_interval_s); }
 
 jobs::kind_options core::options_for(std::string_view kind) const {
-  const auto* entry = registry.find(kind);
-  jobs::kind_options o = entry ? entry->options : registry.fallback();
-  if (auto it = settings.kinds.find(std::string(kind)); it != settings.kinds.end()) {
-    const auto& k = it->second;
-    if (k.retry_base_s) o.retry.base = seconds(*k.retry_base_s);
-    if (k.retry_cap_s) o.retry.cap = seconds(*k.retry_cap_s);
-    if (k.retry_jitter) o.retry.jitter = *k.retry_jitter;
-    if (k.max_attempts) o.retry.max_attempts = *k.max_attempts;
-    if (k.timeout_s) o.timeout = seconds(*k.timeout_s);
-  }
-  return o;
+  return registry.effective(kind, settings);
 }
 
 jobs::duration core::leader_ttl() const { return seconds(settings.leader_ttl_s); }

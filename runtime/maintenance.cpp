@@ -37,6 +37,7 @@ asio::awaitable<void> maintenance::run_lease_keeper() {
         s.renew(leases, until);
       };
       co_await core_.db.run(std::move(renew));
+      log::debug("leases_renewed").kv("leases", leases.size());
     } catch (const std::exception& e) {
       log::error("lease_renewal_failed").kv("leases", leases.size()).kv("error", e.what());
     }

@@ -1,5 +1,7 @@
 #include "runtime/producer.hpp"
 
+#include "jobs/json.hpp"
+
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -113,6 +115,9 @@ asio::awaitable<void> producer::round(producer_fsm::round r) {
     co_return;
   }
 
+  // Debug: what an operator needs when a queue seems stuck (is it claiming? finding nothing?).
+  log::debug("round").kv("queue", queue_).kv("completed", done.size()).kv("claim_asked", r.claim)
+      .kv("claimed", result.claimed.size()).kv("stale", result.stale.size());
   const auto steady_now = steady::now();
   producer_fsm::reaction next;
   if (!done.empty()) {
@@ -172,6 +177,7 @@ void producer::withdraw() {
 }
 
 void producer::notify(jobs::time_point due) {
+  log::debug("queue_woken").kv("queue", queue_).kv("due", jobs::to_rfc3339(due));
   asio::post(strand_, [this, due] { react(fsm_.job_due(due, steady::now(), jobs::now())); });
 }
 

@@ -161,6 +161,15 @@ asio::awaitable<void> runtime::impl::probe_notifications() {
 runtime::runtime(asio::any_io_executor executor, config::settings settings, jobs::registry kinds,
                  std::vector<store::schema> schemas) {
   config::validate(settings);
+  // A `kinds` entry for a kind nothing runs is most likely a misspelt name: refuse it, as an
+  // unknown key is refused.
+  for (auto& [name, _] : settings.kinds) {
+    if (kinds.find(name)) continue;
+    std::string known;
+    for (auto& k : kinds.kinds()) known += (known.empty() ? "" : ", ") + k;
+    throw config::config_error(settings.where("kinds." + name) + ": no kind '" + name +
+                               "' is registered (registered: " + (known.empty() ? "none" : known) + ")");
+  }
   log::configure(settings.log_format, settings.log_level);
   impl_ = std::make_unique<impl>(std::move(executor), std::move(settings), std::move(kinds),
                                  std::move(schemas));
@@ -169,6 +178,7 @@ runtime::runtime(asio::any_io_executor executor, config::settings settings, jobs
 runtime::~runtime() = default;
 
 const std::string& runtime::worker_id() const { return impl_->c.worker_id; }
+const jobs::registry& runtime::kinds() const { return impl_->c.registry; }
 store::db_executor& runtime::db() { return impl_->db; }
 std::uint64_t runtime::committed() const { return impl_->c.committed.load(); }
 int runtime::in_flight() const { return impl_->c.in_flight.load(); }

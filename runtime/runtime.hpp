@@ -69,6 +69,8 @@ class runtime {
   const config::settings& settings() const;
 
   const std::string& worker_id() const;
+  // The kinds this runtime runs, with their registered policies and payload checks.
+  const jobs::registry& kinds() const;
   // Attempts whose outcome this runtime has committed to the store so far.
   std::uint64_t committed() const;
   int in_flight() const;

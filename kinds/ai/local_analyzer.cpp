@@ -21,9 +21,10 @@ bool is_word_byte(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
 }
 
-// Mood words ("great", "tired") say how, not what: they make poor tags.
+// Mood words ("great", "tired") and negators ("not") say how, not what: they make poor tags.
 bool is_keyword(std::string_view w) {
-  if (w.size() < 3 || lexicon::is_stop_word(w) || lexicon::polarity(w) != 0) return false;
+  if (w.size() < 3 || lexicon::is_stop_word(w) || lexicon::is_negator(w) || lexicon::polarity(w) != 0)
+    return false;
   return !std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
@@ -228,13 +229,18 @@ profile profile_locally(std::span<const activity_result> sources) {
   if (p.interests.empty()) p.interests.push_back("varied activities");
 
   if (n > 0) {
-    const auto dominant = moods.ranked().empty() ? std::string("neutral") : moods.ranked().front().first;
+    // "mostly" only for what holds more than half; otherwise the summary says it is a mix.
+    const auto ranked_cats = cats.ranked();
+    const bool one_category = !ranked_cats.empty() && share(ranked_cats.front().second) > 0.5;
+    const auto ranked_moods = moods.ranked();
+    const bool one_mood = !ranked_moods.empty() && share(ranked_moods.front().second) > 0.5;
+    const std::string mood = one_mood ? "mostly " + ranked_moods.front().first : "mixed";
     p.activity_summary = shorten(
-        fmt::format("{} activit{} from {} to {}: mostly {}. Mood mostly {} ({:.0f}% positive, "
+        fmt::format("{} activit{} from {} to {}: {} {}. Mood {} ({:.0f}% positive, "
                     "{:.0f}% negative). Latest: {}",
                     n, n == 1 ? "y" : "ies", day_of(sources.back().occurred_at),
-                    day_of(sources.front().occurred_at), mix, dominant,
-                    100 * share(moods.count("positive")), 100 * share(moods.count("negative")),
+                    day_of(sources.front().occurred_at), one_category ? "mostly" : "a mix of", mix,
+                    mood, 100 * share(moods.count("positive")), 100 * share(moods.count("negative")),
                     latest.empty() ? sources.front().type : latest),
         max_profile_summary_chars);
   } else {

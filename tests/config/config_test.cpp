@@ -3,6 +3,7 @@
 #include <map>
 
 #include "config/config.hpp"
+#include "config/keys.hpp"
 
 using namespace spool::config;
 
@@ -83,4 +84,41 @@ BOOST_AUTO_TEST_CASE(queue_specs) {
   BOOST_TEST(parse_queue("ai=4").second == 4);
   BOOST_CHECK_THROW(parse_queue("ai"), config_error);
   BOOST_CHECK_THROW(parse_queue("ai=four"), config_error);
+}
+
+BOOST_AUTO_TEST_CASE(errors_name_the_file_key_variable_or_flag_that_held_the_value) {
+  settings s;
+  apply_json(s, R"({"queues": {"default": 0}})", "/etc/spool.json");
+  BOOST_CHECK_EXCEPTION(validate(s), config_error, [](auto& e) {
+    return std::string(e.what()) ==
+           "config file /etc/spool.json, key queues.default: concurrency must be 1..100000";
+  });
+  apply_env(s, [](const char* n) -> const char* {
+    return std::string_view(n) == "SPOOL_LOG_LEVEL" ? "loud" : nullptr;
+  });
+  s.queues = {{"default", 1}};
+  BOOST_CHECK_EXCEPTION(validate(s), config_error,
+                        [](auto& e) { return names(e, "environment variable SPOOL_LOG_LEVEL"); });
+  settings f;
+  apply_flag(f, *find_flag("--http"), "nowhere");
+  BOOST_CHECK_EXCEPTION(validate(f), config_error,
+                        [](auto& e) { return names(e, "flag --http: 'nowhere' is not HOST:PORT"); });
+  BOOST_CHECK_EXCEPTION(apply_json(f, "{\n  \"workers\": ,\n}", "c.json"), config_error,
+                        [](auto& e) { return names(e, "invalid JSON at line 2"); });
+  BOOST_CHECK_EXCEPTION(apply_json(f, R"({"wrkers": 1})", "c.json"), config_error,
+                        [](auto& e) { return names(e, "known: db, workers"); });
+}
+
+BOOST_AUTO_TEST_CASE(every_key_with_an_env_variable_reads_it) {
+  // The table is the one source: each variable it names is read by apply_env.
+  for (auto& key : keys()) {
+    if (key.env.empty()) continue;
+    settings s;
+    try {
+      apply_env(s, [&](const char* n) -> const char* { return key.env == n ? "x" : nullptr; });
+      BOOST_TEST(s.origins.count(std::string(key.json)) == 1u, key.env);
+    } catch (const config_error& e) {  // "x" is no number: the error names the variable
+      BOOST_TEST(names(e, key.env), e.what());
+    }
+  }
 }

@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE e2e_bad_input
 #include <sqlite3.h>
 
+#include <boost/json/parse.hpp>
+
 #include <boost/test/unit_test.hpp>
 
 #include "tests/e2e/sandbox.hpp"
@@ -88,11 +90,12 @@ BOOST_AUTO_TEST_CASE(an_unknown_config_key_is_a_usage_error_naming_the_key) {
 }
 
 BOOST_AUTO_TEST_CASE(a_job_of_an_unknown_kind_fails_into_the_dead_letter_queue) {
+  // `noop` is a kind of the binary, so enqueue takes it; this runtime runs without the diagnostic
+  // kinds, as a node of a rolling deploy might.
   sandbox sb;
-  sb.write_config(R"({"kinds": {"nosuchkind": {"retry_base_s": 0.05, "retry_cap_s": 0.1}}})");
-  const auto id = sb.enqueue("nosuchkind", {"--max-attempts", "2"});
-  auto rt = sb.start_runtime("run");
-  const auto job = sb.wait_for_state(id, "dead", 10s);
+  const auto id = sb.enqueue("noop", {"--max-attempts", "2"});
+  auto rt = sb.start_runtime("run", {}, false);
+  const auto job = sb.wait_for_state(id, "dead", 15s);
   sb.stop_runtime(*rt, 5s);
   BOOST_TEST(int_field(job, "attempt") == 2);
   const auto& errors = job.at("errors").as_array();
@@ -102,6 +105,70 @@ BOOST_AUTO_TEST_CASE(a_job_of_an_unknown_kind_fails_into_the_dead_letter_queue) 
         string_field(e.as_object(), "message").find("no handler for kind") != std::string::npos,
         "error message: " << string_field(e.as_object(), "message"));
   BOOST_TEST(count_events(rt->err(), "job_dead_lettered") == 1u);
+  // jobs list --json carries the error history too, and the paging cursor.
+  const auto listed = boost::json::parse(sb.spool_ok({"jobs", "list", "--json", "--limit", "1"}));
+  BOOST_TEST(listed.at("jobs").at(0).at("errors").as_array().size() == 2u);
+  BOOST_TEST(listed.at("next_cursor").as_int64() == id);
+}
+
+BOOST_AUTO_TEST_CASE(enqueue_refuses_what_would_never_run) {
+  sandbox sb;
+  expect_one_line_error(sb.spool({"enqueue", "noop", "--queue", "other"}), 2,
+                        {"queue 'other' is not configured", "configured: default"});
+  expect_one_line_error(sb.spool({"enqueue", "noop", "--max-attempts", "0"}), 2, {"1..1000"});
+  expect_one_line_error(sb.spool({"enqueue", "noop", "--max-attempts", "5000"}), 2, {"1..1000"});
+  expect_one_line_error(sb.spool({"enqueue", "nosuchkind"}), 2,
+                        {"kind 'nosuchkind' is not registered", "activity_processing", "noop"});
+  expect_one_line_error(
+      sb.spool({"enqueue", "activity_processing", "--payload", R"({"user_id":"ada"})"}), 2,
+      {"payload field 'activity_id'"});
+  BOOST_TEST(job_count(sb) == 0u);
+  // A configured queue is accepted.
+  sb.write_config(R"({"queues": {"default": 2, "other": 1}})");
+  sb.enqueue("noop", {"--queue", "other", "--max-attempts", "1000"});
+  BOOST_TEST(job_count(sb) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(config_errors_name_where_the_value_came_from) {
+  sandbox sb;
+  sb.write_config(R"({"queues": {"default": 0}})");
+  const auto file = sb.spool({"run", "--diagnostic-kinds"}, 10s);
+  expect_one_line_error(file, 2, {"config file ", "config.json, key queues.default", "1..100000"});
+  BOOST_TEST(file.err.find("config: config:") == std::string::npos, file.err);
+  sb.write_config(R"({"workers": 1,})");
+  expect_one_line_error(sb.spool({"run", "--diagnostic-kinds"}, 10s), 2, {"invalid JSON at line 1, column"});
+  sb.write_config(R"({"kinds": {"fail": {"retries": 3}}})");
+  expect_one_line_error(sb.spool({"run", "--diagnostic-kinds"}, 10s), 2,
+                        {"kinds.fail.retries", "unknown key", "known: retry_base_s"});
+  sb.write_config(R"({"kinds": {"nosuchkind": {"max_attempts": 3}}})");
+  expect_one_line_error(sb.spool({"run", "--diagnostic-kinds"}, 10s), 2,
+                        {"kinds.nosuchkind", "registered: ", "noop"});
+  sb.write_config("{}");
+  expect_one_line_error(sb.spool({"run", "--diagnostic-kinds", "--http", "nonsense"}, 10s), 2,
+                        {"flag --http", "nonsense"});
+  sb.extra_env = {"SPOOL_QUEUES=default=lots"};
+  expect_one_line_error(sb.spool({"run", "--diagnostic-kinds"}, 10s), 2,
+                        {"environment variable SPOOL_QUEUES", "lots"});
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_state_lists_the_states) {
+  sandbox sb;
+  expect_one_line_error(sb.spool({"jobs", "list", "--state", "bogus"}), 2,
+                        {"'bogus'", "scheduled", "dead"});
+}
+
+BOOST_AUTO_TEST_CASE(jobs_retry_and_show_name_the_limit) {
+  sandbox sb;
+  const auto id = sb.enqueue("noop", {"--delay", "3600"});
+  BOOST_TEST(string_field(sb.show(id), "state") == "scheduled");
+  BOOST_TEST(sb.spool_ok({"jobs", "retry", std::to_string(id)}) ==
+             "job " + std::to_string(id) + " is due now\n");
+  BOOST_TEST(string_field(sb.show(id), "state") == "available");
+  const auto shown = sb.spool_ok({"jobs", "show", std::to_string(id)});
+  BOOST_TEST(shown.find("attempt:      0 of 25\n") != std::string::npos, shown);
+  sb.write_config(R"({"kinds": {"noop": {"max_attempts": 7}}})");
+  const auto configured = sb.spool_ok({"jobs", "show", std::to_string(id)});
+  BOOST_TEST(configured.find("attempt:      0 of 7\n") != std::string::npos, configured);
 }
 
 BOOST_AUTO_TEST_CASE(a_database_that_cannot_be_opened_is_a_failure_naming_it) {
@@ -132,4 +199,17 @@ BOOST_AUTO_TEST_CASE(enqueue_into_a_locked_database_fails_after_the_busy_timeout
   // Once the other writer is done the database works as before.
   sb.enqueue("noop");
   BOOST_TEST(job_count(sb) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(log_level_debug_shows_rounds_and_wake_ups) {
+  sandbox sb;
+  auto rt = sb.start_runtime("run", {"--log-level", "debug"});
+  const auto id = sb.enqueue("noop");
+  sb.wait_for_state(id, "completed", 15s);
+  sb.stop_runtime(*rt, 5s);
+  BOOST_TEST(count_events(rt->err(), "round") >= 1u, rt->err());
+  auto quiet = sb.start_runtime("quiet");
+  sb.wait_for_state(sb.enqueue("noop"), "completed", 15s);
+  sb.stop_runtime(*quiet, 5s);
+  BOOST_TEST(count_events(quiet->err(), "round") == 0u);
 }

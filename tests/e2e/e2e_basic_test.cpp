@@ -172,7 +172,7 @@ BOOST_AUTO_TEST_CASE(an_exhausted_job_is_dead_lettered_requeued_from_attempt_1_a
 
   auto in_dlq = [&]() -> std::optional<boost::json::object> {
     auto listed = boost::json::parse(sb.spool_ok({"dlq", "list", "--json"}));
-    for (auto& j : listed.as_array())
+    for (auto& j : listed.at("jobs").as_array())
       if (int_field(j.as_object(), "id") == id) return j.as_object();
     return std::nullopt;
   };

@@ -62,7 +62,9 @@ void sandbox::write_config(const std::string& json_text) {
 
 spawn_options sandbox::capture(const std::string& name) {
   // A runtime's admin endpoint takes a free port, so that runtimes of parallel tests never collide.
-  return {dir_, dir_ / (name + ".out"), dir_ / (name + ".err"), {"SPOOL_HTTP=127.0.0.1:0"}};
+  std::vector<std::string> env{"SPOOL_HTTP=127.0.0.1:0"};
+  env.insert(env.end(), extra_env.begin(), extra_env.end());
+  return {dir_, dir_ / (name + ".out"), dir_ / (name + ".err"), env};
 }
 
 std::vector<std::string> sandbox::with_db(const std::vector<std::string>& args) const {
@@ -133,9 +135,10 @@ std::vector<json::object> sandbox::list(const std::vector<std::string>& args) {
   const auto out = spool_ok(all);
   boost::system::error_code ec;
   auto v = json::parse(out, ec);
-  BOOST_REQUIRE_MESSAGE(!ec && v.is_array(), "spool " << joined(all) << " printed: " << out);
+  BOOST_REQUIRE_MESSAGE(!ec && v.is_object() && v.as_object().contains("jobs"),
+                        "spool " << joined(all) << " printed: " << out);
   std::vector<json::object> jobs;
-  for (auto& j : v.as_array()) jobs.push_back(j.as_object());
+  for (auto& j : v.at("jobs").as_array()) jobs.push_back(j.as_object());
   return jobs;
 }
 
@@ -157,8 +160,10 @@ std::string sandbox::stats_text() {
 }
 
 std::shared_ptr<process> sandbox::start_runtime(const std::string& name,
-                                                const std::vector<std::string>& args) {
-  std::vector<std::string> all{"run", "--diagnostic-kinds", "--log-format", "json"};
+                                                const std::vector<std::string>& args,
+                                                bool diagnostic_kinds) {
+  std::vector<std::string> all{"run", "--log-format", "json"};
+  if (diagnostic_kinds) all.push_back("--diagnostic-kinds");
   all.insert(all.end(), args.begin(), args.end());
   auto p = std::make_shared<process>(spool_bin(), with_db(all), capture(name));
   runtimes_.emplace_back(name, p);

@@ -66,8 +66,12 @@ class sandbox {
   // `spool --db URL [--config FILE] run --diagnostic-kinds --log-format json ARGS...`, in the
   // background; its stdout and stderr go to NAME.out and NAME.err in the sandbox. Every command
   // run from a sandbox gets SPOOL_HTTP=127.0.0.1:0: a runtime's admin endpoint takes a free port.
+  // diagnostic_kinds = false: without --diagnostic-kinds.
   std::shared_ptr<process> start_runtime(const std::string& name,
-                                         const std::vector<std::string>& args = {});
+                                         const std::vector<std::string>& args = {},
+                                         bool diagnostic_kinds = true);
+  // NAME=VALUE entries every later command gets in its environment (such as SPOOL_HTTP=bad).
+  std::vector<std::string> extra_env;
   // For failure messages: each runtime started here that still exists, whether it still runs,
   // and the errors it logged.
   std::string runtimes_text();

@@ -31,3 +31,8 @@ BOOST_AUTO_TEST_CASE(rfc3339_covers_every_stored_time) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(numbers_print_as_plain_decimals) {
+  boost::json::value v = {{"age_s", 61.530952}, {"n", 3}, {"big", 1e20}, {"list", {0.5, 2}}};
+  BOOST_TEST(spool::jobs::to_text(v) == R"({"age_s":61.530952,"n":3,"big":100000000000000000000,"list":[0.5,2]})");
+}

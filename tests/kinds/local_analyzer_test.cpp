@@ -112,4 +112,17 @@ BOOST_AUTO_TEST_CASE(a_profile_sums_up_categories_tags_and_mood) {
   BOOST_TEST(json::serialize(to_json(profile_locally(sources))) == json::serialize(to_json(p)));
 }
 
+BOOST_AUTO_TEST_CASE(a_profile_says_mostly_only_for_a_majority_and_negators_are_no_tags) {
+  std::vector<kinds::ai::activity_result> sources;
+  sources.push_back(result_of(analyze_locally(act("Great lecture on compilers, loved the course")), 2));
+  sources.push_back(result_of(analyze_locally(act("Terrible walk, awful rain, hated the run")), 1));
+  const auto p = profile_locally(sources);
+  BOOST_TEST(p.activity_summary.find("Mood mixed (50% positive, 50% negative)") != std::string::npos,
+             p.activity_summary);
+  BOOST_TEST(p.activity_summary.find("a mix of") != std::string::npos, p.activity_summary);
+  BOOST_TEST(p.activity_summary.find("mostly") == std::string::npos, p.activity_summary);
+  const auto tags = analyze_locally(act("Did not finish the marathon, not today, not again")).tags;
+  BOOST_TEST((std::find(tags.begin(), tags.end(), "not") == tags.end()));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
