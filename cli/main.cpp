@@ -67,6 +67,18 @@ int main(int argc, char** argv) {
                                  "Admin endpoint HOST:PORT, or off (127.0.0.1:8080; env SPOOL_HTTP)");
   auto* o_token = run->add_option("--admin-token", admin_token,
                                   "Bearer token for the admin API (env SPOOL_ADMIN_TOKEN)");
+  double keep_completed = 0, keep_cancelled = 0, keep_dead = 0, prune_interval = 0;
+  auto* o_keep_completed = run->add_option(
+      "--retention-completed", keep_completed,
+      "Seconds completed jobs are kept before they are pruned, -1 forever (86400)");
+  auto* o_keep_cancelled = run->add_option(
+      "--retention-cancelled", keep_cancelled,
+      "Seconds cancelled jobs are kept before they are pruned, -1 forever (86400)");
+  auto* o_keep_dead = run->add_option(
+      "--retention-dead", keep_dead,
+      "Seconds dead-lettered jobs are kept before they are pruned, -1 forever (604800)");
+  auto* o_prune_interval =
+      run->add_option("--prune-interval", prune_interval, "Seconds between pruning passes (60)");
   bool diag = false;
   auto* o_diag = run->add_flag("--diagnostic-kinds", diag,
                                "Register the noop, sleep, fail and abort kinds");
@@ -89,6 +101,10 @@ int main(int argc, char** argv) {
       if (o_diag->count()) s.diagnostic_kinds = true;
       if (o_http->count()) s.http = http_spec;
       if (o_token->count()) s.admin_token = admin_token;
+      if (o_keep_completed->count()) s.retention.completed_s = keep_completed;
+      if (o_keep_cancelled->count()) s.retention.cancelled_s = keep_cancelled;
+      if (o_keep_dead->count()) s.retention.dead_s = keep_dead;
+      if (o_prune_interval->count()) s.retention.interval_s = prune_interval;
       spool::config::validate(s);
       return spool::cli::run(s);
     };

@@ -77,6 +77,32 @@ void apply_profiles(profile_settings& p, const json::value& v, std::string_view 
   }
 }
 
+void apply_retention(retention_settings& r, const json::value& v, std::string_view source) {
+  if (!v.is_object()) fail(source, "retention", "must be an object");
+  for (auto& [name, val] : v.get_object()) {
+    const std::string key = "retention." + std::string(name);
+    if (name == "completed_s") r.completed_s = number(val, source, key);
+    else if (name == "cancelled_s") r.cancelled_s = number(val, source, key);
+    else if (name == "dead_s") r.dead_s = number(val, source, key);
+    else if (name == "interval_s") r.interval_s = number(val, source, key);
+    else if (name == "queues") {
+      if (!val.is_object()) fail(source, key, "must be an object of queue name -> retention");
+      for (auto& [q, qv] : val.get_object()) {
+        const std::string prefix = key + "." + std::string(q);
+        if (!qv.is_object()) fail(source, prefix, "must be an object");
+        auto& o = r.queues[std::string(q)];
+        for (auto& [field, fv] : qv.get_object()) {
+          const std::string k = prefix + "." + std::string(field);
+          if (field == "completed_s") o.completed_s = number(fv, source, k);
+          else if (field == "cancelled_s") o.cancelled_s = number(fv, source, k);
+          else if (field == "dead_s") o.dead_s = number(fv, source, k);
+          else fail(source, k, "unknown key");
+        }
+      }
+    } else fail(source, key, "unknown key");
+  }
+}
+
 double parse_double(std::string_view text, std::string_view source, std::string_view key) {
   double d = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
@@ -141,6 +167,7 @@ void apply_json(settings& s, std::string_view text, std::string_view source) {
     else if (key == "http_timeout_s") s.http_timeout_s = number(v, source, key);
     else if (key == "inference") apply_inference(s.inference, v, source);
     else if (key == "profiles") apply_profiles(s.profiles, v, source);
+    else if (key == "retention") apply_retention(s.retention, v, source);
     else if (key == "queues") {
       if (!v.is_object()) fail(source, key, "must be an object of queue name -> concurrency");
       s.queues.clear();
@@ -201,6 +228,14 @@ void apply_env(settings& s, const std::function<const char*(const char*)>& geten
     s.inference.timeout_s = parse_double(*v, src, "SPOOL_INFERENCE_TIMEOUT_S");
   if (auto v = get("SPOOL_INFERENCE_MAX_CONCURRENCY"))
     s.inference.max_concurrency = parse_int(*v, src, "SPOOL_INFERENCE_MAX_CONCURRENCY");
+  if (auto v = get("SPOOL_RETENTION_COMPLETED_S"))
+    s.retention.completed_s = parse_double(*v, src, "SPOOL_RETENTION_COMPLETED_S");
+  if (auto v = get("SPOOL_RETENTION_CANCELLED_S"))
+    s.retention.cancelled_s = parse_double(*v, src, "SPOOL_RETENTION_CANCELLED_S");
+  if (auto v = get("SPOOL_RETENTION_DEAD_S"))
+    s.retention.dead_s = parse_double(*v, src, "SPOOL_RETENTION_DEAD_S");
+  if (auto v = get("SPOOL_RETENTION_INTERVAL_S"))
+    s.retention.interval_s = parse_double(*v, src, "SPOOL_RETENTION_INTERVAL_S");
   if (auto v = get("SPOOL_PROFILES_DEBOUNCE_S"))
     s.profiles.debounce_s = parse_double(*v, src, "SPOOL_PROFILES_DEBOUNCE_S");
   if (auto v = get("SPOOL_PROFILES_LATEST_N"))
@@ -273,6 +308,22 @@ void validate(const settings& s) {
   at_most_ten_years("inference.timeout_s", inf.timeout_s);
   if (inf.max_concurrency < 1 || inf.max_concurrency > 1024)
     fail(src, "inference.max_concurrency", "must be between 1 and 1024");
+  auto retention = [&](const std::string& key, double v) {
+    if (v != -1 && !(v >= 0 && v <= max_seconds))
+      fail(src, key, "must be -1 (keep forever) or between 0 and ten years (315360000 s)");
+  };
+  retention("retention.completed_s", s.retention.completed_s);
+  retention("retention.cancelled_s", s.retention.cancelled_s);
+  retention("retention.dead_s", s.retention.dead_s);
+  if (!(s.retention.interval_s > 0)) fail(src, "retention.interval_s", "must be > 0");
+  at_most_ten_years("retention.interval_s", s.retention.interval_s);
+  for (auto& [q, o] : s.retention.queues) {
+    const std::string p = "retention.queues." + q;
+    if (!valid_name(q)) fail(src, p, "queue names are 1-64 characters of A-Z a-z 0-9 _ - . :");
+    if (o.completed_s) retention(p + ".completed_s", *o.completed_s);
+    if (o.cancelled_s) retention(p + ".cancelled_s", *o.cancelled_s);
+    if (o.dead_s) retention(p + ".dead_s", *o.dead_s);
+  }
   if (!(s.profiles.debounce_s >= 0)) fail(src, "profiles.debounce_s", "must be >= 0");
   at_most_ten_years("profiles.debounce_s", s.profiles.debounce_s);
   if (s.profiles.latest_n < 1 || s.profiles.latest_n > 1000)
