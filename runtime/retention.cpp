@@ -28,10 +28,12 @@ std::vector<store::prune_request> prune_plan(const config::retention_settings& r
       if (!(o.*st.own)) continue;
       own.push_back(queue);
       if (*(o.*st.own) >= 0)
-        out.push_back({.state = st.state, .before = before(*(o.*st.own)), .queue = queue, .limit = batch});
+        out.push_back({.state = st.state, .before = before(*(o.*st.own)), .queue = queue,
+                       .except = {}, .limit = batch});
     }
     if (st.all >= 0)
-      out.push_back({.state = st.state, .before = before(st.all), .except = own, .limit = batch});
+      out.push_back({.state = st.state, .before = before(st.all), .queue = std::nullopt,
+                     .except = own, .limit = batch});
   }
   return out;
 }
