@@ -19,6 +19,13 @@ using jobs::transition;
 
 namespace {
 
+store::prune_request prune_req(jobs::state st, jobs::time_point before,
+                               std::optional<std::string> queue = std::nullopt,
+                               std::vector<std::string> except = {}, int limit = 1000) {
+  return {.state = st, .before = before, .queue = std::move(queue), .except = std::move(except),
+          .limit = limit};
+}
+
 struct fixture {
   test::scratch_db scratch;
   std::unique_ptr<store::store> db = store::open(scratch.url());
@@ -560,7 +567,7 @@ BOOST_FIXTURE_TEST_CASE(counts_are_kept_by_every_transition, fixture) {
   counts_agree("insert and claim");
   BOOST_TEST(db->count(t0).queues["idle"]["running"] == 1);
 
-  store::prune_request old{.state = jobs::state::completed, .before = t0 + 1s};
+  const auto old = prune_req(jobs::state::completed, t0 + 1s, std::nullopt, {}, 1000);
   BOOST_TEST(db->prune(old) == 1);
   counts_agree("prune");
   BOOST_TEST(db->count(t0).queues["default"]["completed"] == 0);
@@ -572,7 +579,7 @@ BOOST_FIXTURE_TEST_CASE(counts_of_a_queue_whose_jobs_are_all_gone_disappear, fix
   std::vector<jobs::completion> ok{done(got[0], transition::to::completed, t0)};
   db->complete(ok);
   BOOST_TEST(db->count(t0).queues.count("default") == 1u);
-  BOOST_TEST(db->prune({.state = jobs::state::completed, .before = t0 + 1s}) == 1);
+  BOOST_TEST(db->prune(prune_req(jobs::state::completed, t0 + 1s, std::nullopt, {}, 1000)) == 1);
   BOOST_TEST(db->count(t0).queues.count("default") == 0u);
   BOOST_TEST(db->count(t0).states["completed"] == 0);
 }
@@ -606,23 +613,23 @@ BOOST_FIXTURE_TEST_CASE(prune_by_state_and_age_and_nothing_before_its_time, fixt
 
   using jobs::state;
   // Strictly older than the cutoff: a job finished exactly at it stays.
-  BOOST_TEST(db->prune({.state = state::completed, .before = t0}) == 0);
-  BOOST_TEST(db->prune({.state = state::cancelled, .before = t0}) == 0);
-  BOOST_TEST(db->prune({.state = state::dead, .before = t0}) == 0);
+  BOOST_TEST(db->prune(prune_req(state::completed, t0, std::nullopt, {}, 1000)) == 0);
+  BOOST_TEST(db->prune(prune_req(state::cancelled, t0, std::nullopt, {}, 1000)) == 0);
+  BOOST_TEST(db->prune(prune_req(state::dead, t0, std::nullopt, {}, 1000)) == 0);
   for (auto id : {a, b, c, d, e}) BOOST_TEST(db->get(id, t0).has_value());
 
   // Queues with a retention of their own are left to their own request.
-  BOOST_TEST(db->prune({.state = state::completed, .before = t0 + 5s, .except = {"keep"}}) == 1);
+  BOOST_TEST(db->prune(prune_req(state::completed, t0 + 5s, std::nullopt, {"keep"}, 1000)) == 1);
   BOOST_TEST(!db->get(a, t0));
   BOOST_TEST(db->get(b, t0).has_value());
   BOOST_TEST(db->get(e, t0).has_value());  // finished after the cutoff
   BOOST_TEST(db->get(c, t0).has_value());  // another state
-  BOOST_TEST(db->prune({.state = state::completed, .before = t0 + 5s, .queue = "keep"}) == 1);
+  BOOST_TEST(db->prune(prune_req(state::completed, t0 + 5s, "keep", {}, 1000)) == 1);
   BOOST_TEST(!db->get(b, t0));
 
-  BOOST_TEST(db->prune({.state = state::cancelled, .before = t0 + 1s}) == 1);
+  BOOST_TEST(db->prune(prune_req(state::cancelled, t0 + 1s, std::nullopt, {}, 1000)) == 1);
   BOOST_TEST(!db->get(c, t0));
-  BOOST_TEST(db->prune({.state = state::dead, .before = t0 + 1s}) == 1);
+  BOOST_TEST(db->prune(prune_req(state::dead, t0 + 1s, std::nullopt, {}, 1000)) == 1);
   BOOST_TEST(!db->get(d, t0));
   // What belonged to the dead job went with it.
   BOOST_TEST(rows("SELECT COUNT(*) FROM job_errors WHERE job_id = " + std::to_string(d)) == 0);
@@ -630,7 +637,7 @@ BOOST_FIXTURE_TEST_CASE(prune_by_state_and_age_and_nothing_before_its_time, fixt
   BOOST_TEST(rows("SELECT COUNT(*) FROM jobs WHERE id = " + std::to_string(d)) == 0);
   BOOST_TEST(db->get(e, t0).has_value());
   counts_agree("pruning");
-  BOOST_CHECK_THROW(db->prune({.state = state::available, .before = t0 + 1h}), store::store_error);
+  BOOST_CHECK_THROW(db->prune(prune_req(state::available, t0 + 1h, std::nullopt, {}, 1000)), store::store_error);
 }
 
 BOOST_FIXTURE_TEST_CASE(prune_goes_in_bounded_batches_oldest_first, fixture) {
@@ -644,7 +651,7 @@ BOOST_FIXTURE_TEST_CASE(prune_goes_in_bounded_batches_oldest_first, fixture) {
     std::vector<jobs::completion> one{done(got[i], transition::to::completed, t0 + std::chrono::seconds(5 - i))};
     db->complete(one);
   }
-  const store::prune_request all{.state = jobs::state::completed, .before = t0 + 1h, .limit = 2};
+  const auto all = prune_req(jobs::state::completed, t0 + 1h, std::nullopt, {}, 2);
   BOOST_TEST(db->prune(all) == 2);
   BOOST_TEST(!db->get(ids[4], t0));
   BOOST_TEST(!db->get(ids[3], t0));
@@ -680,7 +687,7 @@ BOOST_FIXTURE_TEST_CASE(a_job_pruned_while_an_operator_reads_it, fixture) {
     }
   });
   std::this_thread::sleep_for(5ms);
-  BOOST_TEST(db->prune({.state = jobs::state::dead, .before = t0 + 1s}) == 1);
+  BOOST_TEST(db->prune(prune_req(jobs::state::dead, t0 + 1s, std::nullopt, {}, 1000)) == 1);
   operator_reads.join();
   BOOST_TEST(torn == 0u);
   BOOST_TEST(whole + gone > 0u);
