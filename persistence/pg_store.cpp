@@ -65,7 +65,7 @@ struct pg_store::statements {
                       "CAST(v->>7 AS bigint) AS run_at FROM jsonb_array_elements(CAST(:b AS jsonb)) v), "
                       "new_jobs AS (INSERT INTO jobs (id, kind, queue, payload, priority, "
                       "max_attempts, unique_key, created_at) SELECT id, kind, queue, payload, "
-                      "priority, max_attempts, unique_key, CAST(:c AS bigint) FROM input) "
+                      "priority, max_attempts, unique_key, CAST(:c AS bigint) FROM input), "
                       "counted AS (INSERT INTO job_counts (queue, state, shard, n) SELECT queue, "
                       "'waiting', pg_backend_pid() % 16, COUNT(*) FROM input GROUP BY queue "
                       "ORDER BY queue ON CONFLICT (queue, state, shard) DO UPDATE "

@@ -411,6 +411,11 @@ BOOST_FIXTURE_TEST_CASE(cancelled_and_snoozed_transitions, fixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(two_connections_never_claim_the_same_job, fixture) {
+  if (test::memory_backend()) {
+    // Shared-cache connections answer SQLITE_LOCKED at once (no busy wait) while another writes.
+    BOOST_TEST_MESSAGE("not on a shared-cache in-memory database: concurrent connections");
+    return;
+  }
   for (int i = 0; i < 400; ++i) add("k");
   auto other = store::open(scratch.url());
   std::vector<jobs::job_id> a, b;
@@ -663,6 +668,11 @@ BOOST_FIXTURE_TEST_CASE(prune_goes_in_bounded_batches_oldest_first, fixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(a_job_pruned_while_an_operator_reads_it, fixture) {
+  if (test::memory_backend()) {
+    // Shared-cache connections answer SQLITE_LOCKED at once (no busy wait) while another writes.
+    BOOST_TEST_MESSAGE("not on a shared-cache in-memory database: concurrent connections");
+    return;
+  }
   // A dead job with two failed attempts: an operator's read sees it whole or not at all.
   jobs::new_job j;
   j.kind = "k";
