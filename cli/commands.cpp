@@ -194,7 +194,7 @@ int jobs_list(const config::settings& s, const store::list_filter& f, bool json)
 int jobs_show(const config::settings& s, jobs::job_id id, bool json) {
   auto j = open_store(s)->get(id, jobs::now());
   if (!j) {
-    std::cerr << "spool: job " << id << " not found\n";
+    std::cerr << "spool: job " << id << " not found (it may have been pruned after its retention)\n";
     return 1;
   }
   const int limit = j->max_attempts > 0 ? j->max_attempts

@@ -103,7 +103,7 @@ void apply_json(settings& s, std::string_view text, std::string_view source) {
   };
   for (auto& [name, v] : doc.get_object()) {
     const std::string key(name);
-    if (key == "inference" || key == "profiles") {
+    if (key == "inference" || key == "profiles" || key == "retention") {
       if (!v.is_object()) fail(o.describe(key), "must be an object");
       for (auto& [sub, sv] : v.get_object()) {
         const std::string full = key + "." + std::string(sub);
@@ -199,6 +199,22 @@ void validate(const settings& s) {
   at_most_ten_years("inference.timeout_s", inf.timeout_s);
   if (inf.max_concurrency < 1 || inf.max_concurrency > 1024)
     fail(s.where("inference.max_concurrency"), "must be between 1 and 1024");
+  auto retention = [&](const std::string& key, double v) {
+    if (v != -1 && !(v >= 0 && v <= max_seconds))
+      fail(s.where(key), "must be -1 (keep forever) or between 0 and ten years (315360000 s)");
+  };
+  retention("retention.completed_s", s.retention.completed_s);
+  retention("retention.cancelled_s", s.retention.cancelled_s);
+  retention("retention.dead_s", s.retention.dead_s);
+  if (!(s.retention.interval_s > 0)) fail(s.where("retention.interval_s"), "must be > 0");
+  at_most_ten_years("retention.interval_s", s.retention.interval_s);
+  for (auto& [q, o] : s.retention.queues) {
+    const std::string p = "retention.queues." + q;
+    if (!valid_name(q)) fail(s.where(p), "queue names are 1-64 characters of A-Z a-z 0-9 _ - . :");
+    if (o.completed_s) retention(p + ".completed_s", *o.completed_s);
+    if (o.cancelled_s) retention(p + ".cancelled_s", *o.cancelled_s);
+    if (o.dead_s) retention(p + ".dead_s", *o.dead_s);
+  }
   if (!(s.profiles.debounce_s >= 0)) fail(s.where("profiles.debounce_s"), "must be >= 0");
   at_most_ten_years("profiles.debounce_s", s.profiles.debounce_s);
   if (s.profiles.latest_n < 1 || s.profiles.latest_n > 1000)

@@ -51,6 +51,18 @@ struct profile_settings {
   int latest_n = 50;       // the user's most recent processed activities a profile is built from
 };
 
+// How long finished jobs are kept before the pruner deletes them, in seconds; -1 keeps forever.
+struct retention_override {
+  std::optional<double> completed_s, cancelled_s, dead_s;
+};
+struct retention_settings {
+  double completed_s = 86400;
+  double cancelled_s = 86400;
+  double dead_s = 604800;
+  double interval_s = 60;  // how often the pruner runs (on the leader)
+  std::map<std::string, retention_override> queues;  // queues kept differently
+};
+
 struct settings {
   std::string db = "sqlite:spool.db";
   int workers = 0;  // io_context threads; 0 = one per core
@@ -79,6 +91,7 @@ struct settings {
   int http_max_connections = 512;
   double http_timeout_s = 10;
 
+  retention_settings retention;
   inference_settings inference;
   profile_settings profiles;
 

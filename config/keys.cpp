@@ -119,6 +119,22 @@ void kinds_from_json(settings& s, const json::value& v, const origin& o) {
   }
 }
 
+void retention_queues_from_json(settings& s, const json::value& v, const origin& o) {
+  if (!v.is_object()) fail(o, "retention.queues", "must be an object of queue name -> retention");
+  for (auto& [q, qv] : v.get_object()) {
+    const std::string prefix = "retention.queues." + std::string(q);
+    if (!qv.is_object()) fail(o, prefix, "must be an object");
+    auto& r = s.retention.queues[std::string(q)];
+    for (auto& [field, fv] : qv.get_object()) {
+      const std::string key = prefix + "." + std::string(field);
+      if (field == "completed_s") r.completed_s = from_value<double>(fv, o, key);
+      else if (field == "cancelled_s") r.cancelled_s = from_value<double>(fv, o, key);
+      else if (field == "dead_s") r.dead_s = from_value<double>(fv, o, key);
+      else fail(o, key, "unknown key (known: completed_s, cancelled_s, dead_s)");
+    }
+  }
+}
+
 std::vector<key_spec> make_keys() {
   std::vector<key_spec> k;
   k.push_back(row("db", "SPOOL_DB", "--db", "URL",
@@ -167,6 +183,20 @@ std::vector<key_spec> make_keys() {
                 SPOOL_FIELD(http_max_connections)));
   file_only(row("http_timeout_s", "", "", "SECONDS", "A request must arrive within this (10)",
                 SPOOL_FIELD(http_timeout_s)));
+  k.push_back(row("retention.completed_s", "SPOOL_RETENTION_COMPLETED_S", "--retention-completed",
+                  "SECONDS", "Seconds completed jobs are kept before they are pruned, -1 forever (86400)",
+                  SPOOL_FIELD(retention.completed_s)));
+  k.push_back(row("retention.cancelled_s", "SPOOL_RETENTION_CANCELLED_S", "--retention-cancelled",
+                  "SECONDS", "Seconds cancelled jobs are kept before they are pruned, -1 forever (86400)",
+                  SPOOL_FIELD(retention.cancelled_s)));
+  k.push_back(row("retention.dead_s", "SPOOL_RETENTION_DEAD_S", "--retention-dead", "SECONDS",
+                  "Seconds dead-lettered jobs are kept before they are pruned, -1 forever (604800)",
+                  SPOOL_FIELD(retention.dead_s)));
+  k.push_back(row("retention.interval_s", "SPOOL_RETENTION_INTERVAL_S", "--prune-interval", "SECONDS",
+                  "Seconds between pruning passes, run by the leader (60)",
+                  SPOOL_FIELD(retention.interval_s)));
+  k.push_back({"retention.queues", "", "", "Per-queue retention: NAME -> {completed_s, cancelled_s, dead_s}",
+               "", retention_queues_from_json, nullptr});
   k.push_back({"kinds", "", "", "Per-kind retry policy and timeout", "", kinds_from_json, nullptr});
   k.push_back(row("inference.backend", "SPOOL_INFERENCE_BACKEND", "", "local|openai",
                   "AI kinds' backend: local or openai (local)", SPOOL_FIELD(inference.backend)));

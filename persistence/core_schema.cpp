@@ -195,6 +195,51 @@ DROP INDEX running_by_lease
 // through running_by_lease, so it keeps that index and needs no count.
 constexpr std::string_view v4_postgresql = "";
 
+// Counts by queue and state, kept by the transactions that move jobs (the store adds each
+// statement's changes to them), so that counting costs the same with ten jobs as with ten
+// million. "waiting" is everything in `ready`: scheduled, available and retrying differ only by
+// time, and count() splits them by reading the not-yet-due part of `ready`. PostgreSQL spreads
+// each count over shards (a connection writes the shard of its backend) so that nodes claiming
+// from one queue do not queue up behind one row; the reader sums them. Filled from the rows
+// present when it runs. The indexes serve the pruner: finished and dead jobs by age, and a
+// pruned job's unique key. Version 5 is left to the unique keys and periodic jobs work.
+constexpr std::string_view v6_sqlite = R"sql(
+CREATE TABLE job_counts (
+  queue TEXT    NOT NULL,
+  state TEXT    NOT NULL,  -- waiting | running | completed | cancelled | dead
+  shard INTEGER NOT NULL,
+  n     INTEGER NOT NULL,
+  PRIMARY KEY (queue, state, shard)
+) WITHOUT ROWID;
+INSERT INTO job_counts (queue, state, shard, n)
+  SELECT queue, 'waiting', 0, COUNT(*) FROM ready GROUP BY queue
+  UNION ALL SELECT queue, 'running', 0, COUNT(*) FROM running GROUP BY queue
+  UNION ALL SELECT queue, state, 0, COUNT(*) FROM finished GROUP BY queue, state
+  UNION ALL SELECT queue, 'dead', 0, COUNT(*) FROM dead_letter_jobs GROUP BY queue;
+CREATE INDEX finished_by_age ON finished (state, finalized_at);
+CREATE INDEX dead_by_age ON dead_letter_jobs (dead_at);
+CREATE INDEX unique_keys_by_job ON unique_keys (job_id)
+)sql";
+
+// fillfactor leaves room on each page so that an update of a count stays a HOT update there.
+constexpr std::string_view v6_postgresql = R"sql(
+CREATE TABLE job_counts (
+  queue TEXT    NOT NULL,
+  state TEXT    NOT NULL,
+  shard INTEGER NOT NULL,
+  n     BIGINT  NOT NULL,
+  PRIMARY KEY (queue, state, shard)
+) WITH (fillfactor = 50, autovacuum_vacuum_scale_factor = 0.0, autovacuum_vacuum_threshold = 1000);
+INSERT INTO job_counts (queue, state, shard, n)
+  SELECT queue, 'waiting', 0, COUNT(*) FROM ready GROUP BY queue
+  UNION ALL SELECT queue, 'running', 0, COUNT(*) FROM running GROUP BY queue
+  UNION ALL SELECT queue, state, 0, COUNT(*) FROM finished GROUP BY queue, state
+  UNION ALL SELECT queue, 'dead', 0, COUNT(*) FROM dead_letter_jobs GROUP BY queue;
+CREATE INDEX finished_by_age ON finished (state, finalized_at);
+CREATE INDEX dead_by_age ON dead_letter_jobs (dead_at);
+CREATE INDEX unique_keys_by_job ON unique_keys (job_id)
+)sql";
+
 }  // namespace
 
 const schema& core_schema() {
@@ -204,6 +249,7 @@ const schema& core_schema() {
           {1, "jobs, ready, running, finished, dead letters", v1_sqlite, v1_postgresql, 1},
           {3, "leadership and node registry", v3, v3, 3},
           {4, "leases count their running jobs (SQLite)", v4_sqlite, v4_postgresql, 4},
+          {6, "job counts by queue and state; finished jobs by age", v6_sqlite, v6_postgresql, 0},
       }};
   return core;
 }

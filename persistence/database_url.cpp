@@ -25,7 +25,12 @@ location locate(const std::string& url) {
   std::string path = url.substr(std::string_view("sqlite:").size());
   if (path.starts_with("//")) path.erase(0, 2);
   if (path.empty()) throw store_error("database URL '" + url + "' names no file");
-  return {backend::sqlite, "db=" + path + " timeout=5", path};
+  // Several connections (the store's, the AI kinds' results store, a test's) must see one
+  // database: a private ":memory:" per connection would not.
+  const bool memory = path == ":memory:" || (path.starts_with("file:") &&
+                                             path.find("mode=memory") != std::string::npos);
+  const std::string file = path == ":memory:" ? "file:spool-memory?mode=memory&cache=shared" : path;
+  return {backend::sqlite, "db=\"" + file + "\" timeout=5", path, memory};
 }
 
 // libpq's keyword/value form of a URI or keyword/value string (SOCI mangles URIs), with TCP

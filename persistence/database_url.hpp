@@ -1,7 +1,9 @@
 #pragma once
 // What a database URL names, without opening it: "sqlite:PATH" (the embedded default) or
 // "postgresql://user:pass@host:port/dbname" (a libpq URI or keyword/value string; "postgres://"
-// too). Everything that opens a connection of its own (the stores, the LISTEN connection, the AI
+// too). In memory: "sqlite::memory:" is one database per process, shared by all its connections
+// and gone with the last of them; "sqlite:file:NAME?mode=memory&cache=shared" names one (an
+// SQLite URI filename: any of them works). Everything that opens a connection of its own (the stores, the LISTEN connection, the AI
 // kinds' results store, tests and benchmarks) reads URLs through these.
 #include <string>
 
@@ -17,6 +19,7 @@ struct location {
   spool::store::backend backend = backend::sqlite;
   std::string connection;  // what SOCI is given: "db=PATH timeout=5", or libpq's keyword/value form
   std::string shown;       // for messages: the file, or the URL with its password masked
+  bool in_memory = false;  // an SQLite database in memory: it cannot use WAL
 };
 // Throws store_error for an unsupported or invalid URL.
 location locate(const std::string& url);

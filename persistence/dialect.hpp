@@ -28,6 +28,9 @@ struct dialect {
   std::string_view id_list;
   // Counts the tables named `:t` in the connection's schema.
   std::string_view count_tables;
+  // The job_counts shard a connection writes (an SQL expression): one per backend on
+  // PostgreSQL, so that concurrent writers of one queue's counts rarely wait for each other.
+  std::string_view count_shard;
   // The text of a migration this dialect runs.
   std::string_view migration::*migration_text;
 };

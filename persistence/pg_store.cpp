@@ -65,7 +65,11 @@ struct pg_store::statements {
                       "CAST(v->>7 AS bigint) AS run_at FROM jsonb_array_elements(CAST(:b AS jsonb)) v), "
                       "new_jobs AS (INSERT INTO jobs (id, kind, queue, payload, priority, "
                       "max_attempts, unique_key, created_at) SELECT id, kind, queue, payload, "
-                      "priority, max_attempts, unique_key, CAST(:c AS bigint) FROM input) "
+                      "priority, max_attempts, unique_key, CAST(:c AS bigint) FROM input), "
+                      "counted AS (INSERT INTO job_counts (queue, state, shard, n) SELECT queue, "
+                      "'waiting', pg_backend_pid() % 16, COUNT(*) FROM input GROUP BY queue "
+                      "ORDER BY queue ON CONFLICT (queue, state, shard) DO UPDATE "
+                      "SET n = job_counts.n + excluded.n) "
                       "INSERT INTO ready (queue, priority, run_at, id, attempt) "
                       "SELECT queue, priority, run_at, id, 0 FROM input",
        use(jobs_json), use(created_at))};
@@ -128,7 +132,17 @@ struct pg_store::statements {
                       "moved AS (INSERT INTO running (id, queue, priority, attempt, lease_id, "
                       "attempted_at, due_at) SELECT p.id, p.queue, p.priority, p.attempt + 1, l.id, "
                       "CAST(:now2 AS bigint), p.run_at FROM picked p CROSS JOIN lease l "
-                      "RETURNING id, priority, attempt, due_at, lease_id) "
+                      "RETURNING id, priority, attempt, due_at, lease_id), "
+                      // The round's changes to job_counts, one row per queue and state, in key
+                      // order (see job_counts.hpp).
+                      "counted AS (INSERT INTO job_counts (queue, state, shard, n) SELECT queue, "
+                      "state, pg_backend_pid() % 16, SUM(d) FROM (SELECT a.queue, 'running' AS state, "
+                      "-1 AS d FROM app a UNION ALL SELECT a.queue, CASE a.next WHEN 0 THEN "
+                      "'completed' WHEN 2 THEN 'dead' WHEN 3 THEN 'cancelled' ELSE 'waiting' END, 1 "
+                      "FROM app a UNION ALL SELECT p.queue, 'waiting', -1 FROM picked p "
+                      "UNION ALL SELECT p.queue, 'running', 1 FROM picked p) t GROUP BY queue, state "
+                      "HAVING SUM(d) <> 0 ORDER BY queue, state ON CONFLICT (queue, state, shard) "
+                      "DO UPDATE SET n = job_counts.n + excluded.n) "
                       "SELECT 'c' AS what, m.id, m.priority, m.attempt, m.due_at, m.lease_id, j.kind, "
                       "j.payload, j.max_attempts, j.created_at FROM moved m JOIN jobs j ON j.id = m.id "
                       "UNION ALL SELECT 'a', a.id, 0, 0, 0, 0, '', '', 0, 0 FROM app a "

@@ -24,9 +24,17 @@ struct migration {
   int legacy_version = 0;
 };
 
+// Rows of a component's table that belong to one job (`job_column` holds its id): they go with
+// the job when it is pruned or purged. The column should be indexed.
+struct owned_rows {
+  std::string table;
+  std::string job_column;
+};
+
 struct schema {
   std::string name;  // unique among a store's schemas; "core" is the store's own
   std::vector<migration> migrations;
+  std::vector<owned_rows> job_rows = {};
 };
 
 // The store's own tables: jobs, their states, leases, leadership and the node registry.

@@ -13,7 +13,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
+#include <map>
 
+#include "persistence/job_counts.hpp"
 #include "persistence/sql_values.hpp"
 #include "persistence/time_codec.hpp"
 
@@ -21,6 +23,23 @@ namespace spool::store {
 
 using soci::into;
 using soci::use;
+
+namespace {
+
+// Runs `sql`, a DELETE ... RETURNING queue bound to `ids`; returns how many rows each queue lost.
+// Counting what was deleted, not what was found before, keeps the counts exact when another
+// transaction took some of the rows first.
+std::map<std::string, long long> delete_counted(soci::session& s, const std::string& sql,
+                                                const std::string& ids) {
+  std::map<std::string, long long> out;
+  std::string queue;
+  soci::statement st = (s.prepare << sql + " RETURNING queue", into(queue), use(ids));
+  st.execute();
+  while (st.fetch()) ++out[queue];
+  return out;
+}
+
+}  // namespace
 
 std::vector<expired_job> sql_store::expired(time_point now, int limit) {
   return call("find expired leases", [&](soci::session& s) {
@@ -76,6 +95,9 @@ cancel_result sql_store::cancel(job_id id, time_point now) {
       s << "INSERT INTO finished (id, queue, state, attempt, attempted_at, finalized_at, note) "
            "VALUES (:id, :q, 'cancelled', :a, NULL, :t, 'cancelled by operator')",
           use(id_v), use(queue), use(attempt), use(now_us);
+      count_deltas d;
+      d.move(queue, waiting_state, "cancelled", 1);
+      add_counts(s, dialect_, d);
       return cancel_result::cancelled;
     }
     int n = 0;
@@ -142,18 +164,82 @@ std::int64_t sql_store::requeue_dead(const dead_filter& which, time_point now) {
                              "SELECT d.queue, j.priority, CAST(:now AS bigint), d.id, 0 "
                              "FROM dead_letter_jobs d JOIN jobs j ON j.id = d.id WHERE d.id" + in,
                             use(now_us), use(ids);
-                        s << "DELETE FROM dead_letter_jobs WHERE id" + in, use(ids);
+                        count_deltas d;
+                        for (const auto& [queue, n] :
+                             delete_counted(s, "DELETE FROM dead_letter_jobs WHERE id" + in, ids))
+                          d.move(queue, "dead", waiting_state, n);
+                        add_counts(s, dialect_, d);
                       });
 }
 
 std::int64_t sql_store::purge_dead(const dead_filter& which) {
   return on_dead_jobs("purge dead jobs", which,
-                      [](soci::session& s, std::string ids, const std::string& in) {
-                        s << "DELETE FROM job_errors WHERE job_id" + in, use(ids);
-                        s << "DELETE FROM unique_keys WHERE job_id" + in, use(ids);
-                        s << "DELETE FROM jobs WHERE id" + in, use(ids);
-                        s << "DELETE FROM dead_letter_jobs WHERE id" + in, use(ids);
+                      [&](soci::session& s, std::string ids, const std::string& in) {
+                        count_deltas d;
+                        for (const auto& [queue, n] :
+                             delete_counted(s, "DELETE FROM dead_letter_jobs WHERE id" + in, ids))
+                          d.add(queue, "dead", -n);
+                        delete_job_rows(s, ids, in);
+                        add_counts(s, dialect_, d);
                       });
+}
+
+void sql_store::delete_job_rows(soci::session& s, const std::string& ids, const std::string& in) {
+  s << "DELETE FROM job_errors WHERE job_id" + in, use(ids);
+  s << "DELETE FROM unique_keys WHERE job_id" + in, use(ids);
+  for (const auto& component : schemas_)
+    for (const auto& owned : component.job_rows)
+      s << "DELETE FROM " + owned.table + " WHERE " + owned.job_column + in, use(ids);
+  s << "DELETE FROM jobs WHERE id" + in, use(ids);
+}
+
+std::int64_t sql_store::prune(const prune_request& which) {
+  const bool dead = which.state == jobs::state::dead;
+  if (!dead && which.state != jobs::state::completed && which.state != jobs::state::cancelled)
+    throw store_error("prune: jobs in state '" + std::string(jobs::to_string(which.state)) +
+                      "' are not finished");
+  // Not durable: a prune lost to a power cut is done again by the next pass.
+  return write("prune jobs", false, [&](soci::session& s) -> std::int64_t {
+    const std::string table = dead ? "dead_letter_jobs" : "finished";
+    const std::string at = dead ? "dead_at" : "finalized_at";
+    std::string state(jobs::to_string(which.state)), queue = which.queue.value_or("");
+    long long before = to_us(which.before), id = 0;
+    int limit = which.limit;
+    std::string where = dead ? " WHERE " + at + " < :b" : " WHERE state = :s AND " + at + " < :b";
+    if (which.queue) where += " AND queue = :q";
+    auto except = which.except;
+    if (!which.queue && !except.empty()) {
+      where += " AND queue NOT IN (";
+      for (std::size_t i = 0; i < except.size(); ++i) where += i ? ", :e" + std::to_string(i) : ":e0";
+      where += ")";
+    }
+    soci::statement st(s);
+    st.alloc();
+    st.prepare("SELECT id, queue FROM " + table + where + " ORDER BY " + at + " LIMIT :l");
+    st.exchange(into(id));
+    if (!dead) st.exchange(use(state));
+    st.exchange(use(before));
+    if (which.queue) st.exchange(use(queue));
+    if (!which.queue)
+      for (auto& e : except) st.exchange(use(e));
+    st.exchange(use(limit));
+    st.define_and_bind();
+    st.execute();
+    std::vector<std::int64_t> found;
+    while (st.fetch()) found.push_back(id);
+    if (found.empty()) return 0;
+    const auto ids = id_array(found);
+    const std::string in = " IN (" + std::string(dialect_.id_list) + ")";
+    count_deltas d;
+    std::int64_t pruned = 0;
+    for (const auto& [queue, n] : delete_counted(s, "DELETE FROM " + table + " WHERE id" + in, ids)) {
+      d.add(queue, state, -n);
+      pruned += n;
+    }
+    delete_job_rows(s, ids, in);
+    add_counts(s, dialect_, d);
+    return pruned;
+  });
 }
 
 bool sql_store::lead(const std::string& node, time_point now, jobs::duration ttl) {

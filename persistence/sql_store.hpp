@@ -27,6 +27,7 @@ class sql_store : public store {
   retry_result retry_now(job_id id, time_point now) override;
   std::int64_t requeue_dead(const dead_filter& which, time_point now) override;
   std::int64_t purge_dead(const dead_filter& which) override;
+  std::int64_t prune(const prune_request& which) override;
 
   bool lead(const std::string& node, time_point now, jobs::duration ttl) override;
   void resign(const std::string& node) override;
@@ -62,6 +63,10 @@ class sql_store : public store {
   // Applies the migrations not yet recorded, schema by schema, each in its own transaction; the
   // caller holds whatever lock keeps two processes from doing it at once. Returns how many ran.
   int apply_migrations(soci::session& s);
+
+  // Deletes what belongs to the jobs `ids` (" IN (...)" as `in` binds it) outside the state
+  // tables: error history, unique keys, the rows the schemas declare as theirs, the job itself.
+  void delete_job_rows(soci::session& s, const std::string& ids, const std::string& in);
 
   const dialect& dialect_;
 

@@ -1,8 +1,11 @@
-// The skeleton's operator views: one job, a filtered page of jobs, and the counts by state.
+// The skeleton's operator views: one job, a filtered page of jobs, and the counts by state
+// (from job_counts, see job_counts.hpp).
 // A job's state follows from the one table that holds it.
 #include <soci/soci.h>
 
+#include "persistence/job_counts.hpp"
 #include "persistence/sql_store.hpp"
+#include "persistence/sql_transaction.hpp"
 #include "persistence/time_codec.hpp"
 
 namespace spool::store {
@@ -121,6 +124,8 @@ std::vector<jobs::job> select_jobs(soci::session& s, const std::string& where,
 
 std::optional<jobs::job> sql_store::get(job_id id, time_point now) {
   return call("read job", [&](soci::session& s) -> std::optional<jobs::job> {
+    // One snapshot: a job pruned meanwhile is read whole or not at all.
+    sql::transaction tx(s, std::string(dialect_.begin_read));
     auto found = select_jobs(s, " AND j.id = :id", {}, id, now);
     if (found.empty()) return std::nullopt;
     auto& j = found.front();
@@ -134,6 +139,7 @@ std::optional<jobs::job> sql_store::get(job_id id, time_point now) {
       e.at = from_us(at);
       j.errors.push_back(e);
     }
+    tx.commit();
     return std::move(j);
   });
 }
@@ -151,35 +157,10 @@ std::vector<jobs::job> sql_store::list(const list_filter& filter, time_point now
 
 stats sql_store::count(time_point now) {
   return call("count jobs", [&](soci::session& s) {
-    stats out;
-    for (auto st : {jobs::state::scheduled, jobs::state::available, jobs::state::running,
-                    jobs::state::retrying, jobs::state::completed, jobs::state::cancelled,
-                    jobs::state::dead})
-      out.states[std::string(jobs::to_string(st))] = 0;
-    std::string queue, state;
-    long long n = 0, now_us = to_us(now);
-    soci::statement st =
-        (s.prepare << "SELECT queue, 'running', COUNT(*) FROM running GROUP BY queue "
-                      "UNION ALL SELECT queue, state, COUNT(*) FROM finished GROUP BY 1, 2 "
-                      "UNION ALL SELECT queue, 'dead', COUNT(*) FROM dead_letter_jobs GROUP BY 1 "
-                      "UNION ALL SELECT queue, CASE WHEN run_at <= :now THEN 'available' "
-                      "WHEN attempt = 0 THEN 'scheduled' ELSE 'retrying' END, COUNT(*) "
-                      "FROM ready GROUP BY 1, 2",
-         into(queue), into(state), into(n), use(now_us));
-    st.execute();
-    while (st.fetch()) {
-      out.states[state] += n;
-      auto& q = out.queues[queue];
-      if (q.empty())
-        for (auto& [name, _] : out.states) q[name] = 0;
-      q[state] += n;
-    }
-    long long oldest = 0;
-    soci::statement due = (s.prepare << "SELECT queue, MIN(run_at) FROM ready "
-                                        "WHERE run_at <= :now GROUP BY queue",
-                           into(queue), into(oldest), use(now_us));
-    due.execute();
-    while (due.fetch()) out.oldest_available[queue] = from_us(oldest);
+    // One snapshot: the stored counts and the split of the waiting jobs must agree.
+    sql::transaction tx(s, std::string(dialect_.begin_read));
+    auto out = read_counts(s, now);
+    tx.commit();
     return out;
   });
 }

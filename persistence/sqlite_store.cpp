@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "persistence/backends.hpp"
+#include "persistence/job_counts.hpp"
 #include "persistence/sql_values.hpp"
 #include "persistence/sqlite_statement.hpp"
 #include "persistence/time_codec.hpp"
@@ -65,7 +66,7 @@ struct sqlite_store::statements {
                               "INSERT INTO finished (id, queue, state, attempt, attempted_at, "
                               "finalized_at) SELECT id, queue, 'completed', attempt, attempted_at, "
                               "?1 FROM running WHERE id IN (SELECT value FROM json_each(?3)) "
-                              "AND lease_id = ?2"};
+                              "AND lease_id = ?2 RETURNING queue"};
   sqlite_statement still_running{db,
                                  "SELECT id FROM running WHERE id IN "
                                  "(SELECT value FROM json_each(?2)) AND lease_id = ?1"};
@@ -117,6 +118,15 @@ struct sqlite_store::statements {
                                "DELETE FROM leases WHERE id IN (SELECT lease FROM temp.batch) "
                                "AND remaining <= 0"};
   sqlite_statement clear_batch{db, "DELETE FROM temp.batch"};
+
+  // job_counts: each statement's changes, summed per queue and state (see job_counts.hpp).
+  sqlite_statement add_count{db,
+                             "INSERT INTO job_counts (queue, state, shard, n) VALUES (?1, ?2, 0, ?3) "
+                             "ON CONFLICT (queue, state, shard) DO UPDATE SET n = job_counts.n + "
+                             "excluded.n"};
+  sqlite_statement batch_moves{db,
+                               "SELECT r.queue, b.next, COUNT(*) FROM temp.batch b JOIN running r "
+                               "ON r.id = b.id GROUP BY 1, 2"};
 
   sqlite_statement renew_leases{db,
                                 "UPDATE leases SET lease_until = ?1 WHERE id IN "
@@ -213,6 +223,7 @@ std::vector<insert_result> sqlite_store::insert_rows(std::span<const jobs::new_j
   std::vector<insert_result> out;
   out.reserve(batch.size());
   const long long created_at = to_us(now);
+  count_deltas counts;
   for (const auto& j : batch) {
     if (j.unique_key) {
       s.find_pending_key.bind(1, *j.unique_key);
@@ -233,8 +244,10 @@ std::vector<insert_result> sqlite_store::insert_rows(std::span<const jobs::new_j
     s.insert_ready.bind(1, j.queue).bind(2, j.priority).bind(3, to_us(j.run_at.value_or(now)))
         .bind(4, id).run();
     if (j.unique_key) s.hold_key.bind(1, *j.unique_key).bind(2, id).run();
+    counts.add(j.queue, waiting_state, 1);
     out.push_back({id, false});
   }
+  add_counts(counts);
   return out;
 }
 
@@ -300,7 +313,12 @@ std::vector<jobs::claimed_job> sqlite_store::take(const claim_request& next) {
     s.drop_range.bind(1, next.queue).bind(2, *level).bind(3, last_run_at).bind(4, last_id).run();
     if (static_cast<int>(out.size()) == next.limit) break;
   }
-  if (lease != 0) s.count_lease.bind(1, lease).bind(2, static_cast<long long>(out.size())).run();
+  if (lease != 0) {
+    s.count_lease.bind(1, lease).bind(2, static_cast<long long>(out.size())).run();
+    count_deltas counts;
+    counts.move(next.queue, waiting_state, "running", static_cast<long long>(out.size()));
+    add_counts(counts);
+  }
   for (auto& c : out) c.lease = lease;
   return out;
 }
@@ -334,9 +352,23 @@ std::vector<job_id> sqlite_store::complete_successes(std::span<const jobs::compl
       latest = std::max(latest, to_us(c.change.at));
     }
   std::vector<job_id> stale;
+  count_deltas counts;
   for (const auto& [lease, ids] : by_lease) {
     const auto ids_json = id_array(ids);
-    const int finished = s.finish_ids.bind(1, latest).bind(2, lease).bind(3, ids_json).run();
+    // The finished rows come back with their queue: a batch's are mostly of one queue.
+    int finished = 0, run = 0;
+    std::string queue;
+    auto& rows = s.finish_ids.bind(1, latest).bind(2, lease).bind(3, ids_json);
+    while (rows.step()) {
+      ++finished;
+      if (rows.text(0) != queue) {
+        counts.move(queue, "running", "completed", run);
+        queue = rows.text(0);
+        run = 0;
+      }
+      ++run;
+    }
+    counts.move(queue, "running", "completed", run);
     if (finished != static_cast<int>(ids.size())) {
       std::unordered_set<job_id> valid;
       auto& rows = s.still_running.bind(1, lease).bind(2, ids_json);
@@ -352,6 +384,7 @@ std::vector<job_id> sqlite_store::complete_successes(std::span<const jobs::compl
       if (last) s.drop_lease.bind(1, lease).run();
     }
   }
+  add_counts(counts);
   return stale;
 }
 
@@ -376,11 +409,26 @@ std::vector<job_id> sqlite_store::complete_others(std::span<const jobs::completi
   if (any_finished) s.insert_finished.run();
   if (any_ready) s.insert_retried.run();
   if (any_dead) s.insert_dead.run();
+  count_deltas counts;
+  while (s.batch_moves.step()) {
+    static constexpr std::string_view to_state[] = {"completed", waiting_state, "dead", "cancelled",
+                                                    waiting_state};
+    const auto next = s.batch_moves.int64(1);
+    if (next >= 0 && next < 5)
+      counts.move(std::string(s.batch_moves.text(0)), "running", to_state[next],
+                  s.batch_moves.int64(2));
+  }
+  add_counts(counts);
   s.drop_running.run();
   s.release_leases.run();
   s.drop_leases.run();
   s.clear_batch.run();
   return stale;
+}
+
+void sqlite_store::add_counts(const count_deltas& counts) {
+  for (const auto& [key, n] : counts.entries())
+    st_->add_count.bind(1, key.first).bind(2, key.second).bind(3, n).run();
 }
 
 void sqlite_store::renew(std::span<const lease_id> leases, time_point until) {

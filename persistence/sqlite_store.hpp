@@ -11,6 +11,8 @@
 
 namespace spool::store {
 
+class count_deltas;
+
 class sqlite_store final : public sql_store {
  public:
   // options.relaxed_enqueue: enqueues commit with synchronous=NORMAL too.
@@ -43,6 +45,7 @@ class sqlite_store final : public sql_store {
   // The two halves of complete(), inside its transaction; each returns the stale ids.
   std::vector<job_id> complete_successes(std::span<const jobs::completion> batch);
   std::vector<job_id> complete_others(std::span<const jobs::completion> batch);
+  void add_counts(const count_deltas& counts);  // inside the transaction that made them
 
   std::string path_;
   std::unique_ptr<soci::session> sql_;

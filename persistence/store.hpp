@@ -93,6 +93,17 @@ struct round_result {
   std::optional<time_point> next_due;  // only when asked for; empty when nothing is scheduled
 };
 
+// One pass of the pruner over one final state: jobs that reached `state` (completed, cancelled
+// or dead) before `before`, of `queue` if given, else of every queue but `except` (those with a
+// retention of their own). Up to `limit` of them go, oldest first, in one transaction.
+struct prune_request {
+  jobs::state state = jobs::state::completed;
+  time_point before;
+  std::optional<std::string> queue;
+  std::vector<std::string> except;
+  int limit = 1000;
+};
+
 enum class cancel_result { not_found, cancelled, requested, already_final };
 enum class retry_result { not_found, not_waiting, moved };
 
@@ -158,6 +169,9 @@ class store {
   // Dead-lettered jobs back to available from attempt 1; returns how many.
   virtual std::int64_t requeue_dead(const dead_filter& which, time_point now) = 0;
   virtual std::int64_t purge_dead(const dead_filter& which) = 0;
+  // Deletes finished jobs past their retention, with everything that belongs to them (errors,
+  // unique keys, the rows schemas declare as theirs); keeps the counts. Returns how many went.
+  virtual std::int64_t prune(const prune_request& which) = 0;
 
   // Maintenance leadership, one holder at a time: takes it when free or expired, extends it when
   // `node` holds it already. Returns whether `node` holds it until now + ttl.

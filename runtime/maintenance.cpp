@@ -8,6 +8,7 @@
 
 #include "jobs/lifecycle.hpp"
 #include "runtime/log.hpp"
+#include "runtime/retention.hpp"
 
 namespace spool::runtime {
 namespace asio = boost::asio;
@@ -97,6 +98,39 @@ asio::awaitable<void> maintenance::run_rescuer() {
         }
       } catch (const std::exception& e) {
         log::error("rescue_failed").kv("error", e.what());
+      }
+    }
+    if (!co_await sleep(interval)) break;
+  }
+}
+
+asio::awaitable<std::int64_t> maintenance::prune_once(int batch) {
+  std::int64_t total = 0;
+  for (const auto& request : prune_plan(core_.settings.retention, jobs::now(), batch)) {
+    // Batch after batch, each its own short transaction, so that claims and completions go on
+    // between them; a full batch means there may be more.
+    for (;;) {
+      auto prune = [request](store::store& s) { return s.prune(request); };
+      const auto n = co_await core_.db.run(std::move(prune));
+      total += n;
+      core_.stats.pruned(request.state) += static_cast<std::uint64_t>(n);
+      if (n < batch || stopped_) break;
+    }
+    if (stopped_) break;
+  }
+  if (total > 0) log::info("jobs_pruned").kv("jobs", total);
+  co_return total;
+}
+
+asio::awaitable<void> maintenance::run_pruner() {
+  const auto interval = std::chrono::duration_cast<jobs::duration>(
+      std::chrono::duration<double>(core_.settings.retention.interval_s));
+  for (;;) {
+    if (core_.leader) {
+      try {
+        co_await prune_once();
+      } catch (const std::exception& e) {
+        log::error("prune_failed").kv("error", e.what());
       }
     }
     if (!co_await sleep(interval)) break;

@@ -3,7 +3,8 @@
 // running batches; the cancel watcher picks up cancels that other processes asked for; the
 // leadership loop records this node in the registry and takes or keeps the maintenance
 // leadership; on the leader only, the rescuer returns jobs whose lease expired (their worker
-// died) to the retry policy, and silent nodes are forgotten.
+// died) to the retry policy, the pruner deletes finished jobs past their retention, and silent
+// nodes are forgotten.
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -18,6 +19,11 @@ class maintenance {
   boost::asio::awaitable<std::size_t> rescue_once();
   boost::asio::awaitable<void> run_lease_keeper();
   boost::asio::awaitable<void> run_rescuer();
+  // One pruning pass (retention.*): deletes finished jobs past their retention in batches of
+  // `batch`, one transaction each; returns how many went.
+  boost::asio::awaitable<std::int64_t> prune_once(int batch = 1000);
+  // Every retention.interval_s, on the leader.
+  boost::asio::awaitable<void> run_pruner();
   boost::asio::awaitable<void> run_cancel_watcher();
   // One heartbeat and leadership round; returns whether this node leads.
   boost::asio::awaitable<bool> lead_once();

@@ -99,6 +99,11 @@ void metrics::render(exposition& out) const {
   for (auto& [op, h] : db_) out.sample("spool_db_operation_seconds", {{"op", op}}, *h);
   out.family("spool_rescued_total", "counter", "Jobs returned to the queue after their lease expired.");
   out.sample("spool_rescued_total", {}, rescued.load());
+  out.family("spool_jobs_pruned_total", "counter",
+             "Finished jobs deleted past their retention by this node's pruner, by state.");
+  const char* pruned_states[] = {"completed", "cancelled", "dead"};  // pruned()'s order
+  for (int i = 0; i < 3; ++i)
+    out.sample("spool_jobs_pruned_total", {{"state", pruned_states[i]}}, pruned_[i].load());
   out.family("spool_completions_rejected_total", "counter",
              "Late completions of workers that lost their lease.");
   out.sample("spool_completions_rejected_total", {}, rejected_completions.load());

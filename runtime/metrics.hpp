@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "jobs/state.hpp"
+
 #include "runtime/metrics_kit.hpp"
 
 namespace spool::runtime {
@@ -59,8 +61,13 @@ class metrics {
   const histogram* find_db_operation(std::string_view op) const;  // null until first observed
 
   std::atomic<std::uint64_t> rescued{0};
+  // Finished jobs the pruner deleted, by final state (completed, cancelled, dead).
+  std::atomic<std::uint64_t>& pruned(jobs::state s) {
+    return pruned_[s == jobs::state::dead ? 2 : s == jobs::state::cancelled ? 1 : 0];
+  }
   std::atomic<std::uint64_t> rejected_completions{0};
   std::atomic<std::uint64_t> blocked_handlers{0};  // io threads held by a handler (watchdog)
+  std::atomic<std::uint64_t> pruned_[3] = {};
   rate_window rates;
 
   // Series that another layer keeps (a kind's own metrics), rendered after the runtime's.

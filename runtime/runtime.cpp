@@ -252,6 +252,9 @@ asio::awaitable<void> runtime::run() {
   log::info("runtime_started").kv("worker", c.worker_id).kv("db", c.settings.db)
       .kv("queues", m.producers.size()).kv("version", SPOOL_VERSION)
       .kv("enqueue_durability", c.settings.enqueue_durability);
+  if (store::backend_of(c.settings.db) == store::backend::sqlite && store::locate(c.settings.db).in_memory)
+    log::warn("sqlite_without_wal").kv("db", c.settings.db).kv("journal_mode", "memory")
+        .kv("reason", "an in-memory database cannot use WAL; its jobs end with the process");
 
   // Registers this node; the leader first returns the jobs of workers that died meanwhile.
   if (co_await m.maint.lead_once()) {
@@ -281,6 +284,7 @@ asio::awaitable<void> runtime::run() {
     asio::co_spawn(p->strand(), p->watch_deadlines(), service("deadline_watcher"));
   asio::co_spawn(ex, m.maint.run_lease_keeper(), service("lease_keeper"));
   asio::co_spawn(ex, m.maint.run_rescuer(), service("rescuer"));
+  asio::co_spawn(ex, m.maint.run_pruner(), service("pruner"));
   asio::co_spawn(ex, m.maint.run_cancel_watcher(), service("cancel_watcher"));
   asio::co_spawn(ex, m.maint.run_leadership(), service("leadership"));
   if (m.listener) {

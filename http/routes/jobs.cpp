@@ -98,7 +98,9 @@ asio::awaitable<response> get_job(const exchange& x) {
   auto get = [id = *id](store::store& s) { return s.get(id, jobs::now()); };
   auto got = co_await on_db(x.rt, std::move(get));
   if (auto* err = std::get_if<response>(&got)) co_return *err;
-  if (!std::get<0>(got)) co_return error(404, "not_found", "no job " + raw);
+  if (!std::get<0>(got))
+    co_return error(404, "not_found",
+                    "job " + raw + " not found (it may have been pruned after its retention)");
   co_return json_response(200, jobs::to_json(*std::get<0>(got)));
 }
 

@@ -32,12 +32,20 @@ CREATE TABLE profiles (
 )
 )sql";
 
+// An analysis belongs to the job that wrote it, and goes when the pruner removes that job.
+constexpr std::string_view v2 = R"sql(
+CREATE INDEX activity_results_by_job ON activity_results (job_id)
+)sql";
+
 }  // namespace
 
 const store::schema& schema() {
   // Legacy version 2: the single list of databases made before schemas were recorded by name
   // held these tables as its migration 2.
-  static const store::schema ai{"ai", {{1, "activity results and profiles", v1, v1, 2}}};
+  static const store::schema ai{"ai",
+                                {{1, "activity results and profiles", v1, v1, 2},
+                                 {2, "activity results by job (pruned with it)", v2, v2, 0}},
+                                {{"activity_results", "job_id"}}};
   return ai;
 }
 

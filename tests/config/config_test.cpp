@@ -122,3 +122,42 @@ BOOST_AUTO_TEST_CASE(every_key_with_an_env_variable_reads_it) {
     }
   }
 }
+
+BOOST_AUTO_TEST_CASE(retention_from_file_env_and_per_queue) {
+  settings s;
+  BOOST_TEST(s.retention.completed_s == 86400);
+  BOOST_TEST(s.retention.cancelled_s == 86400);
+  BOOST_TEST(s.retention.dead_s == 604800);
+  BOOST_TEST(s.retention.interval_s == 60);
+  apply_json(s, R"({"retention":{"completed_s":10,"dead_s":-1,
+                    "queues":{"audit":{"completed_s":-1},"tmp":{"cancelled_s":0}}}})", "file");
+  BOOST_TEST(s.retention.completed_s == 10);
+  BOOST_TEST(s.retention.dead_s == -1);
+  BOOST_TEST(*s.retention.queues.at("audit").completed_s == -1);
+  BOOST_TEST(!s.retention.queues.at("audit").dead_s);
+  std::map<std::string, std::string> env{{"SPOOL_RETENTION_CANCELLED_S", "5"},
+                                         {"SPOOL_RETENTION_INTERVAL_S", "0.5"}};
+  apply_env(s, [&](const char* n) -> const char* {
+    auto it = env.find(n);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  BOOST_TEST(s.retention.cancelled_s == 5);
+  BOOST_TEST(s.retention.interval_s == 0.5);
+  validate(s);
+
+  auto refused = [](const char* text, std::string_view key) {
+    settings bad;
+    try {
+      apply_json(bad, text, "file");
+      validate(bad);
+    } catch (const config_error& e) {
+      return names(e, key);
+    }
+    return false;
+  };
+  BOOST_TEST(refused(R"({"retention":{"completed_s":-2}})", "retention.completed_s"));
+  BOOST_TEST(refused(R"({"retention":{"interval_s":0}})", "retention.interval_s"));
+  BOOST_TEST(refused(R"({"retention":{"keep":1}})", "retention.keep"));
+  BOOST_TEST(refused(R"({"retention":{"queues":{"q":{"dead_s":-5}}}})", "retention.queues.q.dead_s"));
+  BOOST_TEST(refused(R"({"retention":{"dead_s":400000000}})", "retention.dead_s"));
+}

@@ -3,10 +3,13 @@
 #define BOOST_TEST_MODULE store_conformance
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "persistence/store.hpp"
+#include "tests/support/count_oracle.hpp"
 #include "tests/support/printers.hpp"
 #include "tests/support/scratch_db.hpp"
 
@@ -15,6 +18,13 @@ using namespace std::chrono_literals;
 using jobs::transition;
 
 namespace {
+
+store::prune_request prune_req(jobs::state st, jobs::time_point before,
+                               std::optional<std::string> queue = std::nullopt,
+                               std::vector<std::string> except = {}, int limit = 1000) {
+  return {.state = st, .before = before, .queue = std::move(queue), .except = std::move(except),
+          .limit = limit};
+}
 
 struct fixture {
   test::scratch_db scratch;
@@ -42,6 +52,19 @@ struct fixture {
     auto j = db->get(id, t0 + 1h);
     BOOST_REQUIRE(j);
     return *j;
+  }
+  // job_counts agrees with a scan of the state tables.
+  void counts_agree(const std::string& after) {
+    const auto stored = test::stored_counts(scratch.url());
+    const auto scanned = test::scanned_counts(scratch.url());
+    BOOST_TEST((stored == scanned), after << ": job_counts says " << test::describe(stored)
+                                          << ", the tables hold " << test::describe(scanned));
+  }
+  long long rows(const std::string& sql) {
+    auto s = test::raw_session(scratch.url());
+    long long n = 0;
+    *s << sql, soci::into(n);
+    return n;
   }
   static jobs::completion done(const jobs::claimed_job& c, transition::to to, jobs::time_point at,
                                jobs::time_point run_at = {}) {
@@ -388,6 +411,11 @@ BOOST_FIXTURE_TEST_CASE(cancelled_and_snoozed_transitions, fixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(two_connections_never_claim_the_same_job, fixture) {
+  if (test::memory_backend()) {
+    // Shared-cache connections answer SQLITE_LOCKED at once (no busy wait) while another writes.
+    BOOST_TEST_MESSAGE("not on a shared-cache in-memory database: concurrent connections");
+    return;
+  }
   for (int i = 0; i < 400; ++i) add("k");
   auto other = store::open(scratch.url());
   std::vector<jobs::job_id> a, b;
@@ -471,4 +499,215 @@ BOOST_AUTO_TEST_CASE(an_unopenable_database_is_a_clear_error) {
                                  std::string::npos;
                         });
   BOOST_CHECK_THROW(store::open("mysql://x"), store::store_error);
+}
+
+BOOST_FIXTURE_TEST_CASE(counts_are_kept_by_every_transition, fixture) {
+  jobs::new_job mail;
+  mail.kind = "m";
+  mail.queue = "mail";
+  const auto later = add("k", 0, t0 + 1h);
+  add("k");
+  add("k");
+  add(mail, t0);
+  add(mail, t0);
+  jobs::new_job keyed;
+  keyed.kind = "k";
+  keyed.unique_key = "once";
+  add(keyed, t0);
+  BOOST_TEST(add(keyed, t0) > 0);  // a duplicate: counted once
+  counts_agree("inserts");
+  auto c = db->count(t0);
+  BOOST_TEST(c.queues["default"]["available"] == 3);
+  BOOST_TEST(c.queues["default"]["scheduled"] == 1);
+  BOOST_TEST(c.queues["mail"]["available"] == 2);
+  BOOST_TEST(c.states["available"] == 5);
+
+  auto got = claim(3, t0);
+  BOOST_REQUIRE_EQUAL(got.size(), 3u);
+  counts_agree("claim");
+  BOOST_TEST(db->count(t0).queues["default"]["running"] == 3);
+  std::vector<jobs::completion> batch{done(got[0], transition::to::completed, t0),
+                                      done(got[1], transition::to::retry, t0, t0 + 1h),
+                                      done(got[2], transition::to::requeue, t0, t0)};
+  BOOST_TEST(db->complete(batch).empty());
+  counts_agree("complete, retry, requeue");
+  BOOST_TEST(db->complete(batch).size() == 3u);  // stale: changes nothing
+  counts_agree("stale completions");
+  c = db->count(t0);
+  BOOST_TEST(c.queues["default"]["completed"] == 1);
+  BOOST_TEST(c.queues["default"]["retrying"] == 1);
+  BOOST_TEST(c.queues["default"]["available"] == 1);
+  BOOST_TEST(c.queues["default"]["scheduled"] == 1);
+  BOOST_TEST(c.queues["default"]["running"] == 0);
+  BOOST_TEST(db->count(t0 + 2h).queues["default"]["available"] == 3);  // time alone makes them due
+
+  got = claim(2, t0, "mail");
+  BOOST_REQUIRE_EQUAL(got.size(), 2u);
+  batch = {done(got[0], transition::to::dead, t0), done(got[1], transition::to::cancelled, t0)};
+  db->complete(batch);
+  counts_agree("dead and cancelled");
+  c = db->count(t0);
+  BOOST_TEST(c.queues["mail"]["dead"] == 1);
+  BOOST_TEST(c.queues["mail"]["cancelled"] == 1);
+
+  BOOST_TEST(db->cancel(later, t0) == store::cancel_result::cancelled);
+  counts_agree("operator cancel");
+  BOOST_TEST(db->requeue_dead({}, t0) == 1);
+  counts_agree("requeue dead");
+  got = claim(1, t0, "mail");
+  batch = {done(got[0], transition::to::dead, t0)};
+  db->complete(batch);
+  BOOST_TEST(db->purge_dead({}) == 1);
+  counts_agree("purge dead");
+  BOOST_TEST(db->count(t0).queues["mail"]["dead"] == 0);
+
+  // An enqueue that claims for an idle producer in the same transaction.
+  jobs::new_job one;
+  one.kind = "k";
+  one.queue = "idle";
+  store::claim_request standing{.queue = "idle", .limit = 1, .worker = "w1", .now = t0,
+                                .lease_until = t0 + 30s};
+  auto r = db->insert_and_claim(std::span(&one, 1), t0, std::span(&standing, 1));
+  BOOST_TEST(r.claimed.at(0).size() == 1u);
+  counts_agree("insert and claim");
+  BOOST_TEST(db->count(t0).queues["idle"]["running"] == 1);
+
+  const auto old = prune_req(jobs::state::completed, t0 + 1s, std::nullopt, {}, 1000);
+  BOOST_TEST(db->prune(old) == 1);
+  counts_agree("prune");
+  BOOST_TEST(db->count(t0).queues["default"]["completed"] == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(counts_of_a_queue_whose_jobs_are_all_gone_disappear, fixture) {
+  add("k");
+  auto got = claim(1, t0);
+  std::vector<jobs::completion> ok{done(got[0], transition::to::completed, t0)};
+  db->complete(ok);
+  BOOST_TEST(db->count(t0).queues.count("default") == 1u);
+  BOOST_TEST(db->prune(prune_req(jobs::state::completed, t0 + 1s, std::nullopt, {}, 1000)) == 1);
+  BOOST_TEST(db->count(t0).queues.count("default") == 0u);
+  BOOST_TEST(db->count(t0).states["completed"] == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(prune_by_state_and_age_and_nothing_before_its_time, fixture) {
+  // Finished at t0: a completed (default), b completed (queue "keep"), c cancelled, d dead with
+  // an error and a unique key; e completed at t0 + 10 s.
+  const auto a = add("k");
+  jobs::new_job keep;
+  keep.kind = "k";
+  keep.queue = "keep";
+  const auto b = add(keep, t0);
+  const auto c = add("k");
+  jobs::new_job keyed;
+  keyed.kind = "k";
+  keyed.unique_key = "key-d";
+  const auto d = add(keyed, t0);
+  const auto e = add("k");
+  std::map<jobs::job_id, jobs::claimed_job> claimed;
+  for (auto& j : claim(10, t0)) claimed[j.id] = j;
+  for (auto& j : claim(10, t0, "keep")) claimed[j.id] = j;
+  BOOST_REQUIRE_EQUAL(claimed.size(), 5u);
+  std::vector<jobs::completion> batch{done(claimed[a], transition::to::completed, t0),
+                                      done(claimed[b], transition::to::completed, t0),
+                                      done(claimed[c], transition::to::cancelled, t0),
+                                      done(claimed[d], transition::to::dead, t0)};
+  db->complete(batch);
+  batch = {done(claimed[e], transition::to::completed, t0 + 10s)};
+  db->complete(batch);
+  BOOST_TEST(rows("SELECT COUNT(*) FROM job_errors WHERE job_id = " + std::to_string(d)) == 1);
+
+  using jobs::state;
+  // Strictly older than the cutoff: a job finished exactly at it stays.
+  BOOST_TEST(db->prune(prune_req(state::completed, t0, std::nullopt, {}, 1000)) == 0);
+  BOOST_TEST(db->prune(prune_req(state::cancelled, t0, std::nullopt, {}, 1000)) == 0);
+  BOOST_TEST(db->prune(prune_req(state::dead, t0, std::nullopt, {}, 1000)) == 0);
+  for (auto id : {a, b, c, d, e}) BOOST_TEST(db->get(id, t0).has_value());
+
+  // Queues with a retention of their own are left to their own request.
+  BOOST_TEST(db->prune(prune_req(state::completed, t0 + 5s, std::nullopt, {"keep"}, 1000)) == 1);
+  BOOST_TEST(!db->get(a, t0));
+  BOOST_TEST(db->get(b, t0).has_value());
+  BOOST_TEST(db->get(e, t0).has_value());  // finished after the cutoff
+  BOOST_TEST(db->get(c, t0).has_value());  // another state
+  BOOST_TEST(db->prune(prune_req(state::completed, t0 + 5s, "keep", {}, 1000)) == 1);
+  BOOST_TEST(!db->get(b, t0));
+
+  BOOST_TEST(db->prune(prune_req(state::cancelled, t0 + 1s, std::nullopt, {}, 1000)) == 1);
+  BOOST_TEST(!db->get(c, t0));
+  BOOST_TEST(db->prune(prune_req(state::dead, t0 + 1s, std::nullopt, {}, 1000)) == 1);
+  BOOST_TEST(!db->get(d, t0));
+  // What belonged to the dead job went with it.
+  BOOST_TEST(rows("SELECT COUNT(*) FROM job_errors WHERE job_id = " + std::to_string(d)) == 0);
+  BOOST_TEST(rows("SELECT COUNT(*) FROM unique_keys WHERE job_id = " + std::to_string(d)) == 0);
+  BOOST_TEST(rows("SELECT COUNT(*) FROM jobs WHERE id = " + std::to_string(d)) == 0);
+  BOOST_TEST(db->get(e, t0).has_value());
+  counts_agree("pruning");
+  BOOST_CHECK_THROW(db->prune(prune_req(state::available, t0 + 1h, std::nullopt, {}, 1000)), store::store_error);
+}
+
+BOOST_FIXTURE_TEST_CASE(prune_goes_in_bounded_batches_oldest_first, fixture) {
+  std::vector<jobs::job_id> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(add("k"));
+  auto got = claim(5, t0);
+  BOOST_REQUIRE_EQUAL(got.size(), 5u);
+  std::sort(got.begin(), got.end(), [](auto& x, auto& y) { return x.id < y.id; });
+  for (int i = 0; i < 5; ++i) {
+    // Finished in reverse order of their ids: the last one is the oldest.
+    std::vector<jobs::completion> one{done(got[i], transition::to::completed, t0 + std::chrono::seconds(5 - i))};
+    db->complete(one);
+  }
+  const auto all = prune_req(jobs::state::completed, t0 + 1h, std::nullopt, {}, 2);
+  BOOST_TEST(db->prune(all) == 2);
+  BOOST_TEST(!db->get(ids[4], t0));
+  BOOST_TEST(!db->get(ids[3], t0));
+  BOOST_TEST(db->get(ids[0], t0).has_value());
+  BOOST_TEST(db->prune(all) == 2);
+  BOOST_TEST(db->prune(all) == 1);
+  BOOST_TEST(db->prune(all) == 0);
+  counts_agree("batches");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_job_pruned_while_an_operator_reads_it, fixture) {
+  if (test::memory_backend()) {
+    // Shared-cache connections answer SQLITE_LOCKED at once (no busy wait) while another writes.
+    BOOST_TEST_MESSAGE("not on a shared-cache in-memory database: concurrent connections");
+    return;
+  }
+  // A dead job with two failed attempts: an operator's read sees it whole or not at all.
+  jobs::new_job j;
+  j.kind = "k";
+  j.max_attempts = 2;
+  const auto id = add(j, t0);
+  auto got = claim(1, t0);
+  std::vector<jobs::completion> step{done(got[0], transition::to::retry, t0, t0)};
+  db->complete(step);
+  got = claim(1, t0);
+  step = {done(got[0], transition::to::dead, t0)};
+  db->complete(step);
+  BOOST_REQUIRE_EQUAL(db->get(id, t0)->errors.size(), 2u);
+
+  auto reader = store::open(scratch.url());
+  std::size_t whole = 0, gone = 0, torn = 0;
+  std::thread operator_reads([&] {
+    for (int i = 0; i < 2000 && gone == 0; ++i) {
+      auto seen = reader->get(id, t0);
+      if (!seen) ++gone;
+      else if (seen->errors.size() == 2u) ++whole;
+      else ++torn;
+    }
+  });
+  std::this_thread::sleep_for(5ms);
+  BOOST_TEST(db->prune(prune_req(jobs::state::dead, t0 + 1s, std::nullopt, {}, 1000)) == 1);
+  operator_reads.join();
+  BOOST_TEST(torn == 0u);
+  BOOST_TEST(whole + gone > 0u);
+  // Afterwards every operator action says "not found", none fails.
+  BOOST_TEST(!reader->get(id, t0));
+  BOOST_TEST(reader->cancel(id, t0) == store::cancel_result::not_found);
+  BOOST_TEST(reader->retry_now(id, t0) == store::retry_result::not_found);
+  store::dead_filter one;
+  one.id = id;
+  BOOST_TEST(reader->requeue_dead(one, t0) == 0);
+  BOOST_TEST(reader->list({}, t0).empty());
+  counts_agree("pruned while read");
 }

@@ -74,6 +74,9 @@ class faulty_store final : public spool::store::store {
   std::int64_t purge_dead(const spool::store::dead_filter& which) override {
     return real_.purge_dead(which);
   }
+  std::int64_t prune(const spool::store::prune_request& which) override {
+    return real_.prune(which);
+  }
   // Leadership, the node registry and notifications are not simulated: passed through.
   bool lead(const std::string& node, time_point now, jobs::duration ttl) override {
     return real_.lead(node, now, ttl);

@@ -1,22 +1,30 @@
 #pragma once
 // A fresh, empty database for one test, on the backend named by SPOOL_STORE_BACKEND ("sqlite",
-// the default, or "postgresql"). PostgreSQL tests use the server at SPOOL_TEST_PG (scripts/test
+// the default, "sqlite_memory": a named in-memory SQLite database shared by the test's
+// connections, or "postgresql"). PostgreSQL tests use the server at SPOOL_TEST_PG (scripts/test
 // starts one): each scratch database is created there and dropped afterwards. Without
 // SPOOL_TEST_PG a PostgreSQL test fails under CI (CI set) and is skipped elsewhere (exit 77,
 // which ctest reports as skipped).
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "persistence/database_url.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace spool::test {
+
+inline bool memory_backend() {
+  const char* b = std::getenv("SPOOL_STORE_BACKEND");
+  return b && std::string(b) == "sqlite_memory";
+}
 
 inline bool postgres_backend() {
   const char* b = std::getenv("SPOOL_STORE_BACKEND");
@@ -44,6 +52,14 @@ inline std::string with_database(const std::string& url, const std::string& name
 class scratch_db {
  public:
   explicit scratch_db(bool postgres = postgres_backend()) {
+    if (!postgres && memory_backend()) {
+      // Held open by the scratch database: an in-memory database ends with its last connection.
+      static std::atomic<int> memory_counter{0};
+      url_ = "sqlite:file:spool_m" + std::to_string(::getpid()) + "_" +
+             std::to_string(memory_counter++) + "?mode=memory&cache=shared";
+      keeper_ = std::make_unique<soci::session>(soci::sqlite3, store::locate(url_).connection);
+      return;
+    }
     if (!postgres) {
       url_ = dir_.db_url();
       return;
@@ -75,6 +91,7 @@ class scratch_db {
  private:
   temp_dir dir_;  // also the working directory of SQLite tests
   std::string server_, name_, url_;
+  std::unique_ptr<soci::session> keeper_;  // keeps an in-memory database alive
 };
 
 }  // namespace spool::test
