@@ -2,6 +2,7 @@
 
 #include "runtime/nodes.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -21,6 +22,7 @@
 #include "kinds/ai/routes.hpp"
 #include "kinds/ai/schema.hpp"
 #include "kinds/diagnostic.hpp"
+#include "jobs/unique.hpp"
 #include "jobs/validation.hpp"
 #include "runtime/log.hpp"
 #include "runtime/runtime.hpp"
@@ -160,6 +162,24 @@ int enqueue(const config::settings& s, const enqueue_args& a) {
     j.run_at = jobs::now() + std::chrono::duration_cast<jobs::duration>(
                                  std::chrono::duration<double>(*a.delay_s));
   }
+  if (a.unique_states) {
+    auto bits = jobs::parse_unique_states(*a.unique_states);
+    if (!bits)
+      throw usage_error("--unique-states: a comma-separated list of scheduled, available, running, retrying");
+    j.unique_states = *bits;
+  }
+  if (a.unique_for_s) {
+    if (!(*a.unique_for_s >= 0) || !std::isfinite(*a.unique_for_s))
+      throw usage_error("--unique-for must be a number of seconds >= 0");
+    j.unique_for = std::chrono::duration_cast<jobs::duration>(std::chrono::duration<double>(*a.unique_for_s));
+  }
+  if (a.unique_args) {
+    if (j.unique_key) throw usage_error("--unique-key and --unique-args exclude each other");
+    boost::system::error_code ec;
+    boost::json::parse(j.payload, ec);
+    if (ec) throw usage_error("--payload is not valid JSON: " + ec.message());
+    j.unique_key = jobs::args_key(j.kind, j.queue, j.payload);
+  }
   std::vector<std::string> queues;
   for (auto& [q, _] : s.queues) queues.push_back(q);
   if (auto no = jobs::admit(j, binary_kinds(s), queues)) throw usage_error(no->message);
@@ -167,9 +187,11 @@ int enqueue(const config::settings& s, const enqueue_args& a) {
   auto st = open_store(s);
   auto result = st->insert(std::span(&j, 1), jobs::now()).front();
   std::cout << result.id << "\n";
-  if (result.duplicate)
-    std::cerr << "spool: unique key '" << *j.unique_key << "' is held by pending job "
-              << result.id << "; nothing enqueued\n";
+  if (result.duplicate) {
+    std::cerr << "spool: unique key '" << *j.unique_key << "' is held by job " << result.id
+              << "; nothing enqueued\n";
+    if (a.error_on_conflict) return 3;
+  }
   return 0;
 }
 

@@ -23,6 +23,10 @@ struct enqueue_args {
   std::optional<double> delay_s;
   std::optional<int> max_attempts;  // the kind's policy when not given
   std::optional<std::string> unique_key;
+  bool unique_args = false;                  // derive the key from kind, queue and payload
+  std::optional<std::string> unique_states;  // "scheduled,available,running,retrying" or fewer
+  std::optional<double> unique_for_s;        // completed jobs hold the key this long
+  bool error_on_conflict = false;            // a held key is an error (exit 3), not the holder's id
 };
 
 int run(const config::settings& s);

@@ -103,13 +103,25 @@ int main(int argc, char** argv) {
   int max_attempts = 0;
   auto* o_max = enq->add_option("--max-attempts", max_attempts,
                                 "Attempts before the dead-letter queue, 1..1000 (kind default)");
-  auto* o_key = enq->add_option("--unique-key", unique_key, "At most one pending job holds this key");
+  auto* o_key = enq->add_option("--unique-key", unique_key,
+                                "At most one job holds this key (while waiting or running)");
+  enq->add_flag("--unique-args", ea.unique_args, "The unique key is derived from kind, queue and payload");
+  std::string unique_states, on_conflict;
+  double unique_for = 0;
+  auto* o_ustates = enq->add_option("--unique-states", unique_states,
+                                    "States that hold the key (scheduled,available,running,retrying)");
+  auto* o_ufor = enq->add_option("--unique-for", unique_for, "Completed jobs hold the key S seconds more");
+  enq->add_option("--on-conflict", on_conflict, "return (print the holder's id, exit 0) or error (exit 3)")
+      ->check(CLI::IsMember({"return", "error"}));
   enq->callback([&] {
     action = [&] {
       if (o_run_at->count()) ea.run_at = run_at;
       if (o_delay->count()) ea.delay_s = delay;
       if (o_key->count()) ea.unique_key = unique_key;
       if (o_max->count()) ea.max_attempts = max_attempts;
+      if (o_ustates->count()) ea.unique_states = unique_states;
+      if (o_ufor->count()) ea.unique_for_s = unique_for;
+      ea.error_on_conflict = on_conflict == "error";
       return spool::cli::enqueue(layers.resolve(), ea);
     };
   });
@@ -125,6 +137,8 @@ int main(int argc, char** argv) {
   auto* o_state = jl->add_option("--state", state, "scheduled|available|running|retrying|completed|cancelled|dead");
   auto* o_kind = jl->add_option("--kind", kind, "Only this kind");
   auto* o_queue = jl->add_option("--queue", queue, "Only this queue");
+  std::string list_key;
+  auto* o_lkey = jl->add_option("--unique-key", list_key, "Only jobs that carried this unique key");
   jl->add_option("--limit", limit, "At most this many (50)")->check(CLI::Range(1, 100000));
   auto* o_before = jl->add_option("--before,--cursor", before,
                                   "Only ids below this one: the next_cursor of --json (paging)");
@@ -141,6 +155,7 @@ int main(int argc, char** argv) {
       }
       if (o_kind->count()) f.kind = kind;
       if (o_queue->count()) f.queue = queue;
+      if (o_lkey->count()) f.unique_key = list_key;
       if (o_before->count()) f.before = before;
       f.limit = limit;
       return spool::cli::jobs_list(layers.resolve(), f, json);

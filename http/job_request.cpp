@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "jobs/json.hpp"
+#include "jobs/unique.hpp"
 #include "jobs/validation.hpp"
 
 namespace spool::http {
@@ -19,7 +20,8 @@ std::variant<json::value, bad_input> parse_body(std::string_view body) {
   return v;
 }
 
-std::variant<jobs::new_job, bad_input> parse_job(const json::value& v, jobs::time_point now) {
+std::variant<jobs::new_job, bad_input> parse_job(const json::value& v, jobs::time_point now,
+                                                 bool* error_on_conflict) {
   if (!v.is_object()) return bad_input{400, "a job must be a JSON object"};
   const auto& o = v.get_object();
   jobs::new_job j;
@@ -31,7 +33,7 @@ std::variant<jobs::new_job, bad_input> parse_job(const json::value& v, jobs::tim
     if (x.is_uint64()) return x.get_uint64() <= INT64_MAX ? std::optional<std::int64_t>(x.get_uint64()) : std::nullopt;
     return std::nullopt;
   };
-  bool has_run_at = false, has_delay = false;
+  bool has_run_at = false, has_delay = false, unique_args = false;
   for (auto& [key, val] : o) {
     if (key == "kind") {
       if (!val.is_string()) return type_error(key, "a string");
@@ -57,6 +59,32 @@ std::variant<jobs::new_job, bad_input> parse_job(const json::value& v, jobs::tim
     } else if (key == "unique_key") {
       if (!val.is_string()) return type_error(key, "a string");
       j.unique_key = std::string(val.get_string());
+    } else if (key == "unique_args") {
+      if (!val.is_bool()) return type_error(key, "true or false");
+      unique_args = val.get_bool();
+    } else if (key == "unique_states") {
+      if (!val.is_array()) return type_error(key, "an array of state names");
+      std::string list;
+      for (const auto& st : val.get_array()) {
+        if (!st.is_string()) return type_error(key, "an array of state names");
+        list += (list.empty() ? "" : ",") + std::string(st.get_string());
+      }
+      auto bits = jobs::parse_unique_states(list);
+      if (!bits || list.find(',', 0) == 0)
+        return bad_input{422, "field 'unique_states' must name some of scheduled, available, running, retrying"};
+      j.unique_states = *bits;
+    } else if (key == "unique_for_s") {
+      if (!val.is_number()) return type_error(key, "a number");
+      const double d = val.to_number<double>();
+      if (!std::isfinite(d) || d < 0 || d > 10 * 365 * 86400.0)
+        return bad_input{422, "field 'unique_for_s' must be between 0 and ten years"};
+      j.unique_for = std::chrono::duration_cast<jobs::duration>(std::chrono::duration<double>(d));
+    } else if (key == "on_conflict") {
+      if (!val.is_string()) return type_error(key, "\"return\" or \"error\"");
+      if (!error_on_conflict) return bad_input{400, "field 'on_conflict' is accepted by POST /api/v1/jobs only"};
+      if (val.get_string() != "return" && val.get_string() != "error")
+        return bad_input{422, "field 'on_conflict' must be \"return\" or \"error\""};
+      *error_on_conflict = val.get_string() == "error";
     } else if (key == "run_at") {
       if (!val.is_string()) return type_error(key, "an RFC 3339 time string");
       j.run_at = jobs::parse_rfc3339(val.get_string());
@@ -75,6 +103,11 @@ std::variant<jobs::new_job, bad_input> parse_job(const json::value& v, jobs::tim
   }
   if (!o.contains("kind")) return bad_input{400, "field 'kind' is required"};
   if (has_run_at && has_delay) return bad_input{422, "give run_at or delay_s, not both"};
+  if (unique_args) {
+    if (j.unique_key) return bad_input{422, "give unique_key or unique_args, not both"};
+    // The payload was re-serialized from parsed JSON above, so it parses.
+    j.unique_key = jobs::args_key(j.kind, j.queue, j.payload);
+  }
   if (auto why = jobs::check(j)) return bad_input{422, *why};
   return j;
 }

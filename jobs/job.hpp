@@ -36,11 +36,15 @@ struct new_job {
   std::optional<time_point> run_at{};
   int max_attempts = 0;  // 0: the kind's policy decides
   std::optional<std::string> unique_key{};
+  // The states in which the key is held (bits of jobs::unique_bit, jobs/unique.hpp); by default
+  // scheduled, available, running and retrying.
+  unsigned unique_states = 0b1111;
+  duration unique_for{0};  // > 0: a completed job holds its key this long after it finished
 };
 
 struct enqueue_result {
   job_id id = 0;
-  bool duplicate = false;  // the unique key is held by a pending job: that job's id
+  bool duplicate = false;  // the unique key is held by another job: that job's id
 };
 
 // A job as operators see it.

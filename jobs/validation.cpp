@@ -4,6 +4,7 @@
 #include <boost/json/parse.hpp>
 
 #include "config/config.hpp"
+#include "jobs/unique.hpp"
 
 namespace spool::jobs {
 
@@ -22,6 +23,11 @@ std::optional<std::string> check(const new_job& job) {
     if (auto why = check_max_attempts(job.max_attempts)) return why;
   if (job.unique_key && (job.unique_key->empty() || job.unique_key->size() > 512))
     return "unique_key must be 1-512 bytes";
+  if (job.unique_states == 0 || (job.unique_states & ~default_unique_states) != 0)
+    return "unique_states must be a non-empty subset of scheduled, available, running, retrying";
+  if (job.unique_for < duration::zero()) return "unique_for must be >= 0";
+  if (!job.unique_key && (job.unique_states != default_unique_states || job.unique_for > duration::zero()))
+    return "unique_states and unique_for need a unique key";
   return std::nullopt;
 }
 

@@ -76,7 +76,7 @@ CREATE TABLE job_errors (
   message TEXT    NOT NULL,
   PRIMARY KEY (job_id, seq)
 ) WITHOUT ROWID;
--- The pending job that holds a unique key (a stale row is replaced by the next insert).
+-- The job named as a unique key's holder (whether it holds it: jobs/unique.hpp, migration 5).
 CREATE TABLE unique_keys (
   key    TEXT    PRIMARY KEY,
   job_id INTEGER NOT NULL
@@ -240,6 +240,23 @@ CREATE INDEX dead_by_age ON dead_letter_jobs (dead_at);
 CREATE INDEX unique_keys_by_job ON unique_keys (job_id)
 )sql";
 
+// Unique keys that hold in the states each job chose (jobs/unique.hpp): a job records its choice
+// (NULL: the default states, nothing after completion), and the row in unique_keys names the
+// holder, which an enqueue checks against where that job is now. Jobs are listed by key through
+// a partial index that jobs without a key do not enter. `periodic` remembers, per schedule, the
+// last tick enqueued: a tick is enqueued only by moving it forward, in the enqueue's transaction.
+// One text for both: SQLite stores BIGINT columns as it stores INTEGER ones.
+constexpr std::string_view v5 = R"sql(
+ALTER TABLE jobs ADD COLUMN unique_states INTEGER;
+ALTER TABLE jobs ADD COLUMN unique_for BIGINT;
+CREATE INDEX jobs_by_unique_key ON jobs (unique_key) WHERE unique_key IS NOT NULL;
+CREATE TABLE periodic (
+  name        TEXT   PRIMARY KEY,
+  last_tick   BIGINT NOT NULL,
+  last_job_id BIGINT
+)
+)sql";
+
 }  // namespace
 
 const schema& core_schema() {
@@ -249,6 +266,7 @@ const schema& core_schema() {
           {1, "jobs, ready, running, finished, dead letters", v1_sqlite, v1_postgresql, 1},
           {3, "leadership and node registry", v3, v3, 3},
           {4, "leases count their running jobs (SQLite)", v4_sqlite, v4_postgresql, 4},
+          {5, "unique keys held in chosen states; periodic schedules' last ticks", v5, v5, 0},
           {6, "job counts by queue and state; finished jobs by age", v6_sqlite, v6_postgresql, 0},
       }};
   return core;

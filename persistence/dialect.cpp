@@ -15,6 +15,7 @@ const dialect sqlite_dialect{
     .begin_write = "BEGIN IMMEDIATE",
     .begin_read = "BEGIN",
     .writer_lock = "",
+    .unique_key_lock = "",
     .id_list = "SELECT value FROM json_each(:ids)",
     .count_tables = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = :t",
     .count_shard = "0",
@@ -26,6 +27,7 @@ const dialect postgres_dialect{
     .begin_write = "BEGIN",
     .begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
     .writer_lock = "SELECT pg_advisory_xact_lock(:k)",
+    .unique_key_lock = "SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))",
     .id_list = "SELECT CAST(jsonb_array_elements_text(CAST(:ids AS jsonb)) AS bigint)",
     .count_tables = "SELECT COUNT(*) FROM information_schema.tables "
                     "WHERE table_schema = current_schema() AND table_name = :t",

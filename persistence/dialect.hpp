@@ -24,6 +24,9 @@ struct dialect {
   // Serialises writers of one kind until commit, taking a 64-bit key bound as `:k`. Empty on
   // SQLite, where begin_write serialises every writer already.
   std::string_view writer_lock;
+  // Serialises the writers that take one unique key (the key text bound as `:k`) until commit.
+  // Empty on SQLite, for the same reason.
+  std::string_view unique_key_lock;
   // A subquery yielding the integers of the JSON array bound as `:ids` (see id_array).
   std::string_view id_list;
   // Counts the tables named `:t` in the connection's schema.

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "jobs/unique.hpp"
 #include "persistence/backends.hpp"
 #include "persistence/sql_transaction.hpp"
 #include "persistence/sql_values.hpp"
@@ -50,11 +51,10 @@ struct pg_store::statements {
   soci::statement alloc_ids{(sql.prepare << "SELECT nextval('jobs_id_seq') FROM "
                                             "generate_series(1, CAST(:n AS integer))",
                              into(id), use(n))};
-  soci::statement lock_key{(sql.prepare << "SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))",
+  soci::statement lock_key{(sql.prepare << std::string(postgres_dialect.unique_key_lock),
                             use(key))};
-  soci::statement find_pending_key{(sql.prepare << "SELECT u.job_id FROM unique_keys u JOIN ready r "
-                                                   "ON r.id = u.job_id WHERE u.key = :k",
-                                    into(found), use(key))};
+  soci::statement find_key_holder{(sql.prepare << unique_holder_sql(":k", ":n1", ":n2"),
+                                    into(found), use(key), use(created_at), use(created_at))};
   soci::statement hold_key{(sql.prepare << "INSERT INTO unique_keys (key, job_id) VALUES (:k, :id) "
                                            "ON CONFLICT (key) DO UPDATE SET job_id = excluded.job_id",
                             use(key), use(id))};
@@ -62,10 +62,12 @@ struct pg_store::statements {
       (sql.prepare << "WITH input AS (SELECT CAST(v->>0 AS bigint) AS id, v->>1 AS kind, "
                       "v->>2 AS queue, v->>3 AS payload, CAST(v->>4 AS integer) AS priority, "
                       "CAST(v->>5 AS integer) AS max_attempts, v->>6 AS unique_key, "
-                      "CAST(v->>7 AS bigint) AS run_at FROM jsonb_array_elements(CAST(:b AS jsonb)) v), "
+                      "CAST(v->>7 AS bigint) AS run_at, CAST(v->>8 AS integer) AS unique_states, "
+                      "CAST(v->>9 AS bigint) AS unique_for FROM jsonb_array_elements(CAST(:b AS jsonb)) v), "
                       "new_jobs AS (INSERT INTO jobs (id, kind, queue, payload, priority, "
-                      "max_attempts, unique_key, created_at) SELECT id, kind, queue, payload, "
-                      "priority, max_attempts, unique_key, CAST(:c AS bigint) FROM input), "
+                      "max_attempts, unique_key, created_at, unique_states, unique_for) SELECT id, "
+                      "kind, queue, payload, priority, max_attempts, unique_key, CAST(:c AS bigint), "
+                      "unique_states, unique_for FROM input), "
                       "counted AS (INSERT INTO job_counts (queue, state, shard, n) SELECT queue, "
                       "'waiting', pg_backend_pid() % 16, COUNT(*) FROM input GROUP BY queue "
                       "ORDER BY queue ON CONFLICT (queue, state, shard) DO UPDATE "
@@ -259,45 +261,57 @@ std::vector<insert_result> pg_store::insert_rows(std::span<const jobs::new_job> 
   while (s.alloc_ids.fetch()) ids.push_back(s.id);
 
   std::vector<insert_result> out(batch.size());
-  std::unordered_map<std::string, job_id> keys_in_batch;
+  // A key taken earlier in this batch: its job and whether that job holds it from the start.
+  std::unordered_map<std::string, std::pair<job_id, bool>> keys_in_batch;
   std::set<std::string> due_queues;
   std::string& rows = s.jobs_json;
   rows.clear();
   rows.push_back('[');
+  s.created_at = to_us(now);
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& j = batch[i];
+    const auto run_at = j.run_at.value_or(now);
     if (j.unique_key) {
       if (auto it = keys_in_batch.find(*j.unique_key); it != keys_in_batch.end()) {
-        out[i] = {it->second, true};
-        continue;
+        if (it->second.second) {
+          out[i] = {it->second.first, true};
+          continue;
+        }
+        // The earlier job does not hold the key in its first state, and nobody else held it.
+      } else {
+        // The lock serializes inserts of this key (and DLQ requeues that take it back) across
+        // nodes until commit; the lookup after it sees whatever the previous holder committed.
+        s.key = *j.unique_key;
+        s.lock_key.execute(true);
+        s.find_key_holder.execute(false);
+        bool held = false;
+        while (s.find_key_holder.fetch()) held = true;
+        if (held) {
+          out[i] = {s.found, true};
+          continue;
+        }
       }
-      // The lock serializes inserts of this key across nodes until commit; the lookup after it
-      // sees whatever the previous holder committed.
       s.key = *j.unique_key;
-      s.lock_key.execute(true);
-      s.find_pending_key.execute(false);
-      bool held = false;
-      while (s.find_pending_key.fetch()) held = true;
-      if (held) {
-        out[i] = {s.found, true};
-        continue;
-      }
       s.id = ids[i];
       s.hold_key.execute(true);
-      keys_in_batch.emplace(*j.unique_key, ids[i]);
+      const auto first = run_at <= now ? jobs::state::available : jobs::state::scheduled;
+      keys_in_batch[*j.unique_key] = {ids[i], jobs::holds_key(j.unique_states, j.unique_for, first,
+                                                              std::nullopt, now)};
     }
     out[i] = {ids[i], false};
-    const auto run_at = j.run_at.value_or(now);
     if (run_at <= now) due_queues.insert(j.queue);
     namespace json = boost::json;
-    fmt::format_to(std::back_inserter(rows), "{}[{},{},{},{},{},{},{},{}]", rows.size() > 1 ? "," : "",
+    fmt::format_to(std::back_inserter(rows), "{}[{},{},{},{},{},{},{},{},", rows.size() > 1 ? "," : "",
                    ids[i], json::serialize(json::string(j.kind)), json::serialize(json::string(j.queue)),
                    json::serialize(json::string(j.payload)), j.priority, j.max_attempts,
                    j.unique_key ? json::serialize(json::string(*j.unique_key)) : "null", to_us(run_at));
+    if (j.unique_key)
+      fmt::format_to(std::back_inserter(rows), "{},{}]", j.unique_states, j.unique_for.count());
+    else
+      rows += "null,null]";
   }
   rows += "]";
   if (rows.size() > 2) {
-    s.created_at = to_us(now);
     s.insert_jobs.execute(true);
   }
   // Delivered at commit, to every node LISTENing: their producers claim at once.

@@ -16,6 +16,8 @@
 #include <map>
 
 #include "persistence/job_counts.hpp"
+#include <set>
+
 #include "persistence/sql_values.hpp"
 #include "persistence/time_codec.hpp"
 
@@ -129,11 +131,12 @@ retry_result sql_store::retry_now(job_id id, time_point now) {
   });
 }
 
-// Runs act(session, ids, in) on the dead-lettered jobs an operator means, if there are any:
-// `ids` their id array, `in` " IN (subquery of those ids)". Returns how many there are.
+// Runs act(session, found, in) on the dead-lettered jobs an operator means, if there are any:
+// `found` their ids, `in(ids)` " IN (subquery of those ids)" with the id array to bind. Returns
+// what act returns, 0 when there are none.
 template <class Act>
 std::int64_t sql_store::on_dead_jobs(const char* op, const dead_filter& f, Act act) {
-  return write(op, true, [&](soci::session& s) {
+  return write(op, true, [&](soci::session& s) -> std::int64_t {
     std::string where = " WHERE 1 = 1";
     long long id_v = f.id.value_or(0), id = 0;
     std::string kind = f.kind.value_or(""), queue = f.queue.value_or("");
@@ -151,15 +154,21 @@ std::int64_t sql_store::on_dead_jobs(const char* op, const dead_filter& f, Act a
     st.execute();
     std::vector<std::int64_t> found;
     while (st.fetch()) found.push_back(id);
-    if (!found.empty()) act(s, id_array(found), " IN (" + std::string(dialect_.id_list) + ")");
-    return static_cast<std::int64_t>(found.size());
+    if (found.empty()) return 0;
+    return act(s, found, " IN (" + std::string(dialect_.id_list) + ")");
   });
 }
 
 std::int64_t sql_store::requeue_dead(const dead_filter& which, time_point now) {
   return on_dead_jobs("requeue dead jobs", which,
-                      [&](soci::session& s, std::string ids, const std::string& in) {
+                      [&](soci::session& s, std::vector<std::int64_t> found, const std::string& in) {
                         long long now_us = to_us(now);
+                        // A job with a unique key takes it back, unless another job holds it
+                        // now: then it stays dead, so that two jobs never hold one key.
+                        const auto blocked = take_keys_back(s, found, in, now_us);
+                        std::erase_if(found, [&](auto id) { return blocked.count(id) > 0; });
+                        if (found.empty()) return std::int64_t{0};
+                        auto ids = id_array(found);
                         s << "INSERT INTO ready (queue, priority, run_at, id, attempt) "
                              "SELECT d.queue, j.priority, CAST(:now AS bigint), d.id, 0 "
                              "FROM dead_letter_jobs d JOIN jobs j ON j.id = d.id WHERE d.id" + in,
@@ -169,18 +178,57 @@ std::int64_t sql_store::requeue_dead(const dead_filter& which, time_point now) {
                              delete_counted(s, "DELETE FROM dead_letter_jobs WHERE id" + in, ids))
                           d.move(queue, "dead", waiting_state, n);
                         add_counts(s, dialect_, d);
+                        return static_cast<std::int64_t>(found.size());
                       });
+}
+
+std::set<std::int64_t> sql_store::take_keys_back(soci::session& s, std::span<const std::int64_t> found,
+                                                 const std::string& in, long long now_us) {
+  std::vector<std::pair<std::int64_t, std::string>> keyed;
+  {
+    auto ids = id_array(found);
+    long long id = 0;
+    std::string key;
+    soci::statement st = (s.prepare << "SELECT id, unique_key FROM jobs WHERE unique_key IS NOT NULL "
+                                       "AND id" + in + " ORDER BY unique_key, id",
+                          into(id), into(key), use(ids));
+    st.execute();
+    while (st.fetch()) keyed.emplace_back(id, key);
+  }
+  std::set<std::int64_t> blocked;
+  std::set<std::string> taken;
+  const auto holder_sql = unique_holder_sql(":k", ":n1", ":n2");
+  for (auto& [id, key] : keyed) {
+    if (!taken.insert(key).second) {  // an earlier job of this requeue took it
+      blocked.insert(id);
+      continue;
+    }
+    if (!dialect_.unique_key_lock.empty()) s << std::string(dialect_.unique_key_lock), use(key);
+    long long holder = 0;
+    s << holder_sql, into(holder), use(key), use(now_us), use(now_us);
+    if (s.got_data() && holder != id) {
+      blocked.insert(id);
+      continue;
+    }
+    long long id_v = id;
+    s << "INSERT INTO unique_keys (key, job_id) VALUES (:k, :id) "
+         "ON CONFLICT (key) DO UPDATE SET job_id = excluded.job_id",
+        use(key), use(id_v);
+  }
+  return blocked;
 }
 
 std::int64_t sql_store::purge_dead(const dead_filter& which) {
   return on_dead_jobs("purge dead jobs", which,
-                      [&](soci::session& s, std::string ids, const std::string& in) {
+                      [&](soci::session& s, const std::vector<std::int64_t>& found, const std::string& in) {
+                        auto ids = id_array(found);
                         count_deltas d;
                         for (const auto& [queue, n] :
                              delete_counted(s, "DELETE FROM dead_letter_jobs WHERE id" + in, ids))
                           d.add(queue, "dead", -n);
                         delete_job_rows(s, ids, in);
                         add_counts(s, dialect_, d);
+                        return static_cast<std::int64_t>(found.size());
                       });
 }
 

@@ -6,6 +6,8 @@
 // lease renewal, next_due, notify), and lends the skeleton its transactions through two hooks.
 #include <functional>
 #include <optional>
+#include <set>
+#include <span>
 #include <type_traits>
 #include <vector>
 
@@ -73,6 +75,10 @@ class sql_store : public store {
  private:
   template <class Act>
   std::int64_t on_dead_jobs(const char* op, const dead_filter& f, Act act);
+  // The dead jobs among `found` (`in`: their id subquery) that carry a unique key take it back;
+  // returns those that cannot, because another job holds it.
+  std::set<std::int64_t> take_keys_back(soci::session& s, std::span<const std::int64_t> found,
+                                        const std::string& in, long long now_us);
   template <class F, class Hook>
   static auto returning(F& f, const Hook& hook) {
     using result = std::invoke_result_t<F&, soci::session&>;

@@ -46,3 +46,21 @@ std::string completions_json(std::span<const jobs::completion> batch, bool skip_
 }
 
 }  // namespace spool::store
+
+namespace spool::store {
+
+std::string unique_holder_sql(std::string_view key, std::string_view now1, std::string_view now2) {
+  // The state bits of jobs::unique_bit: scheduled 1, available 2, running 4, retrying 8; NULL
+  // states are the default 15. Where a waiting job is, its run_at and attempt say which it is.
+  return fmt::format(
+      "SELECT u.job_id FROM unique_keys u JOIN jobs j ON j.id = u.job_id WHERE u.key = {0} AND ("
+      "EXISTS (SELECT 1 FROM ready r WHERE r.id = u.job_id AND (COALESCE(j.unique_states, 15) & "
+      "(CASE WHEN r.run_at <= {1} THEN 2 WHEN r.attempt = 0 THEN 1 ELSE 8 END)) <> 0) "
+      "OR ((COALESCE(j.unique_states, 15) & 4) <> 0 AND EXISTS (SELECT 1 FROM running x "
+      "WHERE x.id = u.job_id)) "
+      "OR (COALESCE(j.unique_for, 0) > 0 AND EXISTS (SELECT 1 FROM finished f WHERE f.id = u.job_id "
+      "AND f.state = 'completed' AND f.finalized_at + j.unique_for > {2})))",
+      key, now1, now2);
+}
+
+}  // namespace spool::store

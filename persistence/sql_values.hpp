@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "jobs/lifecycle.hpp"
 
@@ -20,5 +21,15 @@ bool plain_success(const jobs::completion& c);
 // [id, lease, next, attempt, at, run_at, note, err_attempt, err_at, err_msg] per completion
 // (absent fields null), for the stores to load with one statement.
 std::string completions_json(std::span<const jobs::completion> batch, bool skip_plain_successes);
+
+}  // namespace spool::store
+
+namespace spool::store {
+
+// The job that holds unique key `key` at `now`: the one its unique_keys row names, while that job
+// is in one of the states it chose, or completed for less than its unique_for (jobs/unique.hpp).
+// One text for both stores; the placeholders are the caller's, `now` appears twice (SOCI binds by
+// position). Returns no row when the key is free.
+std::string unique_holder_sql(std::string_view key, std::string_view now1, std::string_view now2);
 
 }  // namespace spool::store

@@ -65,6 +65,7 @@ std::vector<jobs::job> select_jobs(soci::session& s, const std::string& where,
   int priority = 0, max_attempts = 0, attempt = 0, limit = filter.limit;
   std::string kind, queue, payload, key, st_name, worker, note;
   std::string kind_f = filter.kind.value_or(""), queue_f = filter.queue.value_or("");
+  std::string key_f = filter.unique_key.value_or("");
   soci::indicator key_i, run_i, att_i, fin_i, lease_i, worker_i;
 
   soci::statement st(s);
@@ -93,6 +94,7 @@ std::vector<jobs::job> select_jobs(soci::session& s, const std::string& where,
     st.exchange(use(now_us));
   if (filter.kind) st.exchange(use(kind_f));
   if (filter.queue) st.exchange(use(queue_f));
+  if (filter.unique_key) st.exchange(use(key_f));
   if (filter.before) st.exchange(use(before));
   if (!id) st.exchange(use(limit));
   st.define_and_bind();
@@ -149,6 +151,7 @@ std::vector<jobs::job> sql_store::list(const list_filter& filter, time_point now
   if (filter.state) where += state_condition(*filter.state);
   if (filter.kind) where += " AND j.kind = :kind";
   if (filter.queue) where += " AND j.queue = :queue";
+  if (filter.unique_key) where += " AND j.unique_key = :ukey";
   if (filter.before) where += " AND j.id < :before";
   where += " ORDER BY j.id DESC LIMIT :limit";
   return call("list jobs",

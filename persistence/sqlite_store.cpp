@@ -26,13 +26,12 @@ struct sqlite_store::statements {
   // insert
   sqlite_statement insert_job{db,
                               "INSERT INTO jobs (kind, queue, payload, priority, max_attempts, "
-                              "unique_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"};
+                              "unique_key, created_at, unique_states, unique_for) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"};
   sqlite_statement insert_ready{db,
                                 "INSERT INTO ready (queue, priority, run_at, id, attempt) "
                                 "VALUES (?1, ?2, ?3, ?4, 0)"};
-  sqlite_statement find_pending_key{db,
-                                    "SELECT u.job_id FROM unique_keys u JOIN ready r "
-                                    "ON r.id = u.job_id WHERE u.key = ?1"};
+  sqlite_statement find_key_holder{db, unique_holder_sql("?1", "?2", "?2")};
   sqlite_statement hold_key{db, "INSERT OR REPLACE INTO unique_keys (key, job_id) VALUES (?1, ?2)"};
 
   // claim. It walks the queue one priority level at a time: within a level due jobs come first
@@ -226,19 +225,22 @@ std::vector<insert_result> sqlite_store::insert_rows(std::span<const jobs::new_j
   count_deltas counts;
   for (const auto& j : batch) {
     if (j.unique_key) {
-      s.find_pending_key.bind(1, *j.unique_key);
-      if (s.find_pending_key.step()) {
-        out.push_back({s.find_pending_key.int64(0), true});
-        s.find_pending_key.reset();
+      // Whoever the key's row names holds it only while in its chosen states; otherwise the new
+      // job takes the row over. The write transaction serialises this against every other writer.
+      s.find_key_holder.bind(1, *j.unique_key).bind(2, created_at);
+      if (s.find_key_holder.step()) {
+        out.push_back({s.find_key_holder.int64(0), true});
+        s.find_key_holder.reset();
         continue;
       }
     }
     s.insert_job.bind(1, j.kind).bind(2, j.queue).bind(3, j.payload).bind(4, j.priority)
         .bind(5, j.max_attempts);
     if (j.unique_key)
-      s.insert_job.bind(6, *j.unique_key);
+      s.insert_job.bind(6, *j.unique_key).bind(8, static_cast<long long>(j.unique_states))
+          .bind(9, static_cast<long long>(j.unique_for.count()));
     else
-      s.insert_job.bind_null(6);
+      s.insert_job.bind_null(6).bind_null(8).bind_null(9);
     s.insert_job.bind(7, created_at).run();
     const long long id = s.last_id();
     s.insert_ready.bind(1, j.queue).bind(2, j.priority).bind(3, to_us(j.run_at.value_or(now)))

@@ -31,6 +31,7 @@ struct list_filter {
   std::optional<jobs::state> state;
   std::optional<std::string> kind;
   std::optional<std::string> queue;
+  std::optional<std::string> unique_key;  // every job that carried this key, holding it or not
   std::optional<job_id> before;  // keyset cursor: ids below this one (newest first)
   int limit = 50;
 };
@@ -117,8 +118,8 @@ class store {
   // Throws unless the database answers and its schema is in place.
   virtual void ping() = 0;
 
-  // Inserts in one transaction that commits durably. A unique key held by a pending (scheduled,
-  // available, retrying) job yields that job's id with duplicate = true.
+  // Inserts in one transaction that commits durably. A unique key held by another job (see
+  // jobs/unique.hpp) yields that job's id with duplicate = true, and inserts nothing.
   std::vector<insert_result> insert(std::span<const jobs::new_job> batch, time_point now) {
     if (batch.empty()) return {};
     return insert_and_claim(batch, now, {}).inserted;
@@ -166,7 +167,8 @@ class store {
   virtual cancel_result cancel(job_id id, time_point now) = 0;
   // A waiting job (scheduled or retrying) becomes due now.
   virtual retry_result retry_now(job_id id, time_point now) = 0;
-  // Dead-lettered jobs back to available from attempt 1; returns how many.
+  // Dead-lettered jobs back to available from attempt 1; returns how many. A job whose unique
+  // key another job holds now stays dead (the key would have two holders).
   virtual std::int64_t requeue_dead(const dead_filter& which, time_point now) = 0;
   virtual std::int64_t purge_dead(const dead_filter& which) = 0;
   // Deletes finished jobs past their retention, with everything that belongs to them (errors,

@@ -1,4 +1,5 @@
 // /api/v1/jobs: enqueue one or a batch, list, show, cancel, retry.
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -28,7 +29,10 @@ std::optional<response> admit(runtime::runtime& rt, const std::vector<jobs::new_
   return std::nullopt;
 }
 
-asio::awaitable<response> enqueue(runtime::runtime& rt, std::vector<jobs::new_job> batch, bool one) {
+// A duplicate (a unique key held by another job) answers 200 with that job and "duplicate": true;
+// only a single enqueue that asked with "on_conflict": "error" gets a 409.
+asio::awaitable<response> enqueue(runtime::runtime& rt, std::vector<jobs::new_job> batch, bool one,
+                                  bool error_on_conflict = false) {
   if (rt.draining()) co_return error(503, "shutting_down", "the runtime is shutting down");
   if (auto refused = admit(rt, batch, one)) co_return *refused;
   std::vector<jobs::enqueue_result> results;
@@ -41,9 +45,9 @@ asio::awaitable<response> enqueue(runtime::runtime& rt, std::vector<jobs::new_jo
     failure = e.what();
   }
   if (!failure.empty()) co_return error(503, "database_unavailable", failure);
-  if (one && results.front().duplicate) {
+  if (one && error_on_conflict && results.front().duplicate) {
     auto r = error(409, "unique_key_conflict",
-                   "the unique key is held by pending job " + std::to_string(results.front().id));
+                   "the unique key is held by job " + std::to_string(results.front().id));
     auto body = json::parse(r.body).as_object();
     body["error"].as_object()["job_id"] = results.front().id;
     r.body = json::serialize(body);
@@ -59,17 +63,20 @@ asio::awaitable<response> enqueue(runtime::runtime& rt, std::vector<jobs::new_jo
     o["duplicate"] = r.duplicate;
     out.push_back(std::move(o));
   }
-  co_return one ? json_response(201, out.front()) : json_response(201, json::object{{"jobs", out}});
+  const bool created = std::any_of(results.begin(), results.end(), [](auto& r) { return !r.duplicate; });
+  const unsigned status = created ? 201 : 200;
+  co_return one ? json_response(status, out.front()) : json_response(status, json::object{{"jobs", out}});
 }
 
 asio::awaitable<response> post_job(const exchange& x) {
   auto body = parse_body(x.req.body);
   if (auto* bad = std::get_if<bad_input>(&body)) co_return error(bad->status, "bad_request", bad->message);
-  auto job = parse_job(std::get<json::value>(body), jobs::now());
+  bool error_on_conflict = false;
+  auto job = parse_job(std::get<json::value>(body), jobs::now(), &error_on_conflict);
   if (auto* bad = std::get_if<bad_input>(&job))
     co_return error(bad->status, bad->status == 400 ? "bad_request" : "invalid_job", bad->message);
   std::vector<jobs::new_job> one{std::get<jobs::new_job>(std::move(job))};
-  co_return co_await enqueue(x.rt, std::move(one), true);
+  co_return co_await enqueue(x.rt, std::move(one), true, error_on_conflict);
 }
 
 asio::awaitable<response> post_batch(const exchange& x) {
@@ -159,6 +166,8 @@ asio::awaitable<response> list_jobs(runtime::runtime& rt, const target& t, std::
       f.kind = value;
     } else if (key == "queue") {
       f.queue = value;
+    } else if (key == "unique_key") {
+      f.unique_key = value;
     } else if (key == "limit") {
       auto n = to_int(value);
       if (!n || *n < 1 || *n > 1000) co_return error(422, "invalid_parameter", "limit must be 1..1000");

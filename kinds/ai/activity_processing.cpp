@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "jobs/unique.hpp"
 #include "kinds/ai/error_map.hpp"
 #include "kinds/ai/profile_generation.hpp"
 
@@ -17,6 +18,9 @@ jobs::new_job profile_job_for(const std::string& user_id, const std::string& que
   j.payload = json::serialize(json::object{{"user_id", user_id}});
   j.run_at = now + debounce;
   j.unique_key = "profile:" + user_id;
+  // Held while the job waits, not while it runs: an activity that arrives once the profile job
+  // has read the activities must get a job of its own.
+  j.unique_states = jobs::waiting_states;
   return j;
 }
 

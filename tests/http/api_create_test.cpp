@@ -181,18 +181,23 @@ BOOST_AUTO_TEST_CASE(a_run_at_on_a_day_that_does_not_exist_is_422) {
   });
 }
 
-BOOST_AUTO_TEST_CASE(conflicts_are_409) {
+BOOST_AUTO_TEST_CASE(a_held_key_answers_the_holder_or_409_on_request) {
   api_harness h;
   h.run([&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
     auto first = co_await create(api, R"({"kind":"noop","delay_s":3600,"unique_key":"only-once"})");
-    auto again = co_await call(api, "POST", "/api/v1/jobs", R"({"kind":"noop","unique_key":"only-once"})");
+    auto dup = co_await call(api, "POST", "/api/v1/jobs", R"({"kind":"noop","unique_key":"only-once"})");
+    BOOST_TEST(dup.status == 200u);
+    BOOST_TEST(body_of(dup).at("id").as_int64() == first);
+    BOOST_TEST(body_of(dup).at("duplicate").as_bool());
+    auto again = co_await call(api, "POST", "/api/v1/jobs",
+                               R"({"kind":"noop","unique_key":"only-once","on_conflict":"error"})");
     BOOST_TEST(again.status == 409u);
     BOOST_TEST(error_code(again) == "unique_key_conflict");
     BOOST_TEST(body_of(again).at("error").at("job_id").as_int64() == first);
     // In a batch a held key is not an error: the answer names the holder.
     auto batch =
         co_await call(api, "POST", "/api/v1/jobs/batch", R"([{"kind":"noop","unique_key":"only-once"}])");
-    BOOST_REQUIRE_EQUAL(batch.status, 201u);
+    BOOST_REQUIRE_EQUAL(batch.status, 200u);  // nothing created
     BOOST_TEST(body_of(batch).at("jobs").at(0).at("id").as_int64() == first);
     BOOST_TEST(body_of(batch).at("jobs").at(0).at("duplicate").as_bool());
     BOOST_TEST(co_await stored_jobs(api) == 1);
