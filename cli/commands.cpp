@@ -60,7 +60,7 @@ int run(const config::settings& s) {
   log::info("inference_backend").kv("backend", ai->backend->name())
       .kv("note", s.inference.backend == "local" ? "built-in stand-in, not a model" : s.inference.url);
   runtime::runtime rt(ioc.get_executor(), s, std::move(kinds), builtin_schemas());
-  rt.stats().add_source(kinds::ai::render_inference_metrics);
+  spool::runtime::stats_of(rt).add_source(kinds::ai::render_inference_metrics);
 
   // First signal: graceful shutdown. Second: cancel in-flight jobs at once.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <spool/errors.hpp>
+
 #include "jobs/job.hpp"
 #include "jobs/lifecycle.hpp"
 #include "persistence/schema.hpp"
@@ -19,11 +21,8 @@ using jobs::job_id;
 using jobs::lease_id;
 using jobs::time_point;
 
-// Every failure of the database (locked, full, gone, corrupt) surfaces as this, with a message
-// that names the operation.
-struct store_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using jobs::cancel_result;
+using jobs::retry_result;
 
 using insert_result = jobs::enqueue_result;
 
@@ -93,8 +92,6 @@ struct round_result {
   std::optional<time_point> next_due;  // only when asked for; empty when nothing is scheduled
 };
 
-enum class cancel_result { not_found, cancelled, requested, already_final };
-enum class retry_result { not_found, not_waiting, moved };
 
 class store {
  public:
