@@ -9,6 +9,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <cmath>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -21,6 +22,7 @@
 #include "kinds/ai/routes.hpp"
 #include "kinds/ai/schema.hpp"
 #include "kinds/diagnostic.hpp"
+#include "persistence/database_url.hpp"
 #include "jobs/validation.hpp"
 #include "runtime/log.hpp"
 #include "runtime/runtime.hpp"
@@ -38,6 +40,28 @@ std::unique_ptr<store::store> open_store(const config::settings& s) {
   auto st = store::open(s.db, {.schemas = builtin_schemas()});
   st->migrate();
   return st;
+}
+
+// The read-only commands open the database as it is: they never create a SQLite file nor
+// migrate (a mistyped --db would otherwise leave an empty database behind, and a read-only
+// PostgreSQL role could not list jobs). A missing or unmigrated database is one line, exit 1.
+std::string not_ready(const std::string& what) {
+  return what + ": run `spool migrate` (or `spool run`, which migrates) first";
+}
+
+template <class F>
+auto read_store(const config::settings& s, F f) {
+  const auto where = store::locate(s.db);
+  if (where.backend == store::backend::sqlite && !std::filesystem::exists(where.shown))
+    throw store::store_error(not_ready("no database at " + where.shown));
+  auto st = store::open(s.db, {.schemas = builtin_schemas(), .migrate_on_use = false});
+  try {
+    return f(*st);
+  } catch (const store::store_error& e) {
+    if (std::string_view(e.what()).find("is not migrated") != std::string_view::npos)
+      throw store::store_error(not_ready(where.shown + " is not migrated"));
+    throw;
+  }
 }
 
 }  // namespace
@@ -156,13 +180,13 @@ int enqueue(const config::settings& s, const enqueue_args& a) {
 }
 
 int jobs_list(const config::settings& s, const store::list_filter& f, bool json) {
-  auto list = open_store(s)->list(f, jobs::now());
+  auto list = read_store(s, [&](store::store& st) { return st.list(f, jobs::now()); });
   json ? print_json(std::cout, list) : print_table(std::cout, list);
   return 0;
 }
 
 int jobs_show(const config::settings& s, jobs::job_id id, bool json) {
-  auto j = open_store(s)->get(id, jobs::now());
+  auto j = read_store(s, [&](store::store& st) { return st.get(id, jobs::now()); });
   if (!j) {
     std::cerr << "spool: job " << id << " not found\n";
     return 1;
@@ -221,14 +245,14 @@ int dlq_purge(const config::settings& s, std::optional<jobs::job_id> id) {
 }
 
 int stats(const config::settings& s, bool json) {
-  auto counts = open_store(s)->count(jobs::now());
+  auto counts = read_store(s, [](store::store& st) { return st.count(jobs::now()); });
   json ? print_stats_json(std::cout, counts) : print_stats(std::cout, counts);
   return 0;
 }
 
 int nodes(const config::settings& s, bool json) {
   const auto now = jobs::now();
-  auto all = open_store(s)->nodes(now);
+  auto all = read_store(s, [&](store::store& st) { return st.nodes(now); });
   const auto ttl = std::chrono::duration_cast<jobs::duration>(
       std::chrono::duration<double>(s.leader_ttl_s));
   if (json) {

@@ -24,16 +24,11 @@ install(FILES ${PROJECT_BINARY_DIR}/spoolConfig.cmake ${PROJECT_BINARY_DIR}/spoo
         DESTINATION ${SPOOL_CMAKE_DIR} COMPONENT dev)
 
 # pkg-config: for builds that are not CMake. Static library, so every dependency is in Libs.
-if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
-  set(SPOOL_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
-else()
-  set(SPOOL_PC_LIBDIR "\${prefix}/${CMAKE_INSTALL_LIBDIR}")
-endif()
-if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
-  set(SPOOL_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
-else()
-  set(SPOOL_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
-endif()
+# Relocatable: the prefix is found from the .pc file's own place (pkg-config's ${pcfiledir}), so
+# `cmake --install --prefix DIR` and a package's /usr both work.
+file(RELATIVE_PATH SPOOL_PC_UP "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+set(SPOOL_PC_LIBDIR "\${prefix}/${CMAKE_INSTALL_LIBDIR}")
+set(SPOOL_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
 configure_file(cmake/spool.pc.in ${PROJECT_BINARY_DIR}/spool.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/spool.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
         COMPONENT dev)

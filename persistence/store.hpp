@@ -182,6 +182,9 @@ struct open_options {
   // The tables of the components above the store (job kinds that keep their own data, an
   // embedding application): migrate() applies them after the core's, in this order.
   std::vector<schema> schemas = {};
+  // false: the store never migrates; used on a database with a migration not yet applied it
+  // throws store_error saying "is not migrated" (the CLI's read-only commands).
+  bool migrate_on_use = true;
 };
 
 // Opens a store from a URL: "sqlite:PATH" (the embedded default) or
