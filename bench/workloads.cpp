@@ -138,7 +138,7 @@ struct run_counter {
 // more) the store served, how many jobs each claimed, how long each took on the database
 // thread, and how much of the run that thread spent in them (the runtime's own histogram).
 void round_trips(const runtime::runtime& rt, run_result& r) {
-  const auto* h = rt.stats().find_db_operation("round");
+  const auto* h = spool::runtime::stats_of(rt).find_db_operation("round");
   if (!h || h->count() == 0) return;
   const auto calls = static_cast<double>(h->count());
   r.extra["round_calls"] = calls;

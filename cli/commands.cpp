@@ -10,6 +10,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <cmath>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -23,6 +24,7 @@
 #include "kinds/ai/schema.hpp"
 #include "kinds/diagnostic.hpp"
 #include "jobs/unique.hpp"
+#include "persistence/database_url.hpp"
 #include "jobs/validation.hpp"
 #include "runtime/log.hpp"
 #include "runtime/runtime.hpp"
@@ -51,6 +53,28 @@ jobs::registry binary_kinds(const config::settings& s) {
   return kinds;
 }
 
+// The read-only commands open the database as it is: they never create a SQLite file nor
+// migrate (a mistyped --db would otherwise leave an empty database behind, and a read-only
+// PostgreSQL role could not list jobs). A missing or unmigrated database is one line, exit 1.
+std::string not_ready(const std::string& what) {
+  return what + ": run `spool migrate` (or `spool run`, which migrates) first";
+}
+
+template <class F>
+auto read_store(const config::settings& s, F f) {
+  const auto where = store::locate(s.db);
+  if (where.backend == store::backend::sqlite && !std::filesystem::exists(where.shown))
+    throw store::store_error(not_ready("no database at " + where.shown));
+  auto st = store::open(s.db, {.schemas = builtin_schemas(), .migrate_on_use = false});
+  try {
+    return f(*st);
+  } catch (const store::store_error& e) {
+    if (std::string_view(e.what()).find("is not migrated") != std::string_view::npos)
+      throw store::store_error(not_ready(where.shown + " is not migrated"));
+    throw;
+  }
+}
+
 }  // namespace
 
 int run(const config::settings& s) {
@@ -72,7 +96,7 @@ int run(const config::settings& s) {
   runtime::runtime rt(ioc.get_executor(), s, std::move(kinds), builtin_schemas());
   log::info("inference_backend").kv("backend", ai->backend->name())
       .kv("note", s.inference.backend == "local" ? "built-in stand-in, not a model" : s.inference.url);
-  rt.stats().add_source(kinds::ai::render_inference_metrics);
+  spool::runtime::stats_of(rt).add_source(kinds::ai::render_inference_metrics);
 
   // First signal: graceful shutdown. Second: cancel in-flight jobs at once.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -196,16 +220,20 @@ int enqueue(const config::settings& s, const enqueue_args& a) {
 }
 
 int jobs_list(const config::settings& s, const store::list_filter& f, bool json) {
-  auto st = open_store(s);
-  auto list = st->list(f, jobs::now());
+  const auto now = jobs::now();
+  auto list = read_store(s, [&](store::store& st) {
+    auto l = st.list(f, now);
+    // The list query leaves out error histories; scripts reading --json expect them filled.
+    if (json)
+      for (auto& j : l)
+        if (j.attempt > 0)
+          if (auto full = st.get(j.id, now)) j.errors = std::move(full->errors);
+    return l;
+  });
   if (!json) {
     print_table(std::cout, list);
     return 0;
   }
-  // The list query leaves out error histories; scripts reading --json expect them filled.
-  for (auto& j : list)
-    if (j.attempt > 0)
-      if (auto full = st->get(j.id, jobs::now())) j.errors = std::move(full->errors);
   // As GET /api/v1/jobs: a full page names the cursor of the next one (pass it to --cursor).
   std::optional<jobs::job_id> next;
   if (static_cast<int>(list.size()) == f.limit && !list.empty()) next = list.back().id;
@@ -214,7 +242,7 @@ int jobs_list(const config::settings& s, const store::list_filter& f, bool json)
 }
 
 int jobs_show(const config::settings& s, jobs::job_id id, bool json) {
-  auto j = open_store(s)->get(id, jobs::now());
+  auto j = read_store(s, [&](store::store& st) { return st.get(id, jobs::now()); });
   if (!j) {
     std::cerr << "spool: job " << id << " not found (it may have been pruned after its retention)\n";
     return 1;
@@ -290,14 +318,14 @@ int dlq_purge(const config::settings& s, std::optional<jobs::job_id> id) {
 }
 
 int stats(const config::settings& s, bool json) {
-  auto counts = open_store(s)->count(jobs::now());
+  auto counts = read_store(s, [](store::store& st) { return st.count(jobs::now()); });
   json ? print_stats_json(std::cout, counts) : print_stats(std::cout, counts);
   return 0;
 }
 
 int nodes(const config::settings& s, bool json) {
   const auto now = jobs::now();
-  auto all = open_store(s)->nodes(now);
+  auto all = read_store(s, [&](store::store& st) { return st.nodes(now); });
   const auto ttl = std::chrono::duration_cast<jobs::duration>(
       std::chrono::duration<double>(s.leader_ttl_s));
   if (json) {

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/version.hpp"
 #include "config/keys.hpp"
 #include "kinds/ai/commands.hpp"
 #include "persistence/store.hpp"
@@ -40,6 +41,7 @@ std::optional<spool::jobs::job_id> one_or_all(CLI::Option* id_opt, spool::jobs::
 int main(int argc, char** argv) {
   CLI::App app{"Spool: a durable background-job runtime", "spool"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", [] { return spool::cli::version_text(); });
   app.fallthrough();
   layered_settings layers;
   layers.db = app.add_option("--db", layers.db_value,

@@ -1,22 +1,17 @@
 # Third-party dependencies, all from Debian packages (see scripts/lib/deps.sh).
 find_package(Threads REQUIRED)
-find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS unit_test_framework json)
+if(SPOOL_BUILD_TESTS)
+  find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS unit_test_framework json)
+else()
+  find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS json)
+endif()
 find_package(SQLite3 REQUIRED)
 find_package(PostgreSQL REQUIRED)
 find_package(spdlog REQUIRED)
-find_package(CLI11 REQUIRED)
-find_package(OpenSSL REQUIRED)  # https to inference servers (Beast's ssl_stream)
+if(SPOOL_BUILD_CLI OR SPOOL_BUILD_BENCH OR SPOOL_BUILD_TESTS OR SPOOL_FUZZ)
+  find_package(CLI11 REQUIRED)
+  find_package(OpenSSL REQUIRED)  # the AI kinds: https to inference servers (Beast's ssl_stream)
+endif()
 find_package(date CONFIG REQUIRED)  # time zones of periodic schedules (libhowardhinnant-date-dev)
 
-# Debian's SOCI 4.0.3 ships neither a CMake package nor a .pc file.
-find_path(SOCI_INCLUDE_DIR soci/soci.h REQUIRED)
-foreach(part core sqlite3 postgresql)
-  find_library(SOCI_${part}_LIBRARY soci_${part} REQUIRED)
-  add_library(SOCI::${part} UNKNOWN IMPORTED)
-  set_target_properties(SOCI::${part} PROPERTIES
-    IMPORTED_LOCATION "${SOCI_${part}_LIBRARY}"
-    INTERFACE_INCLUDE_DIRECTORIES "${SOCI_INCLUDE_DIR}")
-endforeach()
-set_property(TARGET SOCI::core PROPERTY INTERFACE_LINK_LIBRARIES ${CMAKE_DL_LIBS})
-set_property(TARGET SOCI::sqlite3 PROPERTY INTERFACE_LINK_LIBRARIES SOCI::core SQLite::SQLite3)
-set_property(TARGET SOCI::postgresql PROPERTY INTERFACE_LINK_LIBRARIES SOCI::core PostgreSQL::PostgreSQL)
+include(${CMAKE_CURRENT_LIST_DIR}/spoolSoci.cmake)

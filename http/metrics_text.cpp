@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <spool/version.hpp>
 
 #include "runtime/runtime.hpp"
 
@@ -38,7 +39,7 @@ std::string render_metrics(const runtime::runtime& rt, const store::stats& count
   std::string text;
   text.reserve(16384);
   runtime::exposition out(text);
-  rt.stats().render(out);
+  spool::runtime::stats_of(rt).render(out);
   out.family("spool_jobs", "gauge", "Jobs in the database, by queue and state.");
   for (auto& [queue, states] : counts.queues)
     for (auto& [state, n] : states)

@@ -29,7 +29,7 @@ boost::asio::awaitable<std::variant<std::invoke_result_t<F, store::store&>, resp
   std::optional<R> value;
   std::string failure;
   try {
-    value.emplace(co_await rt.db().run(std::move(f)));
+    value.emplace(co_await spool::runtime::db_of(rt).run(std::move(f)));
   } catch (const std::exception& e) {
     failure = e.what();
   }

@@ -1,36 +1,3 @@
 #pragma once
-#include <stdexcept>
-#include <string>
-
-#include "jobs/job.hpp"
-
-namespace spool::jobs {
-
-// How one attempt of a job ended. Handlers return one; the runtime makes the others.
-struct outcome {
-  enum class type {
-    succeeded,
-    failed,              // retryable: the retry policy decides when, or dead when exhausted
-    failed_permanently,  // straight to the dead-letter queue
-    snoozed,             // run again after snooze_for; consumes no attempt
-    cancelled,           // final; by the handler or an operator
-    interrupted,         // shutdown took the job away; consumes no attempt, records no error
-  };
-  type kind = type::succeeded;
-  std::string message;
-  duration snooze_for{};
-
-  static outcome success() { return {}; }
-  static outcome error(std::string msg) { return {type::failed, std::move(msg), {}}; }
-  static outcome permanent(std::string msg) { return {type::failed_permanently, std::move(msg), {}}; }
-  static outcome snooze(duration d) { return {type::snoozed, {}, d}; }
-  static outcome cancel(std::string reason) { return {type::cancelled, std::move(reason), {}}; }
-  static outcome interrupt() { return {type::interrupted, {}, {}}; }
-};
-
-// Thrown by a handler to fail permanently without building an outcome by hand.
-struct permanent_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-}  // namespace spool::jobs
+// Public: <spool/outcome.hpp>.
+#include <spool/outcome.hpp>

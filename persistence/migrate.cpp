@@ -30,6 +30,21 @@ sql_store::sql_store(const dialect& d, std::vector<schema> schemas) : dialect_(d
   }
 }
 
+void sql_store::require_migrated(soci::session& s, const std::string& where) {
+  const auto missing = [&] { return store_error("'" + where + "' is not migrated"); };
+  int recorded = 0;
+  const std::string table = "applied_migrations";
+  s << dialect_.count_tables, into(recorded), use(table);
+  if (!recorded) throw missing();
+  for (const auto& component : schemas_)
+    for (const auto& m : component.migrations) {
+      int present = 0;
+      s << "SELECT COUNT(*) FROM applied_migrations WHERE component = :c AND version = :v",
+          into(present), use(component.name), use(m.version);
+      if (!present) throw missing();
+    }
+}
+
 int sql_store::apply_migrations(soci::session& s) {
   s << "CREATE TABLE IF NOT EXISTS applied_migrations (component TEXT NOT NULL, "
        "version INTEGER NOT NULL, name TEXT NOT NULL, applied_at BIGINT NOT NULL, "

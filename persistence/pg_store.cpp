@@ -182,6 +182,7 @@ void pg_store::run_write(const char* op, bool durable, const session_work& work)
 pg_store::pg_store(const location& where, const open_options& options)
     : sql_store(postgres_dialect, options.schemas), where_(where),
       relaxed_enqueue_(options.relaxed_enqueue) {
+  migrate_on_use_ = options.migrate_on_use;
   connect();
 }
 
@@ -206,6 +207,10 @@ void pg_store::connect() {
 
 void pg_store::ready() {
   if (!sql_) connect();  // reopens a connection lost earlier
+  if (!migrated_ && !migrate_on_use_) {
+    require_migrated(*sql_, where_.shown);
+    migrated_ = true;
+  }
   if (!migrated_) migrate();
   if (!st_) st_ = std::make_unique<statements>(*sql_);
 }

@@ -65,6 +65,10 @@ class sql_store : public store {
   // Applies the migrations not yet recorded, schema by schema, each in its own transaction; the
   // caller holds whatever lock keeps two processes from doing it at once. Returns how many ran.
   int apply_migrations(soci::session& s);
+  // Throws store_error ("... is not migrated") unless every migration is recorded; changes nothing.
+  void require_migrated(soci::session& s, const std::string& where);
+
+  bool migrate_on_use_ = true;
 
   // Deletes what belongs to the jobs `ids` (" IN (...)" as `in` binds it) outside the state
   // tables: error history, unique keys, the rows the schemas declare as theirs, the job itself.

@@ -158,6 +158,7 @@ void sqlite_store::run_write(const char* op, bool durable, const session_work& w
 sqlite_store::sqlite_store(const location& where, const open_options& options)
     : sql_store(sqlite_dialect, options.schemas), path_(where.shown),
       relaxed_enqueue_(options.relaxed_enqueue) {
+  migrate_on_use_ = options.migrate_on_use;
   try {
     sql_ = open_session(where, "spool");
     // Debian builds SQLite with secure_delete on; zeroing freed pages buys nothing here.
@@ -192,6 +193,10 @@ int sqlite_store::migrate() {
 }
 
 void sqlite_store::prepare() {
+  if (!migrated_ && !migrate_on_use_) {
+    require_migrated(*sql_, path_);
+    migrated_ = true;
+  }
   if (!migrated_) migrate();
   try {
     *sql_ << "PRAGMA temp_store=MEMORY";

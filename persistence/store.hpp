@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <spool/errors.hpp>
+
 #include "jobs/job.hpp"
 #include "jobs/lifecycle.hpp"
 #include "persistence/schema.hpp"
@@ -19,11 +21,8 @@ using jobs::job_id;
 using jobs::lease_id;
 using jobs::time_point;
 
-// Every failure of the database (locked, full, gone, corrupt) surfaces as this, with a message
-// that names the operation.
-struct store_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using jobs::cancel_result;
+using jobs::retry_result;
 
 using insert_result = jobs::enqueue_result;
 
@@ -105,8 +104,6 @@ struct prune_request {
   int limit = 1000;
 };
 
-enum class cancel_result { not_found, cancelled, requested, already_final };
-enum class retry_result { not_found, not_waiting, moved };
 
 class store {
  public:
@@ -201,6 +198,9 @@ struct open_options {
   // The tables of the components above the store (job kinds that keep their own data, an
   // embedding application): migrate() applies them after the core's, in this order.
   std::vector<schema> schemas = {};
+  // false: the store never migrates; used on a database with a migration not yet applied it
+  // throws store_error saying "is not migrated" (the CLI's read-only commands).
+  bool migrate_on_use = true;
 };
 
 // Opens a store from a URL: "sqlite:PATH" (the embedded default) or

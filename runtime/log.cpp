@@ -13,15 +13,33 @@ namespace {
 std::atomic<int> min_level{static_cast<int>(level::info)};
 std::atomic<bool> as_json{false};
 
-std::shared_ptr<spdlog::logger>& sink() {
-  static std::shared_ptr<spdlog::logger> logger = [] {
-    auto l = std::make_shared<spdlog::logger>("spool",
-                                              std::make_shared<spdlog::sinks::stderr_sink_mt>());
-    l->set_pattern("%v");
-    l->set_level(spdlog::level::trace);
-    return l;
-  }();
-  return logger;
+// Where finished lines go: the application's handler, else a logger (by default a private one
+// that writes to stderr). Swapped as a whole, so a line never sees half of a change.
+struct destination {
+  handler fn;
+  std::shared_ptr<spdlog::logger> logger;
+};
+
+std::shared_ptr<const destination> default_destination() {
+  auto l = std::make_shared<spdlog::logger>("spool", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  l->set_pattern("%v");
+  l->set_level(spdlog::level::trace);
+  return std::make_shared<const destination>(destination{{}, std::move(l)});
+}
+
+std::atomic<std::shared_ptr<const destination>>& current() {
+  static std::atomic<std::shared_ptr<const destination>> d{default_destination()};
+  return d;
+}
+
+spdlog::level::level_enum spdlog_level(level l) {
+  switch (l) {
+    case level::debug: return spdlog::level::debug;
+    case level::info: return spdlog::level::info;
+    case level::warn: return spdlog::level::warn;
+    case level::error: return spdlog::level::err;
+  }
+  return spdlog::level::info;
 }
 
 constexpr std::string_view level_name(level l) {
@@ -63,6 +81,16 @@ void append_text_value(fmt::memory_buffer& buf, std::string_view s) {
 
 }  // namespace
 
+void set_handler(handler h) {
+  current().store(h ? std::make_shared<const destination>(destination{std::move(h), nullptr})
+                    : default_destination());
+}
+
+void set_logger(std::shared_ptr<spdlog::logger> logger) {
+  current().store(logger ? std::make_shared<const destination>(destination{{}, std::move(logger)})
+                         : default_destination());
+}
+
 void configure(std::string_view format, std::string_view min) {
   as_json = format == "json";
   level l = level::info;
@@ -74,7 +102,8 @@ void configure(std::string_view format, std::string_view min) {
 
 bool enabled(level l) { return static_cast<int>(l) >= min_level.load(std::memory_order_relaxed); }
 
-line::line(level l, std::string_view event) : on_(enabled(l)), json_(as_json.load()) {
+line::line(level l, std::string_view event)
+    : level_(l), on_(enabled(l)), json_(as_json.load()) {
   if (!on_) return;
   const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(
       std::chrono::system_clock::now());
@@ -97,7 +126,12 @@ line::line(level l, std::string_view event) : on_(enabled(l)), json_(as_json.loa
 line::~line() {
   if (!on_) return;
   if (json_) buf_.push_back('}');
-  sink()->info(std::string_view(buf_.data(), buf_.size()));
+  const std::string_view text(buf_.data(), buf_.size());
+  const auto to = current().load();
+  if (to->fn)
+    to->fn(level_, text);
+  else
+    to->logger->log(spdlog_level(level_), text);
 }
 
 void line::key(std::string_view k) {

@@ -6,10 +6,11 @@
 #include <string>
 #include <string_view>
 
+#include <spool/log.hpp>
+
 namespace spool::log {
 
-enum class level { debug, info, warn, error };
-
+// Where lines go: <spool/log.hpp> (set_handler, set_logger).
 // format: "text" or "json"; level: "debug" | "info" | "warn" | "error".
 void configure(std::string_view format, std::string_view min_level);
 bool enabled(level l);
@@ -32,6 +33,7 @@ class line {
 
  private:
   void key(std::string_view k);
+  level level_;
   bool on_;
   bool json_;
   fmt::memory_buffer buf_;

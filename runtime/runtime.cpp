@@ -1,5 +1,7 @@
 #include "runtime/runtime.hpp"
 
+#include <spool/version.hpp>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -158,6 +160,9 @@ asio::awaitable<void> runtime::impl::probe_notifications() {
   }
 }
 
+runtime::runtime(asio::any_io_executor executor, config::settings settings, jobs::registry kinds)
+    : runtime(std::move(executor), std::move(settings), std::move(kinds), {}) {}
+
 runtime::runtime(asio::any_io_executor executor, config::settings settings, jobs::registry kinds,
                  std::vector<store::schema> schemas) {
   config::validate(settings);
@@ -179,7 +184,9 @@ runtime::~runtime() = default;
 
 const std::string& runtime::worker_id() const { return impl_->c.worker_id; }
 const jobs::registry& runtime::kinds() const { return impl_->c.registry; }
-store::db_executor& runtime::db() { return impl_->db; }
+store::db_executor& internal_access::db(runtime& rt) { return rt.impl_->db; }
+metrics& internal_access::stats(runtime& rt) { return rt.impl_->c.stats; }
+const metrics& internal_access::stats(const runtime& rt) { return rt.impl_->c.stats; }
 std::uint64_t runtime::committed() const { return impl_->c.committed.load(); }
 int runtime::in_flight() const { return impl_->c.in_flight.load(); }
 
@@ -189,18 +196,18 @@ std::vector<std::string> runtime::queues() const {
   return out;
 }
 
-asio::awaitable<std::vector<store::insert_result>> runtime::enqueue(std::vector<jobs::new_job> batch) {
+asio::awaitable<std::vector<jobs::enqueue_result>> runtime::enqueue(std::vector<jobs::new_job> batch) {
   return impl_->c.enqueue(std::move(batch));
 }
 
-asio::awaitable<store::cancel_result> runtime::cancel(jobs::job_id id) {
+asio::awaitable<jobs::cancel_result> runtime::cancel(jobs::job_id id) {
   auto result = co_await impl_->db.run([id](store::store& s) { return s.cancel(id, jobs::now()); });
   if (result == store::cancel_result::requested)
     impl_->c.cancel(id, cancel_reason::operator_request);
   co_return result;
 }
 
-asio::awaitable<store::retry_result> runtime::retry_now(jobs::job_id id) {
+asio::awaitable<jobs::retry_result> runtime::retry_now(jobs::job_id id) {
   auto move = [id](store::store& s) { return s.retry_now(id, jobs::now()); };
   auto result = co_await impl_->db.run(std::move(move));
   if (result == store::retry_result::moved) {
@@ -234,8 +241,6 @@ void runtime::wake() {
 }
 
 bool runtime::draining() const { return impl_->c.draining || impl_->stop_requested; }
-const metrics& runtime::stats() const { return impl_->c.stats; }
-metrics& runtime::stats() { return impl_->c.stats; }
 const config::settings& runtime::settings() const { return impl_->c.settings; }
 
 void runtime::stop() { impl_->stop_requested = true; }

@@ -11,7 +11,7 @@
 #include <iostream>
 #include <string>
 
-#include "runtime/runtime.hpp"
+#include <spool/spool.hpp>
 
 namespace asio = boost::asio;
 

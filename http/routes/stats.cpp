@@ -19,7 +19,7 @@ asio::awaitable<response> stats(const exchange& x) {
   const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(jobs::now().time_since_epoch()).count();
   json::object windows;
   for (auto [label, span] : {std::pair{"1m", 60}, std::pair{"5m", 300}, std::pair{"15m", 900}}) {
-    auto t = x.rt.stats().rates.last(now_s, span);
+    auto t = spool::runtime::stats_of(x.rt).rates.last(now_s, span);
     windows[label] = json::object{
         {"finished", t.finished},
         {"failed", t.failed},

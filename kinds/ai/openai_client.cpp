@@ -1,6 +1,7 @@
 #include "kinds/ai/openai_client.hpp"
 
 #include <openssl/ssl.h>
+#include <spool/version.hpp>
 
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/this_coro.hpp>

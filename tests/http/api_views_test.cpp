@@ -1,6 +1,7 @@
 // What operators read: /api/v1/queues, /api/v1/stats and /metrics report the jobs that ran.
 #include <unistd.h>
 
+#include <spool/version.hpp>
 #include <sstream>
 
 #include "tests/http/api_harness.hpp"

@@ -273,7 +273,7 @@ BOOST_AUTO_TEST_CASE(a_thousand_idle_connections_at_the_default_limit) {
       [&] {
         auto count = [](store::store& st) { return st.count(jobs::now()).states.at("completed"); };
         return s.on_server([&]() -> asio::awaitable<std::int64_t> {
-          co_return co_await s.rt().db().run(count);
+          co_return co_await spool::runtime::db_of(s.rt()).run(count);
         }) == 20;
       },
       10s, "the jobs enqueued during the idle connections did not complete");

@@ -37,7 +37,7 @@ asio::awaitable<void> until(runtime::runtime& rt, kinds::ai::services& svc, Done
   using counts = std::pair<store::stats, kinds::ai::results_store::totals>;
   co_await poll_until(
       [&rt, &svc]() -> asio::awaitable<counts> {
-        auto stats = co_await rt.db().run([](store::store& s) { return s.count(jobs::now()); });
+        auto stats = co_await spool::runtime::db_of(rt).run([](store::store& s) { return s.count(jobs::now()); });
         auto totals = co_await on_results(svc, [](kinds::ai::results_store& r) { return r.count(); });
         co_return counts{stats, totals};
       },
@@ -92,7 +92,7 @@ BOOST_AUTO_TEST_CASE(a_thousand_activities_of_fifty_users_end_in_results_and_one
         },
         std::chrono::seconds(120), "all activities and profiles");
 
-    auto stats = co_await rt.db().run([](store::store& s) { return s.count(jobs::now()); });
+    auto stats = co_await spool::runtime::db_of(rt).run([](store::store& s) { return s.count(jobs::now()); });
     BOOST_TEST(state_count(stats, "dead") == 0);
     BOOST_TEST(state_count(stats, "completed") >= users * per_user + users);
     for (int u = 0; u < users; ++u) {
@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(a_thousand_activities_of_fifty_users_end_in_results_and_one
     // co_await: GCC 12 mis-destroys such temporaries (see persistence/serial_executor.hpp).
     http::api admin(rt, {});
     kinds::ai::add_routes(admin.routes(), svc);
-    rt.stats().add_source(kinds::ai::render_inference_metrics);
+    spool::runtime::stats_of(rt).add_source(kinds::ai::render_inference_metrics);
     const http::request profile_req{"GET", "/api/v1/profiles/user-7", "", ""};
     auto got = co_await admin.handle(profile_req);
     BOOST_TEST(got.status == 200u);
@@ -164,7 +164,7 @@ BOOST_AUTO_TEST_CASE(a_burst_of_one_users_activities_yields_one_pending_profile_
     store::list_filter f;
     f.kind = "profile_generation";
     auto list_profiles = [f](store::store& s) { return s.list(f, jobs::now()); };
-    auto list = co_await rt.db().run(std::move(list_profiles));
+    auto list = co_await spool::runtime::db_of(rt).run(std::move(list_profiles));
     BOOST_REQUIRE_EQUAL(list.size(), 1u);
     BOOST_TEST(list[0].st == jobs::state::scheduled);
     BOOST_TEST(*list[0].unique_key == "profile:solo");

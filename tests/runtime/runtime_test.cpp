@@ -185,7 +185,7 @@ BOOST_AUTO_TEST_CASE(a_job_taken_by_the_standing_claim_needs_no_round_of_its_own
   });
   h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
     auto rounds = [&rt] {
-      const auto* h = rt.stats().find_db_operation("round");
+      const auto* h = spool::runtime::stats_of(rt).find_db_operation("round");
       return h ? h->count() : 0;
     };
     co_await sleep_for(100ms);  // idle, with a standing claim

@@ -12,7 +12,7 @@ inline std::ostream& operator<<(std::ostream& o, transition::to t) { return o <<
 inline std::ostream& operator<<(std::ostream& o, outcome::type t) { return o << static_cast<int>(t); }
 }  // namespace spool::jobs
 
-namespace spool::store {
+namespace spool::jobs {  // cancel_result, retry_result (store:: names them too)
 inline std::ostream& operator<<(std::ostream& o, cancel_result r) { return o << static_cast<int>(r); }
 inline std::ostream& operator<<(std::ostream& o, retry_result r) { return o << static_cast<int>(r); }
-}  // namespace spool::store
+}  // namespace spool::jobs

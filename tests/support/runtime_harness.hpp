@@ -112,7 +112,7 @@ struct runtime_harness : runtime_setup {
 
 inline asio::awaitable<jobs::job> job_of(runtime::runtime& rt, jobs::job_id id) {
   auto get = [id](store::store& s) { return s.get(id, jobs::now()); };
-  auto j = co_await rt.db().run(std::move(get));
+  auto j = co_await spool::runtime::db_of(rt).run(std::move(get));
   if (!j) throw std::runtime_error("job " + std::to_string(id) + " not found");
   co_return *j;
 }
