@@ -1,6 +1,7 @@
 #include "tests/e2e/seed.hpp"
 
 #include "jobs/validation.hpp"
+#include "kinds/ai/schema.hpp"
 #include "persistence/store.hpp"
 
 namespace spool::e2e {
@@ -15,7 +16,9 @@ std::vector<long long> seed_jobs(const std::string& db_url, const std::vector<se
     if (auto why = spool::jobs::check(n)) throw std::invalid_argument(*why);
     batch.push_back(std::move(n));
   }
-  auto store = spool::store::open(db_url);
+  // Every schema `spool` has, as `spool migrate` would: its read-only commands refuse a database
+  // that lacks one, and the tests read through them while the runtimes start.
+  auto store = spool::store::open(db_url, {.schemas = {spool::kinds::ai::schema()}});
   store->migrate();
   std::vector<long long> ids;
   for (auto& r : store->insert(batch, spool::jobs::now())) ids.push_back(r.id);
