@@ -10,16 +10,19 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <thread>
 
+#include <fmt/format.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 
 #include <filesystem>
 
+#include "http/metrics_text.hpp"
 #include "persistence/db_executor.hpp"
 #include "persistence/database_url.hpp"
 #include "persistence/store.hpp"
@@ -307,6 +310,178 @@ run_result store_ceiling(const options& o, const std::string& db) {
   return r;
 }
 
+// Moves every job of one insert through claim and completion, rounds of `limit` jobs as the
+// producer makes them; returns how many completed.
+int complete_all(store::store& st, int limit) {
+  int done = 0;
+  std::vector<jobs::completion> changes;
+  for (;;) {
+    const auto now = jobs::now();
+    auto round = st.complete_and_claim(
+        changes, {.queue = "default", .limit = limit, .worker = "bench", .now = now,
+                  .lease_until = now + 30s});
+    done += static_cast<int>(changes.size() - round.stale.size());
+    changes.clear();
+    if (round.claimed.empty()) return done;
+    for (auto& j : round.claimed) {
+      jobs::transition t;
+      t.next = jobs::transition::to::completed;
+      t.at = now;
+      t.attempt = j.attempt;
+      changes.push_back({j.id, j.lease, t});
+    }
+  }
+}
+
+// The work of a /metrics scrape (the store's counts on its database thread, then the page) with
+// JOBS completed jobs in the tables, 100 times on an idle runtime. Counters kept by the
+// transactions make it independent of that number; a count that scanned would grow with it.
+run_result stats_cost(const options& o, const std::string& db) {
+  const int n = o.jobs;
+  {
+    auto st = store::open(db);
+    st->migrate();
+    std::vector<jobs::new_job> batch;
+    for (int left = n; left > 0;) {
+      const int k = std::min(left, 10000);
+      batch.assign(static_cast<std::size_t>(k), jobs::new_job{.kind = "noop"});
+      st->insert(batch, jobs::now());
+      left -= complete_all(*st, k);
+    }
+  }
+  run_result r;
+  r.jobs = n;
+  auto s = base_settings(o, db, o.concurrency);
+  std::vector<double> ms;
+  with_runtime(s, jobs::registry{}, [&](runtime::runtime& rt) -> asio::awaitable<void> {
+    std::size_t bytes = 0;
+    const auto start = steady::now();
+    // Scrape 0 warms the statement cache and the page's buffers, as a server's first one does.
+    for (int i = -1; i < 100; ++i) {
+      const auto t = steady::now();
+      auto counts = co_await spool::runtime::db_of(rt).run(
+          [](store::store& st) { return st.count(jobs::now()); });
+      const auto page = http::render_metrics(rt, counts);
+      if (i >= 0) ms.push_back(seconds_since(t) * 1000);
+      bytes = page.size();
+      if (i == 0 && counts.states["completed"] != n)
+        r.problems.push_back("the counts say " + std::to_string(counts.states["completed"]) +
+                             " completed, not " + std::to_string(n));
+    }
+    r.extra["scrapes_s"] = seconds_since(start);
+    r.extra["page_bytes"] = static_cast<double>(bytes);
+  });
+  std::sort(ms.begin(), ms.end());
+  r.extra["scrape_p50_ms"] = percentile(ms, 0.50);
+  r.extra["scrape_p99_ms"] = percentile(ms, 0.99);
+  r.extra["scrape_max_ms"] = ms.back();
+  return r;  // no seconds: jobs/s means nothing here
+}
+
+// The size of the job tables: SQLite's file and WAL; PostgreSQL's relations with their indexes
+// and TOAST.
+double database_mib(const std::string& url) {
+  if (store::backend_of(url) == store::backend::sqlite) {
+    std::string path = url.substr(url.find(':') + 1);
+    if (path.starts_with("//")) path.erase(0, 2);
+    double bytes = 0;
+    for (auto suffix : {"", "-wal"}) {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(path + suffix, ec);
+      if (!ec) bytes += static_cast<double>(size);
+    }
+    return bytes / (1 << 20);
+  }
+  soci::session sql(soci::postgresql, store::conninfo(url));
+  double bytes = 0;
+  sql << "SELECT CAST(COALESCE(SUM(pg_total_relation_size(c.oid)), 0) AS double precision) "
+         "FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace "
+         "WHERE ns.nspname = 'public' AND c.relkind = 'r'",
+      soci::into(bytes);
+  return bytes / (1 << 20);
+}
+
+// JOBS jobs through a runtime that enqueues them itself (1,000 per call, at most 50,000 waiting)
+// and drains them: once with retention off, then with completed jobs kept 1 s and the pruner
+// every second. Reports the database's size every tenth of the jobs (every 500,000 of the
+// default 5,000,000) with the pruner on, and both throughputs.
+run_result retention_soak(const options& o, const std::string& db) {
+  const int n = o.jobs;
+  const int report_every = std::max(1, n / 10);
+  run_result r;
+  r.jobs = n;
+  auto pass = [&](bool prune) {
+    const bool sqlite = store::backend_of(db) == store::backend::sqlite;
+    const std::string url = !prune && sqlite ? db + "-small" : db;
+    reset_database(url);
+    auto s = base_settings(o, url, o.concurrency);
+    s.retention.completed_s = prune ? 1 : -1;
+    s.retention.interval_s = 1;
+    run_counter counter(n);
+    jobs::registry kinds;
+    kinds.add("noop", counter.handler());
+    std::vector<double> sizes;
+    std::atomic<bool> done{false};
+    std::atomic<std::uint64_t> committed{0};
+    // Sizes are read off the io_context threads: a stat, or a query on a session of its own.
+    std::thread sampler([&] {
+      std::uint64_t next = static_cast<std::uint64_t>(report_every);
+      while (!done) {
+        if (committed >= next) {
+          sizes.push_back(database_mib(url));
+          next += static_cast<std::uint64_t>(report_every);
+        }
+        std::this_thread::sleep_for(5ms);
+      }
+    });
+    double seconds = 0;
+    try {
+      with_runtime(s, std::move(kinds), [&](runtime::runtime& rt) -> asio::awaitable<void> {
+        const auto start = steady::now();
+        int enqueued = 0;
+        while (rt.committed() < static_cast<std::uint64_t>(n)) {
+          committed = rt.committed();
+          if (enqueued < n && enqueued - static_cast<int>(rt.committed()) < 50000) {
+            const int k = std::min(1000, n - enqueued);
+            // Named, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
+            std::vector<jobs::new_job> batch(static_cast<std::size_t>(k));
+            for (auto& j : batch) j.kind = "noop";
+            co_await rt.enqueue(std::move(batch));
+            enqueued += k;
+          } else {
+            co_await sleep_for(1ms);
+          }
+        }
+        seconds = seconds_since(start);
+        committed = rt.committed();
+        if (prune) co_await sleep_for(2500ms);  // one more pass of the pruner after the last job
+      });
+    } catch (...) {
+      done = true;
+      sampler.join();
+      throw;
+    }
+    done = true;
+    sampler.join();
+    counter.check(r);
+    const double rate = n / seconds;
+    if (prune) {
+      r.seconds = seconds;
+      for (std::size_t i = 0; i < sizes.size(); ++i)
+        r.extra[fmt::format("mib_at_{:02}", (i + 1) * 10)] = sizes[i];  // percent of the jobs
+      auto counts = store::open(url)->count(jobs::now());
+      r.extra["completed_left"] = static_cast<double>(counts.states["completed"]);
+      r.extra["jobs_per_s_pruning"] = rate;
+    } else {
+      r.extra["jobs_per_s_keeping"] = rate;
+    }
+  };
+  pass(false);
+  pass(true);
+  r.extra["ratio"] = r.extra["jobs_per_s_pruning"] / r.extra["jobs_per_s_keeping"];
+  return r;
+}
+
 // The same 20,000-job drain on top of `queued` other jobs (`seed_more` puts them there), then
 // alone; the claim must not slow down as the tables grow.
 template <class SeedMore>
@@ -402,6 +577,11 @@ const std::vector<workload>& all_workloads() {
       {"backlog-scheduled", 200000,
        "drain 20,000 with JOBS scheduled for tomorrow ahead of them vs without",
        [](const options& o, const std::string& db) { return backlog_scheduled(o, db); }},
+      {"stats-cost", 10000000, "a /metrics scrape's work (counts + page) with JOBS completed jobs",
+       [](const options& o, const std::string& db) { return stats_cost(o, db); }},
+      {"retention-soak", 5000000,
+       "JOBS jobs through with retention 1 s: database size every tenth, throughput vs keeping",
+       [](const options& o, const std::string& db) { return retention_soak(o, db); }},
   };
   return list;
 }
