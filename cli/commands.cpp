@@ -346,6 +346,27 @@ int nodes(const config::settings& s, bool json) {
   return 0;
 }
 
+int kinds(const config::settings& s, bool json) {
+  auto all = jobs::kinds_to_json(binary_kinds(s), s);
+  if (json) {
+    std::cout << jobs::to_text(boost::json::object{{"kinds", all}}) << "\n";
+    return 0;
+  }
+  std::cout << fmt::format("{:<22} {:>12} {:>12} {:>12} {:>7} {:>10}  {}\n", "KIND", "MAX_ATTEMPTS",
+                           "RETRY_BASE_S", "RETRY_CAP_S", "JITTER", "TIMEOUT_S", "PAYLOAD_CHECKED");
+  for (auto& v : all) {
+    auto& k = v.as_object();
+    std::cout << fmt::format("{:<22} {:>12} {:>12g} {:>12g} {:>7g} {:>10g}  {}\n",
+                             k.at("kind").as_string().c_str(), k.at("max_attempts").as_int64(),
+                             k.at("retry_base_s").as_double(), k.at("retry_cap_s").as_double(),
+                             k.at("retry_jitter").as_double(), k.at("timeout_s").as_double(),
+                             k.at("payload_checked").as_bool() ? "yes" : "no");
+  }
+  std::cout << "(the diagnostic kinds noop, sleep, fail, abort, throw, hang, hog and block run only "
+               "with --diagnostic-kinds)\n";
+  return 0;
+}
+
 int migrate(const config::settings& s) {
   auto st = store::open(s.db, {.schemas = builtin_schemas()});
   const int n = st->migrate();

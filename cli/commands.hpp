@@ -40,6 +40,7 @@ int dlq_requeue(const config::settings& s, std::optional<jobs::job_id> id);
 int dlq_purge(const config::settings& s, std::optional<jobs::job_id> id);
 int stats(const config::settings& s, bool json);
 int nodes(const config::settings& s, bool json);
+int kinds(const config::settings& s, bool json);
 int migrate(const config::settings& s);
 
 }  // namespace spool::cli

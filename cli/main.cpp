@@ -205,17 +205,28 @@ int main(int argc, char** argv) {
   auto* nd = app.add_subcommand("nodes", "Runtime nodes sharing the database, and the leader");
   nd->add_flag("--json", json, "JSON output");
   nd->callback([&] { action = [&] { return spool::cli::nodes(layers.resolve(), json); }; });
+  auto* kd = app.add_subcommand("kinds", "The job kinds this binary runs, with their policies");
+  kd->add_flag("--json", json, "JSON output");
+  kd->callback([&] { action = [&] { return spool::cli::kinds(layers.resolve(), json); }; });
   auto* mg = app.add_subcommand("migrate", "Apply database migrations");
   mg->callback([&] { action = [&] { return spool::cli::migrate(layers.resolve()); }; });
 
-  for (auto* sub : {run, enq, jobs, jl, js, jc, jr, dlq, dl, dr, dp, st, nd, mg})
+  for (auto* sub : {run, enq, jobs, jl, js, jc, jr, dlq, dl, dr, dp, st, nd, kd, mg})
     sub->fallthrough();
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help
-    std::cerr << "spool: " << e.what() << " (see --help)\n";
+    // The usage line of the innermost command the arguments reached goes with the error.
+    const CLI::App* where = &app;
+    std::string path = "spool";
+    while (!where->get_subcommands().empty()) {
+      where = where->get_subcommands().front();
+      path += " " + where->get_name();
+    }
+    std::cerr << "spool: " << e.what() << "\n"
+              << CLI::Formatter().make_usage(where, path) << "(see " << path << " --help)\n";
     return 2;
   }
   try {

@@ -156,4 +156,20 @@ std::string to_text(const json::value& v) {
   return out;
 }
 
+json::array kinds_to_json(const registry& kinds, const config::settings& settings) {
+  auto seconds = [](duration d) { return std::chrono::duration<double>(d).count(); };
+  json::array out;
+  for (const auto& name : kinds.kinds()) {
+    const auto o = kinds.effective(name, settings);
+    out.push_back(json::object{{"kind", name},
+                               {"max_attempts", o.retry.max_attempts},
+                               {"retry_base_s", seconds(o.retry.base)},
+                               {"retry_cap_s", seconds(o.retry.cap)},
+                               {"retry_jitter", o.retry.jitter},
+                               {"timeout_s", seconds(o.timeout)},
+                               {"payload_checked", static_cast<bool>(o.check_payload)}});
+  }
+  return out;
+}
+
 }  // namespace spool::jobs

@@ -2,6 +2,7 @@
 // failures retry on the configured backoff, and exhausted jobs land in the dead-letter queue.
 #define BOOST_TEST_MODULE e2e_basic
 #include <boost/json/parse.hpp>
+#include <map>
 #include <boost/test/unit_test.hpp>
 
 #include "tests/e2e/sandbox.hpp"
@@ -25,6 +26,19 @@ std::vector<std::int64_t> started_attempts(const std::string& log, job_id id) {
 }
 
 }  // namespace
+
+BOOST_AUTO_TEST_CASE(spool_kinds_lists_the_kinds_with_their_configured_policy) {
+  sandbox sb;
+  sb.write_config(R"({"kinds": {"fail": {"max_attempts": 4}}})");
+  boost::system::error_code ec;
+  const auto v = boost::json::parse(sb.spool_ok({"kinds", "--json"}), ec);
+  BOOST_REQUIRE(!ec);
+  std::map<std::string, boost::json::object> by_name;
+  for (auto& k : v.at("kinds").as_array()) by_name[std::string(k.at("kind").as_string())] = k.as_object();
+  BOOST_TEST(by_name.at("fail").at("max_attempts").as_int64() == 4);
+  BOOST_TEST(by_name.at("activity_processing").at("payload_checked").as_bool());
+  BOOST_TEST(sb.spool_ok({"kinds"}).find("profile_generation") != std::string::npos);
+}
 
 BOOST_AUTO_TEST_CASE(a_noop_job_completes_and_sigterm_stops_the_runtime) {
   sandbox sb;

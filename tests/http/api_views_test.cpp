@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <spool/version.hpp>
+#include <map>
 #include <sstream>
 
 #include "tests/http/api_harness.hpp"
@@ -181,6 +182,26 @@ BOOST_AUTO_TEST_CASE(nodes_list_this_node_as_the_alive_leader) {
       co_await t.async_wait(asio::use_awaitable);
     }
     BOOST_FAIL("the node never appeared in /api/v1/nodes");
+  });
+}
+
+BOOST_AUTO_TEST_CASE(kinds_list_the_registered_kinds_with_the_configured_policy) {
+  api_harness h;
+  h.settings.kinds["fail"].max_attempts = 3;
+  h.settings.kinds["fail"].timeout_s = 7;
+  h.run([&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
+    auto r = co_await call(api, "GET", "/api/v1/kinds");
+    BOOST_REQUIRE_EQUAL(r.status, 200u);
+    std::map<std::string, json::object> by_name;
+    const auto body = body_of(r);
+    for (auto& k : body.at("kinds").as_array())
+      by_name[std::string(k.at("kind").as_string())] = k.as_object();
+    BOOST_REQUIRE(by_name.count("fail") == 1u);
+    BOOST_REQUIRE(by_name.count("noop") == 1u);
+    BOOST_TEST(by_name["fail"].at("max_attempts").as_int64() == 3);
+    BOOST_TEST(by_name["fail"].at("timeout_s").to_number<double>() == 7.0);
+    BOOST_TEST(by_name["noop"].at("max_attempts").as_int64() == 25);  // the registered default
+    BOOST_TEST(!by_name["noop"].at("payload_checked").as_bool());
   });
 }
 
