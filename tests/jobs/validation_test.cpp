@@ -1,11 +1,18 @@
 // jobs::check: a new job is refused, with the reason, before it reaches a store.
 #include <boost/test/unit_test.hpp>
 
+#include "jobs/unique.hpp"
 #include "jobs/validation.hpp"
 
 using namespace spool::jobs;
 
 BOOST_AUTO_TEST_SUITE(validation)
+
+BOOST_AUTO_TEST_CASE(a_new_job_holds_its_key_in_the_default_states) {
+  BOOST_TEST(new_job{}.unique_states == default_unique_states);
+  BOOST_TEST(holds_key(default_unique_states, duration{0}, state::retrying, std::nullopt, now()));
+  BOOST_TEST(!holds_key(default_unique_states, duration{0}, state::completed, now(), now()));
+}
 
 BOOST_AUTO_TEST_CASE(rejects_bad_jobs_with_a_reason) {
   new_job ok;
