@@ -205,10 +205,15 @@ int main(int argc, char** argv) {
   auto* nd = app.add_subcommand("nodes", "Runtime nodes sharing the database, and the leader");
   nd->add_flag("--json", json, "JSON output");
   nd->callback([&] { action = [&] { return spool::cli::nodes(layers.resolve(), json); }; });
+  auto* pe = app.add_subcommand("periodic", "Periodic jobs (the config file's \"periodic\" key)");
+  pe->require_subcommand(1);
+  auto* pl = pe->add_subcommand("list", "Each schedule with its next run, last run and last job");
+  pl->add_flag("--json", json, "JSON output");
+  pl->callback([&] { action = [&] { return spool::cli::periodic_list(layers.resolve(), json); }; });
   auto* mg = app.add_subcommand("migrate", "Apply database migrations");
   mg->callback([&] { action = [&] { return spool::cli::migrate(layers.resolve()); }; });
 
-  for (auto* sub : {run, enq, jobs, jl, js, jc, jr, dlq, dl, dr, dp, st, nd, mg})
+  for (auto* sub : {run, enq, jobs, jl, js, jc, jr, dlq, dl, dr, dp, st, nd, pe, pl, mg})
     sub->fallthrough();
 
   try {
