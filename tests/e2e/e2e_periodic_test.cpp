@@ -77,3 +77,27 @@ BOOST_AUTO_TEST_CASE(ticks_are_enqueued_once_across_restarts_and_kills) {
   BOOST_TEST(text.find("beat") != std::string::npos, text);
   BOOST_TEST(text.find("Europe/Berlin") != std::string::npos, text);
 }
+
+BOOST_AUTO_TEST_CASE(a_leader_change_between_two_nodes_enqueues_no_tick_twice) {
+  sandbox sb;
+  sb.write_config(R"({"leader_ttl_s": 0.5, "periodic": [{"name": "beat", "cron": "@every 1s", "kind": "noop"}]})");
+  sb.spool_ok({"migrate"});
+  // The first node takes the leadership; the second waits for it. kill -9 of the first hands
+  // the schedule over once its leadership expires.
+  auto a = sb.start_runtime("a");
+  wait_for_ticks(sb, 1, *a);
+  auto b = sb.start_runtime("b");
+  wait_for_ticks(sb, 3, *a);
+  a->signal(SIGKILL);
+  a->wait_for(10s);
+  const auto before = sb.list({"--kind", "noop"}).size();
+  auto jobs = wait_for_ticks(sb, before + 3, *b);
+  sb.stop_runtime(*b);
+  jobs = sb.list({"--kind", "noop"});
+  std::set<std::string> keys;
+  for (const auto& j : jobs) {
+    const std::string key(j.at("unique_key").as_string());
+    BOOST_TEST(keys.insert(key).second, "tick " << key << " enqueued twice");
+  }
+  BOOST_TEST(count_events(b->err(), "periodic_enqueued") >= 3u, "node b never took the schedule over");
+}
