@@ -26,7 +26,9 @@ periodic_service::periodic_service(core& c) : core_(c), since_(jobs::now()) {
                           p.catch_up == "none" ? schedule::catch_up::none : schedule::catch_up::one});
 }
 
-jobs::duration periodic_service::grace() const { return std::max<jobs::duration>(10s, 2 * core_.leader_ttl()); }
+jobs::duration periodic_service::grace() const {
+  return std::max<jobs::duration>(10s, 2 * core_.leader_ttl());
+}
 
 asio::awaitable<bool> periodic_service::enqueue_tick(const entry& e, jobs::time_point tick,
                                                     jobs::time_point now) {

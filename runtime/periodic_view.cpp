@@ -21,7 +21,8 @@ boost::json::array periodic_to_json(const std::vector<config::periodic_settings>
     // The configuration was validated; a schedule that still fails to parse shows no next run.
     try {
       const auto cron = schedule::cron::parse(p.cron, p.timezone);
-      if (auto next = cron.next(row ? std::max(now, row->last_tick) : now)) o["next_run"] = jobs::to_rfc3339(*next);
+      if (auto next = cron.next(row ? std::max(now, row->last_tick) : now))
+        o["next_run"] = jobs::to_rfc3339(*next);
     } catch (const std::exception&) {
     }
     if (row) {

@@ -13,7 +13,8 @@ asio::awaitable<response> periodic(const exchange& x) {
   auto read = [](store::store& s) { return s.periodic_rows(); };
   auto got = co_await on_db(x.rt, std::move(read));
   if (auto* err = std::get_if<response>(&got)) co_return *err;
-  co_return json_response(200, runtime::periodic_to_json(x.rt.settings().periodic, std::get<0>(got), jobs::now()));
+  const auto& rows = std::get<0>(got);
+  co_return json_response(200, runtime::periodic_to_json(x.rt.settings().periodic, rows, jobs::now()));
 }
 
 }  // namespace
