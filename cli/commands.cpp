@@ -1,6 +1,7 @@
 #include "cli/commands.hpp"
 
 #include "runtime/nodes.hpp"
+#include "runtime/periodic_view.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -320,6 +321,34 @@ int dlq_purge(const config::settings& s, std::optional<jobs::job_id> id) {
 int stats(const config::settings& s, bool json) {
   auto counts = read_store(s, [](store::store& st) { return st.count(jobs::now()); });
   json ? print_stats_json(std::cout, counts) : print_stats(std::cout, counts);
+  return 0;
+}
+
+int periodic_list(const config::settings& s, bool json) {
+  auto rows = read_store(s, [](store::store& st) { return st.periodic_rows(); });
+  const auto all = runtime::periodic_to_json(s.periodic, rows, jobs::now());
+  if (json) {
+    std::cout << jobs::to_text(all) << "\n";
+    return 0;
+  }
+  if (all.empty()) {
+    std::cout << "no periodic jobs configured (the \"periodic\" key of the config file)\n";
+    return 0;
+  }
+  auto text = [](const boost::json::value& v) -> std::string {
+    if (v.is_null()) return "-";
+    if (v.is_string()) return std::string(v.get_string());
+    return boost::json::serialize(v);
+  };
+  std::cout << fmt::format("{:<20} {:<16} {:<16} {:<20} {:<10} {:<28} {:<28} {}\n", "NAME", "CRON", "TIMEZONE",
+                           "KIND", "QUEUE", "NEXT_RUN", "LAST_RUN", "LAST_JOB");
+  for (const auto& v : all) {
+    const auto& o = v.as_object();
+    std::cout << fmt::format("{:<20} {:<16} {:<16} {:<20} {:<10} {:<28} {:<28} {}\n", text(o.at("name")),
+                             text(o.at("cron")), text(o.at("timezone")), text(o.at("kind")),
+                             text(o.at("queue")), text(o.at("next_run")), text(o.at("last_run")),
+                             text(o.at("last_job_id")));
+  }
   return 0;
 }
 

@@ -41,6 +41,8 @@ int dlq_purge(const config::settings& s, std::optional<jobs::job_id> id);
 int stats(const config::settings& s, bool json);
 int nodes(const config::settings& s, bool json);
 int kinds(const config::settings& s, bool json);
+// The configured periodic jobs with their next run and the last tick the database recorded.
+int periodic_list(const config::settings& s, bool json);
 int migrate(const config::settings& s);
 
 }  // namespace spool::cli

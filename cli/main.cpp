@@ -208,10 +208,15 @@ int main(int argc, char** argv) {
   auto* kd = app.add_subcommand("kinds", "The job kinds this binary runs, with their policies");
   kd->add_flag("--json", json, "JSON output");
   kd->callback([&] { action = [&] { return spool::cli::kinds(layers.resolve(), json); }; });
+  auto* pe = app.add_subcommand("periodic", "Periodic jobs (the config file's \"periodic\" key)");
+  pe->require_subcommand(1);
+  auto* pl = pe->add_subcommand("list", "Each schedule with its next run, last run and last job");
+  pl->add_flag("--json", json, "JSON output");
+  pl->callback([&] { action = [&] { return spool::cli::periodic_list(layers.resolve(), json); }; });
   auto* mg = app.add_subcommand("migrate", "Apply database migrations");
   mg->callback([&] { action = [&] { return spool::cli::migrate(layers.resolve()); }; });
 
-  for (auto* sub : {run, enq, jobs, jl, js, jc, jr, dlq, dl, dr, dp, st, nd, kd, mg})
+  for (auto* sub : {run, enq, jobs, jl, js, jc, jr, dlq, dl, dr, dp, st, nd, kd, pe, pl, mg})
     sub->fallthrough();
 
   try {

@@ -1,11 +1,14 @@
 #include "config/config.hpp"
 
 #include "config/keys.hpp"
+#include "schedule/cron.hpp"
 
 #include <boost/json/stream_parser.hpp>
 #include <boost/json/value.hpp>
 #include <charconv>
 #include <fstream>
+#include <set>
+#include <stdexcept>
 #include <sstream>
 
 namespace spool::config {
@@ -58,7 +61,7 @@ std::string settings::where(std::string_view key) const {
   // The longest recorded prefix: "queues.default" was set with "queues", "inference.url" as itself.
   for (std::string_view k = key;;) {
     if (auto it = origins.find(k); it != origins.end()) return it->second.describe(key);
-    const auto dot = k.rfind('.');
+    const auto dot = k.find_last_of(".[");  // "periodic[0].cron" was set with "periodic"
     if (dot == std::string_view::npos) break;
     k = k.substr(0, dot);
   }
@@ -230,6 +233,26 @@ void validate(const settings& s) {
     for (auto [key, v] : {std::pair{".retry_base_s", k.retry_base_s}, std::pair{".retry_cap_s", k.retry_cap_s},
                           std::pair{".timeout_s", k.timeout_s}})
       if (v) at_most_ten_years(p + key, *v);
+  }
+  std::set<std::string, std::less<>> schedules;
+  for (std::size_t i = 0; i < s.periodic.size(); ++i) {
+    const auto& p = s.periodic[i];
+    const std::string at = "periodic[" + std::to_string(i) + "]";
+    // The error names the entry; where() finds the layer that set "periodic".
+    auto where = [&](std::string_view field) { return s.where(at + "." + std::string(field)); };
+    if (!valid_name(p.name)) fail(where("name"), "schedule names are 1-64 characters of A-Z a-z 0-9 _ - . :");
+    if (!schedules.insert(p.name).second) fail(where("name"), "'" + p.name + "' names two schedules");
+    try {
+      (void)schedule::cron::parse(p.cron, p.timezone);
+    } catch (const std::invalid_argument& e) {
+      const std::string why = e.what();
+      fail(where(why.starts_with("unknown time zone") ? "timezone" : "cron"), why);
+    }
+    if (!valid_name(p.kind)) fail(where("kind"), "kind names are 1-64 characters of A-Z a-z 0-9 _ - . :");
+    if (!valid_name(p.queue))
+      fail(where("queue"), "queue names are 1-64 characters of A-Z a-z 0-9 _ - . :");
+    if (p.max_attempts < 0) fail(where("max_attempts"), "must be >= 0 (0: the kind's policy)");
+    if (p.catch_up != "one" && p.catch_up != "none") fail(where("catch_up"), "must be one or none");
   }
 }
 

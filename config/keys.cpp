@@ -1,5 +1,6 @@
 #include "config/keys.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <charconv>
 #include <optional>
@@ -135,6 +136,42 @@ void retention_queues_from_json(settings& s, const json::value& v, const origin&
   }
 }
 
+// "periodic": [{"name", "cron", "timezone", "kind", "queue", "payload", "priority",
+// "max_attempts", "catch_up"}, ...]; the values are checked by validate().
+void periodic_from_json(settings& s, const json::value& v, const origin& o) {
+  if (!v.is_array()) fail(o, "periodic", "must be an array of schedules");
+  s.periodic.clear();
+  for (std::size_t i = 0; i < v.get_array().size(); ++i) {
+    const auto& e = v.get_array()[i];
+    const std::string prefix = "periodic[" + std::to_string(i) + "]";
+    if (!e.is_object()) fail(o, prefix, "must be an object");
+    periodic_settings p;
+    bool named = false, timed = false, kinded = false;
+    for (auto& [field, fv] : e.get_object()) {
+      const std::string key = prefix + "." + std::string(field);
+      if (field == "name") p.name = from_value<std::string>(fv, o, key), named = true;
+      else if (field == "cron") p.cron = from_value<std::string>(fv, o, key), timed = true;
+      else if (field == "timezone") p.timezone = from_value<std::string>(fv, o, key);
+      else if (field == "kind") p.kind = from_value<std::string>(fv, o, key), kinded = true;
+      else if (field == "queue") p.queue = from_value<std::string>(fv, o, key);
+      else if (field == "payload") {
+        if (!fv.is_object()) fail(o, key, "must be a JSON object");
+        p.payload = json::serialize(fv);
+      } else if (field == "priority") p.priority = from_value<int>(fv, o, key);
+      else if (field == "max_attempts") p.max_attempts = from_value<int>(fv, o, key);
+      else if (field == "catch_up") p.catch_up = from_value<std::string>(fv, o, key);
+      else
+        fail(o, key,
+             "unknown key (known: name, cron, timezone, kind, queue, payload, priority, max_attempts, "
+             "catch_up)");
+    }
+    if (!named) fail(o, prefix + ".name", "is required");
+    if (!timed) fail(o, prefix + ".cron", "is required");
+    if (!kinded) fail(o, prefix + ".kind", "is required");
+    s.periodic.push_back(std::move(p));
+  }
+}
+
 std::vector<key_spec> make_keys() {
   std::vector<key_spec> k;
   k.push_back(row("db", "SPOOL_DB", "--db", "URL",
@@ -198,6 +235,8 @@ std::vector<key_spec> make_keys() {
   k.push_back({"retention.queues", "", "", "Per-queue retention: NAME -> {completed_s, cancelled_s, dead_s}",
                "", retention_queues_from_json, nullptr});
   k.push_back({"kinds", "", "", "Per-kind retry policy and timeout", "", kinds_from_json, nullptr});
+  k.push_back({"periodic", "", "", "Periodic jobs: [{name, cron, timezone, kind, queue, payload, ...}]", "",
+               periodic_from_json, nullptr});
   k.push_back(row("inference.backend", "SPOOL_INFERENCE_BACKEND", "", "local|openai",
                   "AI kinds' backend: local or openai (local)", SPOOL_FIELD(inference.backend)));
   k.push_back(row("inference.url", "SPOOL_INFERENCE_URL", "", "URL", "OpenAI-compatible server",

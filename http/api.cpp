@@ -25,6 +25,7 @@ api::api(runtime::runtime& rt, api_options options) : rt_(rt), options_(std::mov
   add_queue_routes(routes_);
   add_node_routes(routes_);
   add_kind_routes(routes_);
+  add_periodic_routes(routes_);
 }
 
 bool api::authorized(const request& req) const {

@@ -26,6 +26,7 @@ canvas{width:100%;height:140px}
 <section><h2>Running jobs</h2><table id="running"><tbody></tbody></table></section>
 <section><h2>Recent failures (retrying)</h2><table id="failures"><tbody></tbody></table></section>
 <section><h2>Dead-letter queue <button id="requeue-all">requeue all</button></h2><table id="dlq"><tbody></tbody></table></section>
+<section class="wide"><h2>Periodic jobs</h2><table id="periodic"><thead></thead><tbody></tbody></table></section>
 <section class="wide"><h2>Job <input id="job-id" size="8" placeholder="id"> <button id="show-job">show</button></h2><div id="job"></div></section>
 </main>
 <script>
@@ -62,8 +63,9 @@ function drawChart(){
 }
 async function refresh(){
   try{
-    const [q,stats,running,failing,dlq]=await Promise.all([api("GET","/api/v1/queues"),api("GET","/api/v1/stats"),
-      api("GET","/api/v1/jobs?state=running&limit=20"),api("GET","/api/v1/jobs?state=retrying&limit=20"),api("GET","/api/v1/dlq?limit=20")]);
+    const [q,stats,running,failing,dlq,periodic]=await Promise.all([api("GET","/api/v1/queues"),api("GET","/api/v1/stats"),
+      api("GET","/api/v1/jobs?state=running&limit=20"),api("GET","/api/v1/jobs?state=retrying&limit=20"),api("GET","/api/v1/dlq?limit=20"),
+      api("GET","/api/v1/periodic")]);
     const qt=document.getElementById("queues");qt.tHead.replaceChildren(row(["queue",...STATES,"oldest due (s)","concurrency",""]));
     qt.tBodies[0].replaceChildren(...q.queues.map(x=>{const r=row([x.name,...STATES.map(s=>x.counts[s]??0),
       x.oldest_available_age_s==null?"-":x.oldest_available_age_s.toFixed(1),x.concurrency??"-",
@@ -74,6 +76,8 @@ async function refresh(){
     document.getElementById("failures").tBodies[0].replaceChildren(...failing.jobs.map(j=>row([jobLink(j.id),j.kind,`attempt ${j.attempt}`,j.run_at||"",button("retry now",()=>api("POST",`/api/v1/jobs/${j.id}/retry`))])));
     document.getElementById("dlq").tBodies[0].replaceChildren(...dlq.jobs.map(j=>{const r=row([jobLink(j.id),j.kind,j.note||"",
       button("requeue",()=>api("POST",`/api/v1/dlq/${j.id}/requeue`),"requeue-"+j.id),button("purge",()=>api("DELETE",`/api/v1/dlq/${j.id}`),"purge-"+j.id)]);r.dataset.job=j.id;return r;}));
+    const pt=document.getElementById("periodic");pt.tHead.replaceChildren(row(["name","cron","time zone","kind","queue","next run","last run","last job"]));
+    pt.tBodies[0].replaceChildren(...periodic.map(p=>row([p.name,p.cron,p.timezone,p.kind,p.queue,p.next_run||"-",p.last_run||"-",p.last_job_id==null?"-":jobLink(p.last_job_id)])));
     document.getElementById("status").textContent="updated "+new Date().toLocaleTimeString();
   }catch(e){document.getElementById("status").textContent="error: "+e.message;}
 }

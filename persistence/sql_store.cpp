@@ -13,6 +13,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
+#include <algorithm>
 #include <map>
 
 #include "persistence/job_counts.hpp"
@@ -363,6 +364,57 @@ std::vector<node_info> sql_store::nodes(time_point now) {
       out.push_back(std::move(copy));
     }
     return out;
+  });
+}
+
+std::optional<insert_result> sql_store::enqueue_periodic(const std::string& name, time_point tick,
+                                                        const jobs::new_job& job, time_point now) {
+  return write("enqueue periodic job", true, [&](soci::session& s) -> std::optional<insert_result> {
+    // Moving the schedule's last tick forward is the claim on the tick: a concurrent leader's
+    // upsert waits for this row and then finds the tick taken (no row returned).
+    long long tick_us = to_us(tick);
+    std::string moved;
+    soci::indicator ind = soci::i_null;
+    s << "INSERT INTO periodic (name, last_tick) VALUES (:n, :t) ON CONFLICT (name) DO UPDATE "
+         "SET last_tick = excluded.last_tick, last_job_id = NULL "
+         "WHERE periodic.last_tick < excluded.last_tick RETURNING name",
+        use(name), use(tick_us), into(moved, ind);
+    if (!s.got_data() || ind != soci::i_ok) return std::nullopt;
+    auto inserted = insert_in_transaction(std::span(&job, 1), now);
+    long long id = inserted.at(0).id;
+    s << "UPDATE periodic SET last_job_id = :id WHERE name = :n", use(id), use(name);
+    return inserted[0];
+  });
+}
+
+std::vector<periodic_row> sql_store::periodic_rows() {
+  return call("read periodic schedules", [&](soci::session& s) {
+    std::vector<periodic_row> out;
+    std::string name;
+    long long tick = 0, job = 0;
+    soci::indicator job_ind = soci::i_null;
+    soci::statement st = (s.prepare << "SELECT name, last_tick, last_job_id FROM periodic ORDER BY name",
+                          into(name), into(tick), into(job, job_ind));
+    st.execute();
+    while (st.fetch()) {
+      periodic_row p{name, from_us(tick), std::nullopt};
+      if (job_ind == soci::i_ok) p.last_job_id = job;
+      out.push_back(std::move(p));
+    }
+    return out;
+  });
+}
+
+std::int64_t sql_store::forget_periodic(std::span<const std::string> keep) {
+  return write("forget removed periodic schedules", true, [&](soci::session& s) -> std::int64_t {
+    std::vector<std::string> names;
+    {
+      soci::rowset<std::string> rows = (s.prepare << "SELECT name FROM periodic");
+      for (const auto& n : rows)
+        if (std::find(keep.begin(), keep.end(), n) == keep.end()) names.push_back(n);
+    }
+    for (const auto& n : names) s << "DELETE FROM periodic WHERE name = :n", use(n);
+    return static_cast<std::int64_t>(names.size());
   });
 }
 

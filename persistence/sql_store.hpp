@@ -38,6 +38,11 @@ class sql_store : public store {
   std::int64_t forget_nodes_before(time_point before) override;
   std::vector<node_info> nodes(time_point now) override;
 
+  std::optional<insert_result> enqueue_periodic(const std::string& name, time_point tick,
+                                                const jobs::new_job& job, time_point now) override;
+  std::vector<periodic_row> periodic_rows() override;
+  std::int64_t forget_periodic(std::span<const std::string> keep) override;
+
  protected:
   using session_work = std::function<void(soci::session&)>;
 
@@ -51,6 +56,9 @@ class sql_store : public store {
   // waiting for the disk if `durable`.
   virtual void run(const char* op, const session_work& work) = 0;
   virtual void run_write(const char* op, bool durable, const session_work& work) = 0;
+  // The concrete store's enqueue, inside a transaction run_write() opened.
+  virtual std::vector<insert_result> insert_in_transaction(std::span<const jobs::new_job> batch,
+                                                           time_point now) = 0;
 
   // The hooks for work f(soci::session&) that returns a value.
   template <class F>

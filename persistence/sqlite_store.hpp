@@ -39,6 +39,10 @@ class sqlite_store final : public sql_store {
   // Inside a transaction: the enqueue's rows, the claim, and the earliest scheduled run_at of a
   // queue.
   std::vector<insert_result> insert_rows(std::span<const jobs::new_job> batch, time_point now);
+  std::vector<insert_result> insert_in_transaction(std::span<const jobs::new_job> batch,
+                                                   time_point now) override {
+    return insert_rows(batch, now);
+  }
   std::vector<jobs::claimed_job> take(const claim_request& next);
   std::optional<time_point> find_next_due(const std::string& queue, time_point now);
   std::optional<long long> next_level(const std::string& queue, std::optional<long long> after);

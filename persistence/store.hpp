@@ -104,6 +104,12 @@ struct prune_request {
   int limit = 1000;
 };
 
+// A periodic schedule as the database remembers it: the last tick enqueued, and that tick's job.
+struct periodic_row {
+  std::string name;
+  time_point last_tick;
+  std::optional<job_id> last_job_id;
+};
 
 class store {
  public:
@@ -177,6 +183,16 @@ class store {
   virtual bool lead(const std::string& node, time_point now, jobs::duration ttl) = 0;
   // Gives the leadership up at once if `node` holds it (clean shutdown: no waiting for expiry).
   virtual void resign(const std::string& node) = 0;
+
+  // Periodic jobs. Enqueues `job` for the tick `tick` of schedule `name`, and records that tick
+  // as the schedule's last, in one durable transaction, unless a tick at or after it is recorded
+  // already (another leader, or an earlier run, enqueued it): then nothing (nullopt). The job
+  // carries the tick's unique key (schedule::tick_key): a duplicate answers that job's id.
+  virtual std::optional<insert_result> enqueue_periodic(const std::string& name, time_point tick,
+                                                        const jobs::new_job& job, time_point now) = 0;
+  virtual std::vector<periodic_row> periodic_rows() = 0;
+  // Deletes the rows of schedules not in `keep` (removed from the configuration); returns how many.
+  virtual std::int64_t forget_periodic(std::span<const std::string> keep) = 0;
 
   // Node registry: records or refreshes a node; removes one; lists all, oldest first.
   virtual void heartbeat(const node_info& node, time_point now) = 0;

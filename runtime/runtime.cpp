@@ -19,6 +19,7 @@
 #include "runtime/core.hpp"
 #include "runtime/log.hpp"
 #include "runtime/maintenance.hpp"
+#include "runtime/periodic_service.hpp"
 #include "runtime/producer.hpp"
 #include "runtime/spawn.hpp"
 
@@ -54,7 +55,8 @@ struct runtime::impl final : producer_signals {
             },
             pool_size(s)),
         c(ex, s, std::move(kinds), db, make_worker_id()),
-        maint(c) {
+        maint(c),
+        periodic(c) {
     for (auto& [queue, concurrency] : c.settings.queues)
       producers.emplace(queue, std::make_unique<producer>(c, queue, concurrency));
     c.producers = this;
@@ -102,6 +104,7 @@ struct runtime::impl final : producer_signals {
   core c;
   std::map<std::string, std::unique_ptr<producer>, std::less<>> producers;
   maintenance maint;
+  periodic_service periodic;
   std::unique_ptr<store::pg_listener> listener;  // PostgreSQL only
   std::mutex probe_mutex;
   std::string probe_token;  // guarded by probe_mutex
@@ -174,6 +177,13 @@ runtime::runtime(asio::any_io_executor executor, config::settings settings, jobs
     for (auto& k : kinds.kinds()) known += (known.empty() ? "" : ", ") + k;
     throw config::config_error(settings.where("kinds." + name) + ": no kind '" + name +
                                "' is registered (registered: " + (known.empty() ? "none" : known) + ")");
+  }
+  // A periodic job of a kind nothing here runs would fail at every tick: refuse it too.
+  for (std::size_t i = 0; i < settings.periodic.size(); ++i) {
+    const auto& kind = settings.periodic[i].kind;
+    if (kinds.find(kind)) continue;
+    const auto key = "periodic[" + std::to_string(i) + "].kind";
+    throw config::config_error(settings.where(key) + ": no kind '" + kind + "' is registered");
   }
   log::configure(settings.log_format, settings.log_level);
   impl_ = std::make_unique<impl>(std::move(executor), std::move(settings), std::move(kinds),
@@ -292,6 +302,7 @@ asio::awaitable<void> runtime::run() {
   asio::co_spawn(ex, m.maint.run_pruner(), service("pruner"));
   asio::co_spawn(ex, m.maint.run_cancel_watcher(), service("cancel_watcher"));
   asio::co_spawn(ex, m.maint.run_leadership(), service("leadership"));
+  asio::co_spawn(ex, m.periodic.run(), service("periodic"));
   if (m.listener) {
     asio::co_spawn(ex, m.listener->run(), service("listener"));
     asio::co_spawn(ex, m.probe_notifications(), service("notification_probe"));
@@ -319,6 +330,7 @@ asio::awaitable<void> runtime::run() {
   // The producers return once the outcomes of their attempts are committed.
   while (m.live_producers > 0) co_await sleep_for(5ms);
   m.maint.stop();
+  m.periodic.stop();
   if (m.listener) m.listener->stop();
   co_await wait_until([&] { return m.live_services == 0; }, 10s);
   co_await m.maint.leave();

@@ -12,6 +12,7 @@ void add_dlq_routes(router& r);       // /api/v1/dlq...
 void add_queue_routes(router& r);     // /api/v1/queues...
 void add_node_routes(router& r);      // /api/v1/nodes
 void add_kind_routes(router& r);      // /api/v1/kinds
+void add_periodic_routes(router& r);  // /api/v1/periodic
 void add_stats_routes(router& r);     // /api/v1/stats, /metrics
 void add_page_routes(router& r);      // the dashboard, /healthz, /readyz
 

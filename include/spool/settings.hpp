@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <spool/errors.hpp>
 
@@ -61,6 +62,19 @@ struct retention_settings {
   std::map<std::string, retention_override> queues;  // queues kept differently
 };
 
+// A periodic job: its schedule and the job each tick enqueues (README, "Periodic jobs").
+struct periodic_settings {
+  std::string name;                 // unique among schedules; names the schedule's stored last tick
+  std::string cron;                 // "0 3 * * *", "*/10 * * * * *" (seconds first), "@daily", "@every 30s"
+  std::string timezone = "UTC";     // an IANA name, such as Europe/Berlin
+  std::string kind;
+  std::string queue = "default";
+  std::string payload = "{}";       // a JSON object
+  int priority = 0;
+  int max_attempts = 0;             // 0: the kind's policy decides
+  std::string catch_up = "one";     // after downtime: "one" runs the latest missed tick, "none" none
+};
+
 struct settings {
   std::string db = "sqlite:spool.db";
   int workers = 0;  // io_context threads; 0 = one per core
@@ -80,6 +94,8 @@ struct settings {
   std::string log_level = "info";   // debug | info | warn | error
   bool diagnostic_kinds = false;
   std::map<std::string, kind_settings> kinds;
+  // Periodic jobs, enqueued by the leader at each tick (one job per tick across all nodes).
+  std::vector<periodic_settings> periodic;
 
   // Admin HTTP endpoint.
   std::string http = "127.0.0.1:8080";  // HOST:PORT, or "off"

@@ -161,3 +161,56 @@ BOOST_AUTO_TEST_CASE(retention_from_file_env_and_per_queue) {
   BOOST_TEST(refused(R"({"retention":{"queues":{"q":{"dead_s":-5}}}})", "retention.queues.q.dead_s"));
   BOOST_TEST(refused(R"({"retention":{"dead_s":400000000}})", "retention.dead_s"));
 }
+
+BOOST_AUTO_TEST_CASE(periodic_schedules_from_the_file_with_their_defaults) {
+  settings s;
+  apply_json(s, R"({"periodic":[
+    {"name":"nightly","cron":"0 3 * * *","timezone":"Europe/Berlin","kind":"report","queue":"ai",
+     "payload":{"full":true},"priority":-1,"max_attempts":3,"catch_up":"none"},
+    {"name":"tick","cron":"@every 30s","kind":"noop"}]})", "spool.json");
+  validate(s);
+  BOOST_REQUIRE_EQUAL(s.periodic.size(), 2u);
+  const auto& n = s.periodic[0];
+  BOOST_TEST(n.name == "nightly");
+  BOOST_TEST(n.timezone == "Europe/Berlin");
+  BOOST_TEST(n.queue == "ai");
+  BOOST_TEST(n.payload == R"({"full":true})");
+  BOOST_TEST(n.priority == -1);
+  BOOST_TEST(n.max_attempts == 3);
+  BOOST_TEST(n.catch_up == "none");
+  const auto& t = s.periodic[1];
+  BOOST_TEST(t.timezone == "UTC");
+  BOOST_TEST(t.queue == "default");
+  BOOST_TEST(t.payload == "{}");
+  BOOST_TEST(t.catch_up == "one");
+}
+
+BOOST_AUTO_TEST_CASE(bad_periodic_schedules_name_the_entry_and_field) {
+  auto error = [](const char* doc) -> std::string {
+    settings s;
+    try {
+      apply_json(s, doc, "spool.json");
+      validate(s);
+    } catch (const config_error& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  BOOST_TEST(error(R"({"periodic":[{"name":"a","cron":"0 3 * * *","kind":"k"},
+                                   {"name":"b","cron":"61 * * * *","kind":"k"}]})") ==
+             "config file spool.json, key periodic[1].cron: minute: 61 is out of range 0-59");
+  BOOST_TEST(error(R"({"periodic":[{"name":"a","cron":"0 3 * * *","timezone":"Mars/Base","kind":"k"}]})")
+                 .starts_with("config file spool.json, key periodic[0].timezone: unknown time zone 'Mars/Base'"));
+  BOOST_TEST(error(R"({"periodic":[{"name":"a","cron":"@daily","kind":"k"},{"name":"a","cron":"@hourly","kind":"k"}]})") ==
+             "config file spool.json, key periodic[1].name: 'a' names two schedules");
+  BOOST_TEST(error(R"({"periodic":[{"name":"a","kind":"k"}]})") ==
+             "config file spool.json, key periodic[0].cron: is required");
+  BOOST_TEST(error(R"({"periodic":[{"name":"a","cron":"@daily","kind":"k","catch_up":"all"}]})") ==
+             "config file spool.json, key periodic[0].catch_up: must be one or none");
+  BOOST_TEST(error(R"({"periodic":[{"name":"a","cron":"@daily","kind":"k","payload":[1]}]})") ==
+             "config file spool.json, key periodic[0].payload: must be a JSON object");
+  BOOST_TEST(error(R"({"periodic":[{"name":"a","cron":"@daily","kind":"k","every":"1h"}]})")
+                 .starts_with("config file spool.json, key periodic[0].every: unknown key"));
+  BOOST_TEST(error(R"({"periodic":{"name":"a"}})") ==
+             "config file spool.json, key periodic: must be an array of schedules");
+}

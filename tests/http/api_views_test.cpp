@@ -202,6 +202,46 @@ BOOST_AUTO_TEST_CASE(kinds_list_the_registered_kinds_with_the_configured_policy)
     BOOST_TEST(by_name["fail"].at("timeout_s").to_number<double>() == 7.0);
     BOOST_TEST(by_name["noop"].at("max_attempts").as_int64() == 25);  // the registered default
     BOOST_TEST(!by_name["noop"].at("payload_checked").as_bool());
+BOOST_AUTO_TEST_CASE(periodic_lists_each_schedule_with_its_next_and_last_run) {
+  api_harness h;
+  config::periodic_settings beat;
+  beat.name = "beat";
+  beat.cron = "@every 1s";
+  beat.kind = "noop";
+  config::periodic_settings nightly;
+  nightly.name = "nightly";
+  nightly.cron = "0 3 * * *";
+  nightly.timezone = "Europe/Berlin";
+  nightly.kind = "noop";
+  nightly.queue = "other";
+  h.settings.periodic = {beat, nightly};
+  h.run([&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
+    for (int i = 0; i < 1500; ++i) {
+      auto r = co_await call(api, "GET", "/api/v1/periodic");
+      BOOST_REQUIRE_EQUAL(r.status, 200u);
+      const auto all = body_of(r).as_array();
+      BOOST_REQUIRE_EQUAL(all.size(), 2u);
+      const auto& b = all[0].as_object();
+      const auto& n = all[1].as_object();
+      BOOST_TEST(b.at("name").as_string() == "beat");
+      BOOST_TEST(n.at("name").as_string() == "nightly");
+      BOOST_TEST(n.at("cron").as_string() == "0 3 * * *");
+      BOOST_TEST(n.at("timezone").as_string() == "Europe/Berlin");
+      BOOST_TEST(n.at("queue").as_string() == "other");
+      BOOST_TEST(n.at("kind").as_string() == "noop");
+      // 03:00 in Berlin is 01:00 or 02:00 UTC.
+      const std::string next(n.at("next_run").as_string());
+      BOOST_TEST((next.substr(10, 9) == "T01:00:00" || next.substr(10, 9) == "T02:00:00"), next);
+      BOOST_TEST(n.at("last_run").is_null());
+      if (!b.at("last_job_id").is_null()) {  // the first tick of "beat" was enqueued
+        BOOST_TEST(b.at("last_run").is_string());
+        BOOST_TEST(b.at("next_run").as_string() > b.at("last_run").as_string());
+        co_return;
+      }
+      asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(10));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    BOOST_FAIL("the first tick of beat never showed in /api/v1/periodic");
   });
 }
 

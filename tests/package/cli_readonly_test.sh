@@ -14,7 +14,7 @@ grep -Eq '^sqlite 3\.[0-9]+' <<<"$out" || fail "no sqlite line: $out"
 grep -Eq '^libpq [0-9]+\.[0-9]+' <<<"$out" || fail "no libpq line: $out"
 
 # A missing SQLite file: exit 1, one line naming `spool migrate`, and no file left behind.
-for cmd in "stats" "jobs list" "jobs show 1" "dlq list" "nodes"; do
+for cmd in "stats" "jobs list" "jobs show 1" "dlq list" "nodes" "periodic list"; do
   set +e
   # shellcheck disable=SC2086
   err="$("$spool" --db "sqlite:$tmp/missing.db" $cmd 2>&1 >/dev/null)"

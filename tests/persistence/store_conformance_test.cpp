@@ -716,3 +716,98 @@ BOOST_FIXTURE_TEST_CASE(a_job_pruned_while_an_operator_reads_it, fixture) {
   BOOST_TEST(reader->list({}, t0).empty());
   counts_agree("pruned while read");
 }
+
+namespace {
+
+jobs::new_job tick_job(const std::string& name, jobs::time_point tick) {
+  jobs::new_job j;
+  j.kind = "report";
+  j.payload = R"({"schedule":")" + name + "\"}";
+  j.unique_key = "periodic:" + name + ":" + std::to_string(tick.time_since_epoch().count());
+  j.unique_for = std::chrono::hours(24 * 366);
+  return j;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(a_periodic_tick_is_enqueued_once_and_recorded_with_its_job, fixture) {
+  const auto tick = t0 - 1s;
+  auto first = db->enqueue_periodic("nightly", tick, tick_job("nightly", tick), t0);
+  BOOST_REQUIRE(first);
+  BOOST_TEST(!first->duplicate);
+  BOOST_TEST(get(first->id).kind == "report");
+  // The same tick again (a restart, a second leader): nothing new.
+  BOOST_TEST(!db->enqueue_periodic("nightly", tick, tick_job("nightly", tick), t0 + 1s));
+  // An older tick (a leader whose clock lags) neither.
+  BOOST_TEST(!db->enqueue_periodic("nightly", tick - 1h, tick_job("nightly", tick - 1h), t0 + 1s));
+  auto stored = db->periodic_rows();
+  BOOST_REQUIRE_EQUAL(stored.size(), 1u);
+  BOOST_TEST(stored[0].name == "nightly");
+  BOOST_TEST((stored[0].last_tick == tick));
+  BOOST_TEST((stored[0].last_job_id == std::optional<jobs::job_id>(first->id)));
+  // The next tick makes a second job and moves the record on.
+  auto second = db->enqueue_periodic("nightly", tick + 1h, tick_job("nightly", tick + 1h), t0 + 1h);
+  BOOST_REQUIRE(second);
+  BOOST_TEST(second->id != first->id);
+  stored = db->periodic_rows();
+  BOOST_TEST((stored[0].last_tick == tick + 1h));
+  BOOST_TEST((stored[0].last_job_id == std::optional<jobs::job_id>(second->id)));
+  BOOST_TEST(rows("SELECT COUNT(*) FROM jobs") == 2);
+  counts_agree("periodic enqueues");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_periodic_tick_whose_key_is_held_answers_the_holder, fixture) {
+  // The schedule's row was forgotten (removed, then added back) while its tick's job still waits.
+  const auto tick = t0 - 1s;
+  auto first = db->enqueue_periodic("hourly", tick, tick_job("hourly", tick), t0);
+  BOOST_REQUIRE(first);
+  const std::vector<std::string> none;
+  BOOST_TEST(db->forget_periodic(none) == 1);
+  auto again = db->enqueue_periodic("hourly", tick, tick_job("hourly", tick), t0 + 1s);
+  BOOST_REQUIRE(again);
+  BOOST_TEST(again->duplicate);
+  BOOST_TEST(again->id == first->id);
+  BOOST_TEST(rows("SELECT COUNT(*) FROM jobs") == 1);
+  BOOST_TEST((db->periodic_rows().at(0).last_job_id == std::optional<jobs::job_id>(first->id)));
+}
+
+BOOST_FIXTURE_TEST_CASE(removed_periodic_schedules_leave_no_rows, fixture) {
+  for (const char* name : {"a", "b", "c"})
+    BOOST_REQUIRE(db->enqueue_periodic(name, t0, tick_job(name, t0), t0));
+  const std::vector<std::string> keep{"b", "z"};
+  BOOST_TEST(db->forget_periodic(keep) == 2);
+  auto stored = db->periodic_rows();
+  BOOST_REQUIRE_EQUAL(stored.size(), 1u);
+  BOOST_TEST(stored[0].name == "b");
+  BOOST_TEST(db->forget_periodic(keep) == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(two_leaders_racing_for_one_tick_make_one_job, fixture) {
+  if (test::memory_backend()) {
+    BOOST_TEST_MESSAGE("not on a shared-cache in-memory database: concurrent connections");
+    return;
+  }
+  // Several rounds of 8 connections enqueueing the same tick at once (on PostgreSQL each in its
+  // own transaction): exactly one is told it enqueued the tick, and one job exists per tick.
+  constexpr int leaders = 8;
+  std::vector<std::unique_ptr<store::store>> conns;
+  for (int i = 0; i < leaders; ++i) conns.push_back(store::open(scratch.url()));
+  for (int round = 0; round < 5; ++round) {
+    const auto tick = t0 + std::chrono::minutes(round);
+    std::vector<std::optional<store::insert_result>> results(leaders);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < leaders; ++i)
+      threads.emplace_back([&, i] {
+        ready++;
+        while (ready.load() < leaders) std::this_thread::yield();
+        results[i] = conns[i]->enqueue_periodic("race", tick, tick_job("race", tick), tick);
+      });
+    for (auto& t : threads) t.join();
+    int enqueued = 0;
+    for (auto& r : results) enqueued += r && !r->duplicate ? 1 : 0;
+    BOOST_TEST(enqueued == 1, "round " << round);
+    BOOST_TEST(rows("SELECT COUNT(*) FROM jobs") == round + 1);
+  }
+  counts_agree("racing periodic enqueues");
+}

@@ -88,6 +88,16 @@ class faulty_store final : public spool::store::store {
     return real_.forget_nodes_before(before);
   }
   std::vector<spool::store::node_info> nodes(time_point now) override { return real_.nodes(now); }
+  // The simulated nodes run no periodic schedules: these only pass through.
+  std::optional<spool::store::insert_result> enqueue_periodic(const std::string& name, time_point tick,
+                                                              const jobs::new_job& job,
+                                                              time_point now) override {
+    return real_.enqueue_periodic(name, tick, job, now);
+  }
+  std::vector<spool::store::periodic_row> periodic_rows() override { return real_.periodic_rows(); }
+  std::int64_t forget_periodic(std::span<const std::string> keep) override {
+    return real_.forget_periodic(keep);
+  }
   void notify(const std::string& payload) override { real_.notify(payload); }
 
  private:

@@ -20,13 +20,17 @@
 #include <string>
 #include <string_view>
 
-#include "jobs/job.hpp"
+#include <chrono>
 
 namespace date {
 class time_zone;
 }
 
-namespace spool::jobs {
+namespace spool::schedule {
+
+// The same instants as spool::jobs::time_point: microseconds of the system clock.
+using time_point = std::chrono::time_point<std::chrono::system_clock, std::chrono::microseconds>;
+using duration = std::chrono::microseconds;
 
 class cron {
  public:
@@ -57,4 +61,4 @@ class cron {
   bool fixed_time_ = false;   // neither minute nor hour starts with '*'
 };
 
-}  // namespace spool::jobs
+}  // namespace spool::schedule

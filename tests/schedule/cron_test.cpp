@@ -1,12 +1,12 @@
-// jobs::cron: parsing, ticks in a time zone, and daylight saving time as cron handles it.
-#include "jobs/cron.hpp"
+// schedule::cron: parsing, ticks in a time zone, and daylight saving time as cron handles it.
+#include "schedule/cron.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <vector>
 
 #include "jobs/json.hpp"
 
-using spool::jobs::cron;
+using spool::schedule::cron;
 using spool::jobs::parse_rfc3339;
 using spool::jobs::to_rfc3339;
 
@@ -128,4 +128,13 @@ BOOST_AUTO_TEST_CASE(bad_expressions_say_which_field_and_why) {
   BOOST_TEST(message("@often").starts_with("unknown macro '@often'"));
   BOOST_TEST(message("@every 0s") == "@every: the interval must be at least 1s");
   BOOST_TEST(message("0 * * * *", "Mars/Olympus").starts_with("unknown time zone 'Mars/Olympus'"));
+}
+
+BOOST_AUTO_TEST_CASE(a_leap_day_schedule_ticks_only_in_leap_years) {
+  // 2100 is not a leap year (divisible by 100, not by 400); 2028 and 2032 are.
+  BOOST_TEST(ticks("0 12 29 2 *", "UTC", "2026-11-01T00:00:00Z", 2) ==
+             (list{"2028-02-29T12:00:00", "2032-02-29T12:00:00"}), boost::test_tools::per_element());
+  BOOST_TEST(ticks("0 0 29 FEB *", "Europe/Berlin", "2028-02-29T00:00:00Z", 1) ==
+             (list{"2032-02-28T23:00:00"}), boost::test_tools::per_element());
+  BOOST_TEST(!cron::parse("0 0 29 2 *").next(*parse_rfc3339("2096-03-01T00:00:00Z")));
 }

@@ -1,4 +1,4 @@
-#include "jobs/cron.hpp"
+#include "schedule/cron.hpp"
 
 #include <date/date.h>
 #include <date/tz.h>
@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace spool::jobs {
+namespace spool::schedule {
 
 namespace {
 
@@ -272,4 +272,4 @@ std::optional<time_point> cron::latest(time_point at, time_point after) const {
   }
 }
 
-}  // namespace spool::jobs
+}  // namespace spool::schedule
