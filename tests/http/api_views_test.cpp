@@ -202,6 +202,9 @@ BOOST_AUTO_TEST_CASE(kinds_list_the_registered_kinds_with_the_configured_policy)
     BOOST_TEST(by_name["fail"].at("timeout_s").to_number<double>() == 7.0);
     BOOST_TEST(by_name["noop"].at("max_attempts").as_int64() == 25);  // the registered default
     BOOST_TEST(!by_name["noop"].at("payload_checked").as_bool());
+  });
+}
+
 BOOST_AUTO_TEST_CASE(periodic_lists_each_schedule_with_its_next_and_last_run) {
   api_harness h;
   config::periodic_settings beat;
