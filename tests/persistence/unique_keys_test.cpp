@@ -4,6 +4,10 @@
 #define BOOST_TEST_MODULE unique_keys
 #include <boost/test/unit_test.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <thread>
 
 #include "jobs/unique.hpp"
@@ -264,4 +268,56 @@ BOOST_FIXTURE_TEST_CASE(concurrent_enqueues_of_one_key_make_one_job, fixture) {
     f.unique_key = key;
     BOOST_TEST(db->list(f, t0).size() == 1u);
   }
+}
+
+BOOST_FIXTURE_TEST_CASE(fifty_processes_enqueueing_one_key_make_one_job, fixture) {
+  // As nodes do: 50 processes, each with its own connection, enqueue the same key at one instant.
+  constexpr int writers = 50;
+  const std::string key = "race-processes";
+  const auto start = std::chrono::system_clock::now() + 1500ms;  // all forked and connected by then
+  std::vector<std::pair<pid_t, int>> children;  // pid, read end of its pipe
+  for (int i = 0; i < writers; ++i) {
+    int fds[2];
+    BOOST_REQUIRE(::pipe(fds) == 0);
+    const pid_t pid = ::fork();
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {  // the child: no Boost.Test, no destructors of the parent's objects
+      ::close(fds[0]);
+      int code = 1;
+      try {
+        auto conn = store::open(scratch.url());
+        std::this_thread::sleep_until(start);
+        auto j = keyed(key);
+        const auto r = conn->insert(std::span(&j, 1), t0).front();
+        const std::string line = std::to_string(r.id) + " " + (r.duplicate ? "1" : "0") + "\n";
+        code = ::write(fds[1], line.data(), line.size()) == static_cast<ssize_t>(line.size()) ? 0 : 1;
+      } catch (...) {
+      }
+      ::_exit(code);
+    }
+    ::close(fds[1]);
+    children.emplace_back(pid, fds[0]);
+  }
+  int fresh = 0;
+  std::vector<long long> ids;
+  for (auto& [pid, fd] : children) {
+    char buf[64] = {};
+    const auto n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0), "writer " << pid << " failed");
+    long long id = 0;
+    int duplicate = 1;
+    if (n > 0 && std::sscanf(buf, "%lld %d", &id, &duplicate) == 2) {
+      ids.push_back(id);
+      fresh += duplicate ? 0 : 1;
+    }
+  }
+  BOOST_TEST(fresh == 1);
+  BOOST_REQUIRE_EQUAL(ids.size(), static_cast<std::size_t>(writers));
+  for (auto id : ids) BOOST_TEST(id == ids.front());
+  store::list_filter f;
+  f.unique_key = key;
+  BOOST_TEST(db->list(f, t0).size() == 1u);
 }
