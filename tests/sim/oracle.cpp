@@ -82,9 +82,22 @@ void oracle::inserted(std::span<const jobs::new_job> batch,
     fail(fmt::format("insert of {} jobs returned {} results", batch.size(), result.size()));
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& r = result[i];
-    if (r.duplicate) continue;  // the simulation sets no unique keys, so this does not happen
+    const auto& key = batch[i].unique_key;
+    const auto held = key ? holder(*key) : std::nullopt;
+    if (r.duplicate) {
+      if (!key) fail(r.id, "an insert without a unique key was called a duplicate");
+      if (held != r.id)
+        fail(r.id, fmt::format("called the holder of key {}, which {}", *key,
+                               held ? "job " + std::to_string(*held) + " holds" : "nobody holds"));
+      record(r.id, "holds " + *key + ": a new job with it was not inserted");
+      w_.count("enqueues that met a held key");
+      continue;
+    }
+    if (held)
+      fail(r.id, fmt::format("inserted with key {} while job {} holds it", *key, *held));
     if (jobs_.count(r.id)) fail(r.id, "insert returned an id that is already in use");
     model_job j;
+    j.unique_key = key;
     j.kind = batch[i].kind;
     j.queue = batch[i].queue;
     j.priority = batch[i].priority;
@@ -96,6 +109,12 @@ void oracle::inserted(std::span<const jobs::new_job> batch,
                              w_.log.seconds(jobs_[r.id].run_at)));
   }
   w_.count("jobs inserted", static_cast<std::int64_t>(batch.size()));
+}
+
+std::optional<jobs::job_id> oracle::holder(const std::string& key) const {
+  for (const auto& [id, j] : jobs_)
+    if (j.unique_key == key && (j.where == place::ready || j.where == place::running)) return id;
+  return std::nullopt;
 }
 
 void oracle::acknowledged(const std::vector<store::insert_result>& result) {

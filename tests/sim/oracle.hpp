@@ -3,6 +3,7 @@
 // answered (through the store double's witness), and the invariants checked against the real
 // store after every step.
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -58,6 +59,7 @@ class oracle final : public store_witness {
   enum class place { ready, running, completed, cancelled, dead };
   struct model_job {
     std::string kind, queue;
+    std::optional<std::string> unique_key;  // held in ready and running (the default states)
     int priority = 0;
     int max_attempts = 0;
     place where = place::ready;
@@ -80,6 +82,8 @@ class oracle final : public store_witness {
   [[noreturn]] void fail(jobs::job_id id, const std::string& what) const;
   void record(jobs::job_id id, const std::string& what);
   jobs::state expected_state(const model_job& j, time_point now) const;
+  // The job that holds `key` now by the model: one waiting or running with it, if any.
+  std::optional<jobs::job_id> holder(const std::string& key) const;
   void apply(const jobs::completion& c, model_job& j);
 
   world& w_;

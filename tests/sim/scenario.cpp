@@ -98,6 +98,8 @@ jobs::new_job draw_job(world& w) {
   if (w.chance(0.3)) j.run_at = w.now() + w.span(0s, 10s);
   constexpr int max_attempts[] = {0, 0, 1, 2, 3};  // 0: the kind's policy decides
   j.max_attempts = max_attempts[w.between(0, 4)];
+  // A few keys shared by many jobs: the oracle checks that no two jobs hold one at a time.
+  if (w.chance(0.25)) j.unique_key = "key-" + std::to_string(w.between(0, 3));
   return j;
 }
 
