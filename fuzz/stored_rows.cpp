@@ -114,7 +114,10 @@ void write_rows(fixture& f, FuzzedDataProvider& in) {
     f.exec(("DELETE FROM " + std::string(table)).c_str());
   const int n = in.ConsumeIntegralInRange(1, 3);
   for (std::int64_t id = 1; id <= n; ++id) {
-    insert(f.raw, "INSERT INTO jobs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", 8, in, {{1, id}});
+    insert(f.raw,
+           "INSERT INTO jobs (id, kind, queue, payload, priority, max_attempts, unique_key, "
+           "created_at, unique_states, unique_for) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+           10, in, {{1, id}});
     // Where the job is: normally one state table, but a damaged database may say otherwise.
     const unsigned where = in.ConsumeIntegral<std::uint8_t>();
     if (where & 1)
