@@ -35,6 +35,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// The file of a sqlite:PATH (or sqlite://PATH) URL.
+std::string sqlite_path(const std::string& url) {
+  std::string path = url.substr(url.find(':') + 1);
+  if (path.starts_with("//")) path.erase(0, 2);
+  return path;
+}
+
 double seconds_since(steady::time_point t) {
   return std::chrono::duration<double>(steady::now() - t).count();
 }
@@ -281,38 +288,6 @@ run_result latency(const options& o, const std::string& db) {
   return r;
 }
 
-// The store's own rounds in a tight loop, as the producer makes them: each commits the previous
-// batch's completions and claims the next batch in one transaction.
-run_result store_ceiling(const options& o, const std::string& db) {
-  const int n = o.jobs;
-  seed(db, n, "noop", "{}");
-  auto st = store::open(db);
-  run_result r;
-  r.jobs = n;
-  const auto start = steady::now();
-  int done = 0;
-  std::vector<jobs::completion> changes;
-  for (;;) {
-    const auto now = jobs::now();
-    auto round = st->complete_and_claim(
-        changes, {.queue = "default", .limit = o.batch, .worker = "bench", .now = now,
-                  .lease_until = now + 30s});
-    done += static_cast<int>(changes.size() - round.stale.size());
-    changes.clear();
-    if (round.claimed.empty()) break;
-    for (auto& j : round.claimed) {
-      jobs::transition t;
-      t.next = jobs::transition::to::completed;
-      t.at = now;
-      t.attempt = j.attempt;
-      changes.push_back({j.id, j.lease, t});
-    }
-  }
-  r.seconds = seconds_since(start);
-  if (done != n) r.problems.push_back("drained " + std::to_string(done) + " of " + std::to_string(n));
-  return r;
-}
-
 // Moves every job of one insert through claim and completion, rounds of `limit` jobs as the
 // producer makes them; returns how many completed.
 int complete_all(store::store& st, int limit) {
@@ -334,6 +309,21 @@ int complete_all(store::store& st, int limit) {
       changes.push_back({j.id, j.lease, t});
     }
   }
+}
+
+// The store's own rounds in a tight loop, as the producer makes them: each commits the previous
+// batch's completions and claims the next batch in one transaction.
+run_result store_ceiling(const options& o, const std::string& db) {
+  const int n = o.jobs;
+  seed(db, n, "noop", "{}");
+  auto st = store::open(db);
+  run_result r;
+  r.jobs = n;
+  const auto start = steady::now();
+  const int done = complete_all(*st, o.batch);
+  r.seconds = seconds_since(start);
+  if (done != n) r.problems.push_back("drained " + std::to_string(done) + " of " + std::to_string(n));
+  return r;
 }
 
 // The work of a /metrics scrape (the store's counts on its database thread, then the page) with
@@ -403,8 +393,7 @@ run_result stats_cost(const options& o, const std::string& db) {
 // and TOAST.
 double database_mib(const std::string& url) {
   if (store::backend_of(url) == store::backend::sqlite) {
-    std::string path = url.substr(url.find(':') + 1);
-    if (path.starts_with("//")) path.erase(0, 2);
+    const auto path = sqlite_path(url);
     double bytes = 0;
     for (auto suffix : {"", "-wal"}) {
       std::error_code ec;
@@ -557,8 +546,7 @@ run_result backlog_scheduled(const options& o, const std::string& db) {
 
 void reset_database(const std::string& url) {
   if (store::backend_of(url) == store::backend::sqlite) {
-    std::string path = url.substr(url.find(':') + 1);
-    if (path.starts_with("//")) path.erase(0, 2);
+    const auto path = sqlite_path(url);
     for (auto suffix : {"", "-wal", "-shm", "-small", "-small-wal", "-small-shm"})
       std::filesystem::remove(path + suffix);
     return;
