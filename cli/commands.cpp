@@ -8,6 +8,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cmath>
 #include <csignal>
@@ -16,6 +17,7 @@
 #include <thread>
 
 #include "cli/print.hpp"
+#include "cli/service_notify.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "jobs/json.hpp"
@@ -98,6 +100,8 @@ int run(const config::settings& s) {
   log::info("inference_backend").kv("backend", ai->backend->name())
       .kv("note", s.inference.backend == "local" ? "built-in stand-in, not a model" : s.inference.url);
   spool::runtime::stats_of(rt).add_source(kinds::ai::render_inference_metrics);
+  // systemd (Type=notify): READY=1, STOPPING=1, WATCHDOG=1; nothing outside a service.
+  const auto notifier = service_notifier::from_environment(ioc.get_executor());
 
   // First signal: graceful shutdown. Second: cancel in-flight jobs at once.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -107,6 +111,7 @@ int run(const config::settings& s) {
       if (ec) return;
       if (++received == 1) {
         log::info("signal_received").kv("signal", sig).kv("action", "graceful shutdown");
+        notifier->stopping();
         rt.stop();
         arm();
       } else {
@@ -141,6 +146,12 @@ int run(const config::settings& s) {
     }
     asio::co_spawn(ioc, server->run(), runtime::log_escape("http_server"));
   }
+  // The store is open (the runtime's constructor opened and migrated it) and the admin endpoint
+  // listens (the server binds and listens in its constructor): ready, once the io_context runs.
+  asio::post(ioc, [&] {
+    notifier->ready();
+    notifier->start_watchdog();
+  });
 
   bool failed = false;
   asio::co_spawn(ioc, rt.run(), [&](std::exception_ptr e) {
@@ -152,6 +163,8 @@ int run(const config::settings& s) {
         log::error("runtime_failed").kv("error", ex.what());
       }
     }
+    notifier->stopping();
+    notifier->stop_watchdog();
     signals.cancel();
     if (server) server->stop();
     ioc.stop();  // a handler that ignored cancellation must not keep the process alive
@@ -162,6 +175,23 @@ int run(const config::settings& s) {
   ioc.run();
   for (auto& t : pool) t.join();
   return failed ? 1 : 0;
+}
+
+int config_check(const config::settings& s) {
+  config::validate(s);
+  if (s.http != "off") {
+    try {
+      (void)http::parse_listen(s.http);
+    } catch (const std::invalid_argument& e) {
+      throw config::config_error(s.where("http") + ": " + e.what());
+    }
+  }
+  std::string queues;
+  for (auto& [name, concurrency] : s.queues)
+    queues += (queues.empty() ? "" : ",") + name + "=" + std::to_string(concurrency);
+  std::cout << "config ok: db " << store::locate(s.db).shown << ", admin endpoint " << s.http
+            << ", queues " << queues << "\n";
+  return 0;
 }
 
 int enqueue(const config::settings& s, const enqueue_args& a) {

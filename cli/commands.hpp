@@ -44,5 +44,8 @@ int kinds(const config::settings& s, bool json);
 // The configured periodic jobs with their next run and the last tick the database recorded.
 int periodic_list(const config::settings& s, bool json);
 int migrate(const config::settings& s);
+// Validates the settings as `spool run` would read them (without its flags), touching no
+// database; prints one line. A bad value is a config_error (exit 2).
+int config_check(const config::settings& s);
 
 }  // namespace spool::cli

@@ -216,7 +216,14 @@ int main(int argc, char** argv) {
   auto* mg = app.add_subcommand("migrate", "Apply database migrations");
   mg->callback([&] { action = [&] { return spool::cli::migrate(layers.resolve()); }; });
 
-  for (auto* sub : {run, enq, jobs, jl, js, jc, jr, dlq, dl, dr, dp, st, nd, kd, pe, pl, mg})
+  // spool config check: what a package's /etc/spool/spool.json (or any config) amounts to.
+  auto* cf = app.add_subcommand("config", "The configuration `spool run` would read");
+  cf->require_subcommand(1);
+  auto* cc = cf->add_subcommand("check", "Validate the config file, SPOOL_* variables and --db; "
+                                         "open no database");
+  cc->callback([&] { action = [&] { return spool::cli::config_check(layers.resolve()); }; });
+
+  for (auto* sub : {run, enq, jobs, jl, js, jc, jr, dlq, dl, dr, dp, st, nd, kd, pe, pl, mg, cf, cc})
     sub->fallthrough();
 
   try {

@@ -12,6 +12,11 @@ if(SPOOL_BUILD_CLI OR SPOOL_BUILD_BENCH OR SPOOL_BUILD_TESTS OR SPOOL_FUZZ)
   find_package(CLI11 REQUIRED)
   find_package(OpenSSL REQUIRED)  # the AI kinds: https to inference servers (Beast's ssl_stream)
 endif()
+if(SPOOL_BUILD_CLI)
+  # sd_notify for `spool run` under systemd (Type=notify, the watchdog): libsystemd-dev.
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+endif()
 find_package(date CONFIG REQUIRED)  # time zones of periodic schedules (libhowardhinnant-date-dev)
 
 include(${CMAKE_CURRENT_LIST_DIR}/spoolSoci.cmake)

@@ -36,3 +36,8 @@ install(FILES ${PROJECT_BINARY_DIR}/spool.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}
 if(TARGET spool_cli)
   install(TARGETS spool_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT bin)
 endif()
+
+# The Debian packages (CPack): only with the spool command, which the `spool` package holds.
+if(TARGET spool_cli)
+  include(${CMAKE_CURRENT_LIST_DIR}/package.cmake)
+endif()

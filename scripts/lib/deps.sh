@@ -8,7 +8,7 @@ SPOOL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 SPOOL_DEPS=(build-essential cmake libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev
   libsoci-dev libsqlite3-dev libpq-dev libspdlog-dev libcli11-dev sqlite3 libssl-dev lld
-  libhowardhinnant-date-dev tzdata)
+  libhowardhinnant-date-dev tzdata libsystemd-dev)
 
 # The sanitizer builds use clang 14: it builds them in about two thirds of GCC's time, and
 # build-asan is also the fuzzing build (libFuzzer). libclang-rt-14-dev holds libclang_rt.fuzzer
@@ -90,4 +90,20 @@ spool_install_test_tools() {
     return 1
   fi
   rm -f "$log"
+}
+
+# Runs CPack on a configured and built build_dir, writing the .deb files to out_dir. CPack would
+# first build the whole `all` target (the tests included); CPACK_CMAKE_GENERATOR empty skips that,
+# so build what the packages hold before (spool_cli, spool, spool_asio).
+spool_cpack() {
+  local dir="$1" out="$2" log
+  mkdir -p "$out"
+  log="$(mktemp /tmp/spool-cpack.XXXXXX.log)"
+  if ! cpack --config "$dir/CPackConfig.cmake" -B "$out" -D CPACK_CMAKE_GENERATOR= >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "cpack failed (log: $log)" >&2
+    return 1
+  fi
+  rm -f "$log"
+  rm -rf "$out/_CPack_Packages"
 }
