@@ -8,6 +8,10 @@
 # Components: bin and dev (cmake/install.cmake), service (below: only in the .deb, never in a
 # plain `cmake --install`, which must not write /etc or the systemd directory).
 set(SPOOL_DEB_DIR ${PROJECT_SOURCE_DIR}/packaging/deb)
+# cpack (and `make install`) would first build the whole `all` target, the tests and the bench
+# included: packaging takes the targets the packages hold as they are built (scripts/package
+# builds spool_cli, spool and spool_asio before cpack). `cmake --install` never builds anyway.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 install(FILES ${SPOOL_DEB_DIR}/spool.service DESTINATION lib/systemd/system
         COMPONENT service EXCLUDE_FROM_ALL)
@@ -19,7 +23,7 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME spool)
 set(CPACK_PACKAGE_VENDOR "Spool")
 set(CPACK_PACKAGE_CONTACT "Spool maintainers <maintainers@users.noreply.r-seed-42c790c2.example>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "durable background-job runtime")
+# No CPACK_PACKAGE_DESCRIPTION_SUMMARY: CPack would put it above each package's own first line.
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
@@ -36,8 +40,10 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 set(CPACK_DEBIAN_SERVER_PACKAGE_NAME spool)
-set(CPACK_DEBIAN_SERVER_DESCRIPTION
-    "durable background-job runtime\n Spool runs background jobs from a SQLite or PostgreSQL database: retries, a\n dead-letter queue, periodic jobs, an admin HTTP endpoint with metrics. This\n package holds the spool command and its systemd service (spool.service).")
+set(CPACK_DEBIAN_SERVER_DESCRIPTION "durable background-job runtime
+Spool runs background jobs from a SQLite or PostgreSQL database: retries, a dead-letter queue, \
+periodic jobs, an admin HTTP endpoint with metrics. This package holds the spool command and \
+its systemd service, spool.service.")
 # The shared libraries the binary links (Boost.JSON, SOCI, libpq, SQLite, spdlog, OpenSSL,
 # libsystemd ...), found by dpkg-shlibdeps; adduser for the maintainer script.
 set(CPACK_DEBIAN_SERVER_PACKAGE_SHLIBDEPS ON)
@@ -48,8 +54,9 @@ set(CPACK_DEBIAN_SERVER_PACKAGE_CONTROL_EXTRA
     ${SPOOL_DEB_DIR}/postrm)
 
 set(CPACK_DEBIAN_DEVEL_PACKAGE_NAME spool-dev)
-set(CPACK_DEBIAN_DEVEL_DESCRIPTION
-    "durable background-job runtime (library and headers)\n libspool (static), the public headers <spool/...>, the CMake package\n (find_package(spool) -> spool::spool) and spool.pc, to embed Spool's runtime\n in an Asio application.")
+set(CPACK_DEBIAN_DEVEL_DESCRIPTION "durable background-job runtime (library and headers)
+libspool (static), the public headers <spool/...>, the CMake package (find_package(spool) -> \
+spool::spool) and spool.pc, to embed Spool's runtime in an Asio application.")
 # A static library: what an application links comes from these -dev packages.
 set(CPACK_DEBIAN_DEVEL_PACKAGE_SHLIBDEPS OFF)
 set(CPACK_DEBIAN_DEVEL_PACKAGE_DEPENDS

@@ -99,7 +99,7 @@ spool_cpack() {
   local dir="$1" out="$2" log
   mkdir -p "$out"
   log="$(mktemp /tmp/spool-cpack.XXXXXX.log)"
-  if ! cpack --config "$dir/CPackConfig.cmake" -B "$out" -D CPACK_CMAKE_GENERATOR= >"$log" 2>&1; then
+  if ! cpack --config "$dir/CPackConfig.cmake" -B "$out" >"$log" 2>&1; then
     cat "$log" >&2
     echo "cpack failed (log: $log)" >&2
     return 1

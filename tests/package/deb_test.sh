@@ -31,10 +31,11 @@ field() { dpkg-deb -f "$1" "$2"; }
 [[ "$(field "$deb" Architecture)" == "$arch" ]] || fail "Architecture: $(field "$deb" Architecture)"
 [[ -n "$(field "$deb" Maintainer)" ]] || fail "no Maintainer"
 depends="$(field "$deb" Depends)"
-# From dpkg-shlibdeps: the shared libraries `spool` links, with versions.
-for lib in adduser libsystemd0 libsoci-core4.0 libsoci-sqlite3-4.0 libsoci-postgresql4.0 libpq5 \
-           libboost-json1.81.0 libspdlog1.10 libc6 libstdc++6; do
-  [[ ", $depends," == *", $lib"[\ ,]* ]] || fail "Depends lacks $lib: $depends"
+# From dpkg-shlibdeps: the shared libraries `spool` links (names as prefixes: Debian's spdlog
+# package is libspdlog1.10-fmt9).
+for lib in "adduser," "libsystemd0" "libsoci-core4.0 " "libsoci-sqlite3-4.0 " "libsoci-postgresql4.0 " \
+           "libpq5 " "libboost-json1.81.0 " "libspdlog1" "libsqlite3-0 " "libc6 " "libstdc++6 "; do
+  [[ ", $depends," == *", $lib"* ]] || fail "Depends lacks ${lib%[ ,]}: $depends"
 done
 [[ "$(field "$dev" Package)" == spool-dev ]] || fail "dev Package: $(field "$dev" Package)"
 [[ "$(field "$dev" Version)" == "${version}-1" ]] || fail "dev Version: $(field "$dev" Version)"
@@ -50,7 +51,8 @@ for script in postinst prerm postrm; do
 done
 [[ "$(cat "$tmp/control/conffiles")" == /etc/spool/spool.json ]] || fail "conffiles: $(cat "$tmp/control/conffiles")"
 grep -q "adduser --system" "$tmp/control/postinst" || fail "postinst creates no system user"
-if grep -Eq "systemctl (enable|start)|deb-systemd-helper enable" "$tmp/control/postinst"; then
+if grep -v '^[[:space:]]*#' "$tmp/control/postinst" |
+   grep -Eq "systemctl (enable|start)|deb-systemd-helper enable"; then
   fail "postinst enables or starts the service"
 fi
 
