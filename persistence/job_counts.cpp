@@ -22,6 +22,7 @@ void add_counts(soci::session& s, const dialect& d, const count_deltas& deltas) 
                                          "SET n = job_counts.n + excluded.n",
                         use(queue), use(state), use(n));
   for (const auto& [key, delta] : deltas.entries()) {
+    if (delta == 0) continue;
     queue = key.first;
     state = key.second;
     n = delta;

@@ -30,7 +30,17 @@ class count_deltas {
     add(queue, from, -n);
     add(queue, to, n);
   }
-  bool empty() const { return d_.empty(); }
+  void add(const count_deltas& other) {
+    for (const auto& [key, n] : other.d_) d_[key] += n;
+  }
+  void clear() { d_.clear(); }
+  // Empty also when every change cancelled out (a round that claimed as many as it completed
+  // leaves `running` as it was): those entries are no writes.
+  bool empty() const {
+    for (const auto& [_, n] : d_)
+      if (n != 0) return false;
+    return true;
+  }
   const auto& entries() const { return d_; }
 
  private:

@@ -60,14 +60,17 @@ struct sqlite_store::statements {
                               "(run_at, id) <= (?3, ?4)"};
   sqlite_statement count_lease{db, "UPDATE leases SET remaining = ?2 WHERE id = ?1"};
 
-  // complete, common case (plain successes), per lease: the ids go in as one JSON array.
+  // complete, common case (plain successes), per lease: the ids go in as one JSON array. No
+  // RETURNING: it doubled the statement's cost (docs/benchmarks.md); the count is changes()
+  // and the queue is the lease's (a lease is one claim from one queue, see take).
   sqlite_statement finish_ids{db,
                               "INSERT INTO finished (id, queue, state, attempt, attempted_at, "
                               "finalized_at) SELECT id, queue, 'completed', attempt, attempted_at, "
                               "?1 FROM running WHERE id IN (SELECT value FROM json_each(?3)) "
-                              "AND lease_id = ?2 RETURNING queue"};
+                              "AND lease_id = ?2"};
+  sqlite_statement queue_of{db, "SELECT queue FROM running WHERE id = ?1"};
   sqlite_statement still_running{db,
-                                 "SELECT id FROM running WHERE id IN "
+                                 "SELECT id, queue FROM running WHERE id IN "
                                  "(SELECT value FROM json_each(?2)) AND lease_id = ?1"};
   sqlite_statement drop_running_ids{db,
                                     "DELETE FROM running WHERE id IN "
@@ -118,11 +121,17 @@ struct sqlite_store::statements {
                                "AND remaining <= 0"};
   sqlite_statement clear_batch{db, "DELETE FROM temp.batch"};
 
-  // job_counts: each statement's changes, summed per queue and state (see job_counts.hpp).
-  sqlite_statement add_count{db,
-                             "INSERT INTO job_counts (queue, state, shard, n) VALUES (?1, ?2, 0, ?3) "
-                             "ON CONFLICT (queue, state, shard) DO UPDATE SET n = job_counts.n + "
-                             "excluded.n"};
+  // job_counts: a transaction's changes, summed per queue and state (see job_counts.hpp), up
+  // to three rows per statement: a round of one queue changes waiting, running and completed.
+  static std::string add_counts_sql(int rows) {
+    std::string sql = "INSERT INTO job_counts (queue, state, shard, n) VALUES ";
+    for (int i = 0; i < rows; ++i)
+      sql += (i ? ", (?" : "(?") + std::to_string(3 * i + 1) + ", ?" + std::to_string(3 * i + 2) +
+             ", 0, ?" + std::to_string(3 * i + 3) + ")";
+    return sql + " ON CONFLICT (queue, state, shard) DO UPDATE SET n = job_counts.n + excluded.n";
+  }
+  sqlite_statement add_count_rows[3] = {{db, add_counts_sql(1)}, {db, add_counts_sql(2)},
+                                        {db, add_counts_sql(3)}};
   sqlite_statement batch_moves{db,
                                "SELECT r.queue, b.next, COUNT(*) FROM temp.batch b JOIN running r "
                                "ON r.id = b.id GROUP BY 1, 2"};
@@ -146,7 +155,9 @@ void sqlite_store::run_write(const char* op, bool durable, const session_work& w
   try {
     set_synchronous(durable);
     sqlite_transaction tx(*tx_);
+    pending_counts_->clear();
     work(*sql_);
+    write_counts();
     tx.commit();
   } catch (const store_error&) {
     throw;
@@ -157,7 +168,7 @@ void sqlite_store::run_write(const char* op, bool durable, const session_work& w
 
 sqlite_store::sqlite_store(const location& where, const open_options& options)
     : sql_store(sqlite_dialect, options.schemas), path_(where.shown),
-      relaxed_enqueue_(options.relaxed_enqueue) {
+      pending_counts_(std::make_unique<count_deltas>()), relaxed_enqueue_(options.relaxed_enqueue) {
   migrate_on_use_ = options.migrate_on_use;
   try {
     sql_ = open_session(where, "spool");
@@ -362,24 +373,21 @@ std::vector<job_id> sqlite_store::complete_successes(std::span<const jobs::compl
   count_deltas counts;
   for (const auto& [lease, ids] : by_lease) {
     const auto ids_json = id_array(ids);
-    // The finished rows come back with their queue: a batch's are mostly of one queue.
-    int finished = 0, run = 0;
-    std::string queue;
-    auto& rows = s.finish_ids.bind(1, latest).bind(2, lease).bind(3, ids_json);
-    while (rows.step()) {
-      ++finished;
-      if (rows.text(0) != queue) {
-        counts.move(queue, "running", "completed", run);
-        queue = rows.text(0);
-        run = 0;
+    const int finished = s.finish_ids.bind(1, latest).bind(2, lease).bind(3, ids_json).run();
+    if (finished == static_cast<int>(ids.size())) {
+      // Every job still ran under the lease: all of the lease's queue, read off one of them.
+      if (s.queue_of.bind(1, ids.front()).step()) {
+        counts.move(std::string(s.queue_of.text(0)), "running", "completed", finished);
+        s.queue_of.reset();
       }
-      ++run;
-    }
-    counts.move(queue, "running", "completed", run);
-    if (finished != static_cast<int>(ids.size())) {
+    } else {
+      // The rows just finished are those still running under the lease (they go below).
       std::unordered_set<job_id> valid;
       auto& rows = s.still_running.bind(1, lease).bind(2, ids_json);
-      while (rows.step()) valid.insert(rows.int64(0));
+      while (rows.step()) {
+        valid.insert(rows.int64(0));
+        counts.move(std::string(rows.text(1)), "running", "completed", 1);
+      }
       for (auto id : ids)
         if (!valid.count(id)) stale.push_back(id);
     }
@@ -433,9 +441,24 @@ std::vector<job_id> sqlite_store::complete_others(std::span<const jobs::completi
   return stale;
 }
 
-void sqlite_store::add_counts(const count_deltas& counts) {
-  for (const auto& [key, n] : counts.entries())
-    st_->add_count.bind(1, key.first).bind(2, key.second).bind(3, n).run();
+void sqlite_store::add_counts(const count_deltas& counts) { pending_counts_->add(counts); }
+
+void sqlite_store::write_counts() {
+  std::vector<const std::pair<const std::pair<std::string, std::string>, long long>*> rows;
+  for (const auto& entry : pending_counts_->entries())
+    if (entry.second != 0) rows.push_back(&entry);
+  for (std::size_t done = 0; done < rows.size();) {
+    const auto k = std::min<std::size_t>(3, rows.size() - done);
+    auto& st = st_->add_count_rows[k - 1];
+    for (std::size_t i = 0; i < k; ++i) {
+      const auto& [key, n] = *rows[done + i];
+      const int base = static_cast<int>(3 * i);
+      st.bind(base + 1, key.first).bind(base + 2, key.second).bind(base + 3, n);
+    }
+    st.run();
+    done += k;
+  }
+  pending_counts_->clear();
 }
 
 void sqlite_store::renew(std::span<const lease_id> leases, time_point until) {

@@ -49,12 +49,17 @@ class sqlite_store final : public sql_store {
   // The two halves of complete(), inside its transaction; each returns the stale ids.
   std::vector<job_id> complete_successes(std::span<const jobs::completion> batch);
   std::vector<job_id> complete_others(std::span<const jobs::completion> batch);
-  void add_counts(const count_deltas& counts);  // inside the transaction that made them
+  // Inside the transaction that made them: the changes wait in pending_counts_ and are written
+  // once, just before the commit, summed over the whole transaction (a round's claim and
+  // completions touch the same few rows), zeros left out, a few rows per statement.
+  void add_counts(const count_deltas& counts);
+  void write_counts();
 
   std::string path_;
   std::unique_ptr<soci::session> sql_;
   std::unique_ptr<sqlite_transaction::statements> tx_;
   std::unique_ptr<statements> st_;
+  std::unique_ptr<count_deltas> pending_counts_;
   int synchronous_ = -1;
   bool relaxed_enqueue_ = false;
   bool migrated_ = false;

@@ -583,6 +583,29 @@ BOOST_FIXTURE_TEST_CASE(counts_are_kept_by_every_transition, fixture) {
   BOOST_TEST(db->count(t0).queues["default"]["completed"] == 0);
 }
 
+// Plain successes of one lease are counted from how many rows the completion wrote: a batch in
+// which some of them are stale or twice over must count only the jobs it finished.
+BOOST_FIXTURE_TEST_CASE(counts_stay_exact_when_a_lease_batch_has_stale_and_repeated_completions,
+                        fixture) {
+  for (int i = 0; i < 3; ++i) add("k");
+  auto got = claim(3, t0);  // one lease
+  BOOST_REQUIRE_EQUAL(got.size(), 3u);
+  std::vector<jobs::completion> first{done(got[0], transition::to::completed, t0)};
+  BOOST_TEST(db->complete(first).empty());
+  counts_agree("one of the lease's jobs");
+  // got[0] again (stale now), got[1] twice, got[2] once: two jobs finish.
+  std::vector<jobs::completion> mixed{done(got[0], transition::to::completed, t0),
+                                      done(got[1], transition::to::completed, t0),
+                                      done(got[1], transition::to::completed, t0),
+                                      done(got[2], transition::to::completed, t0)};
+  const auto stale = db->complete(mixed);
+  BOOST_TEST(std::count(stale.begin(), stale.end(), got[0].id) >= 1);
+  counts_agree("stale and repeated completions");
+  auto c = db->count(t0);
+  BOOST_TEST(c.queues["default"]["completed"] == 3);
+  BOOST_TEST(c.queues["default"]["running"] == 0);
+}
+
 BOOST_FIXTURE_TEST_CASE(counts_of_a_queue_whose_jobs_are_all_gone_disappear, fixture) {
   add("k");
   auto got = claim(1, t0);
