@@ -162,6 +162,43 @@ BOOST_FIXTURE_TEST_CASE(a_database_failure_is_a_store_error, fixture) {
 
 namespace {
 
+// A runtime on the test's database, as tests/support/runtime_harness.hpp runs one, without the
+// diagnostic kinds (so that this store test links the library only): the end of `scenario`
+// stops it gracefully.
+struct harness {
+  scratch_db db;
+  config::settings settings;
+  jobs::registry kinds;
+
+  harness() {
+    settings.db = db.url();
+    settings.poll_interval_s = 0.2;
+    settings.grace_s = 5;
+    settings.queues = {{"default", 4}};
+    settings.log_level = "error";
+  }
+  template <class Scenario>
+  void run(Scenario scenario) {
+    asio::io_context ioc(2);
+    runtime::runtime rt(ioc.get_executor(), settings, std::move(kinds));
+    bool ran = false;
+    std::exception_ptr failure;
+    asio::co_spawn(ioc, rt.run(), [&](std::exception_ptr e) {
+      ran = true;
+      if (e) failure = e;
+    });
+    asio::co_spawn(ioc, scenario(rt), [&](std::exception_ptr e) {
+      if (e) failure = e;
+      rt.stop();
+    });
+    std::thread other([&] { ioc.run(); });
+    ioc.run();
+    other.join();
+    BOOST_TEST(ran);
+    if (failure) std::rethrow_exception(failure);
+  }
+};
+
 // Runs `f` (blocking database work of the application) off the runtime's io_context threads.
 template <class F>
 asio::awaitable<std::invoke_result_t<F&>> off_loop(asio::thread_pool& pool, F f) {
@@ -172,7 +209,7 @@ asio::awaitable<std::invoke_result_t<F&>> off_loop(asio::thread_pool& pool, F f)
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_committed_job_runs_once_in_a_runtime_on_the_same_database) {
-  runtime_harness h;
+  harness h;
   std::atomic<int> runs{0};
   h.kinds.add("ship", [&](jobs::job_context&) -> asio::awaitable<jobs::outcome> {
     ++runs;
@@ -208,7 +245,7 @@ BOOST_AUTO_TEST_CASE(a_committed_job_runs_once_in_a_runtime_on_the_same_database
 }
 
 BOOST_AUTO_TEST_CASE(on_postgresql_the_commit_wakes_the_runtime_without_its_poll) {
-  runtime_harness h;
+  harness h;
   if (!h.db.postgres()) {
     BOOST_TEST_MESSAGE("PostgreSQL only: SQLite runtimes find the job at their next poll");
     return;
