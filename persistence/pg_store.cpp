@@ -2,16 +2,12 @@
 
 #include <soci/soci.h>
 
-#include <boost/json/serialize.hpp>
-#include <boost/json/string.hpp>
-#include <fmt/format.h>
 #include <limits>
 #include <set>
-#include <unordered_map>
 #include <unordered_set>
 
-#include "jobs/unique.hpp"
 #include "persistence/backends.hpp"
+#include "persistence/pg_insert.hpp"
 #include "persistence/sql_transaction.hpp"
 #include "persistence/sql_values.hpp"
 #include "persistence/time_codec.hpp"
@@ -43,40 +39,7 @@ struct pg_store::statements {
   explicit statements(soci::session& sql) : sql(sql) {}
   soci::session& sql;
 
-  // insert: ids first (so results keep the batch's order), then unique keys one by one under a
-  // per-key lock, then all new jobs in one statement.
-  int n = 0;
-  long long id = 0, found = 0, created_at = 0;
-  std::string key, jobs_json, queue;
-  soci::statement alloc_ids{(sql.prepare << "SELECT nextval('jobs_id_seq') FROM "
-                                            "generate_series(1, CAST(:n AS integer))",
-                             into(id), use(n))};
-  soci::statement lock_key{(sql.prepare << std::string(postgres_dialect.unique_key_lock),
-                            use(key))};
-  soci::statement find_key_holder{(sql.prepare << unique_holder_sql(":k", ":n1", ":n2"),
-                                    into(found), use(key), use(created_at), use(created_at))};
-  soci::statement hold_key{(sql.prepare << "INSERT INTO unique_keys (key, job_id) VALUES (:k, :id) "
-                                           "ON CONFLICT (key) DO UPDATE SET job_id = excluded.job_id",
-                            use(key), use(id))};
-  soci::statement insert_jobs{
-      (sql.prepare << "WITH input AS (SELECT CAST(v->>0 AS bigint) AS id, v->>1 AS kind, "
-                      "v->>2 AS queue, v->>3 AS payload, CAST(v->>4 AS integer) AS priority, "
-                      "CAST(v->>5 AS integer) AS max_attempts, v->>6 AS unique_key, "
-                      "CAST(v->>7 AS bigint) AS run_at, CAST(v->>8 AS integer) AS unique_states, "
-                      "CAST(v->>9 AS bigint) AS unique_for FROM jsonb_array_elements(CAST(:b AS jsonb)) v), "
-                      "new_jobs AS (INSERT INTO jobs (id, kind, queue, payload, priority, "
-                      "max_attempts, unique_key, created_at, unique_states, unique_for) SELECT id, "
-                      "kind, queue, payload, priority, max_attempts, unique_key, CAST(:c AS bigint), "
-                      "unique_states, unique_for FROM input), "
-                      "counted AS (INSERT INTO job_counts (queue, state, shard, n) SELECT queue, "
-                      "'waiting', pg_backend_pid() % 16, COUNT(*) FROM input GROUP BY queue "
-                      "ORDER BY queue ON CONFLICT (queue, state, shard) DO UPDATE "
-                      "SET n = job_counts.n + excluded.n) "
-                      "INSERT INTO ready (queue, priority, run_at, id, attempt) "
-                      "SELECT queue, priority, run_at, id, 0 FROM input",
-       use(jobs_json), use(created_at))};
-  soci::statement notify{
-      (sql.prepare << std::string("SELECT pg_notify('") + notify_channel + "', :q)", use(queue))};
+  pg_insert insert{sql};  // enqueue (and notify)
 
   // claim and complete: a producer's round in one statement, so one round trip and, outside a
   // transaction block, one commit. The completions are fenced by (id, lease); leases left
@@ -89,7 +52,7 @@ struct pg_store::statements {
   // recursive index skip over `ready`), and within a level scans only the due head of the key:
   // scheduled jobs behind it are never read.
   // Rows: 'a' for each applied completion (id), 'c' for each claimed job.
-  std::string worker, payload, kind, batch_json, lease_ids, what, id_array, lease_array;
+  std::string queue, worker, payload, kind, batch_json, lease_ids, what, id_array, lease_array;
   long long now = 0, lease_until = 0, c_id = 0, c_due = 0, c_lease = 0, c_created = 0;
   int limit = 0, c_priority = 0, c_attempt = 0, c_max = 0;
   soci::statement round{
@@ -250,81 +213,15 @@ insert_and_claim_result pg_store::insert_and_claim(std::span<const jobs::new_job
                                                    std::span<const claim_request> claims) {
   return write("enqueue", !relaxed_enqueue_, [&](soci::session&) {
     insert_and_claim_result r;
-    if (!batch.empty()) r.inserted = insert_rows(batch, now);
+    if (!batch.empty()) r.inserted = st_->insert.rows(batch, now);
     for (const auto& c : claims) r.claimed.push_back(run_round({}, c).claimed);
     return r;
   });
 }
 
-// Inside a transaction.
-std::vector<insert_result> pg_store::insert_rows(std::span<const jobs::new_job> batch, time_point now) {
-  auto& s = *st_;
-  std::vector<job_id> ids;
-  ids.reserve(batch.size());
-  s.n = static_cast<int>(batch.size());
-  s.alloc_ids.execute(false);
-  while (s.alloc_ids.fetch()) ids.push_back(s.id);
-
-  std::vector<insert_result> out(batch.size());
-  // A key taken earlier in this batch: its job and whether that job holds it from the start.
-  std::unordered_map<std::string, std::pair<job_id, bool>> keys_in_batch;
-  std::set<std::string> due_queues;
-  std::string& rows = s.jobs_json;
-  rows.clear();
-  rows.push_back('[');
-  s.created_at = to_us(now);
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    const auto& j = batch[i];
-    const auto run_at = j.run_at.value_or(now);
-    if (j.unique_key) {
-      if (auto it = keys_in_batch.find(*j.unique_key); it != keys_in_batch.end()) {
-        if (it->second.second) {
-          out[i] = {it->second.first, true};
-          continue;
-        }
-        // The earlier job does not hold the key in its first state, and nobody else held it.
-      } else {
-        // The lock serializes inserts of this key (and DLQ requeues that take it back) across
-        // nodes until commit; the lookup after it sees whatever the previous holder committed.
-        s.key = *j.unique_key;
-        s.lock_key.execute(true);
-        s.find_key_holder.execute(false);
-        bool held = false;
-        while (s.find_key_holder.fetch()) held = true;
-        if (held) {
-          out[i] = {s.found, true};
-          continue;
-        }
-      }
-      s.key = *j.unique_key;
-      s.id = ids[i];
-      s.hold_key.execute(true);
-      const auto first = run_at <= now ? jobs::state::available : jobs::state::scheduled;
-      keys_in_batch[*j.unique_key] = {ids[i], jobs::holds_key(j.unique_states, j.unique_for, first,
-                                                              std::nullopt, now)};
-    }
-    out[i] = {ids[i], false};
-    if (run_at <= now) due_queues.insert(j.queue);
-    namespace json = boost::json;
-    fmt::format_to(std::back_inserter(rows), "{}[{},{},{},{},{},{},{},{},", rows.size() > 1 ? "," : "",
-                   ids[i], json::serialize(json::string(j.kind)), json::serialize(json::string(j.queue)),
-                   json::serialize(json::string(j.payload)), j.priority, j.max_attempts,
-                   j.unique_key ? json::serialize(json::string(*j.unique_key)) : "null", to_us(run_at));
-    if (j.unique_key)
-      fmt::format_to(std::back_inserter(rows), "{},{}]", j.unique_states, j.unique_for.count());
-    else
-      rows += "null,null]";
-  }
-  rows += "]";
-  if (rows.size() > 2) {
-    s.insert_jobs.execute(true);
-  }
-  // Delivered at commit, to every node LISTENing: their producers claim at once.
-  for (const auto& q : due_queues) {
-    s.queue = q;
-    s.notify.execute(true);
-  }
-  return out;
+std::vector<insert_result> pg_store::insert_in_transaction(std::span<const jobs::new_job> batch,
+                                                         time_point now) {
+  return st_->insert.rows(batch, now);
 }
 
 round_result pg_store::complete_and_claim(std::span<const jobs::completion> done,
@@ -394,8 +291,7 @@ void pg_store::renew(std::span<const lease_id> leases, time_point until) {
 
 void pg_store::notify(const std::string& payload) {
   call("notify", [&](soci::session&) {
-    st_->queue = payload;
-    st_->notify.execute(true);
+    st_->insert.notify(payload);
   });
 }
 

@@ -37,11 +37,9 @@ class pg_store final : public sql_store {
   void connect();
   void ready();                   // connected, migrated, statements prepared
   void forget_dead_connection();  // after a failure: drops the connection if it is gone
-  std::vector<insert_result> insert_rows(std::span<const jobs::new_job> batch, time_point now);
+  // Inside a transaction: the enqueue's rows (pg_insert).
   std::vector<insert_result> insert_in_transaction(std::span<const jobs::new_job> batch,
-                                                   time_point now) override {
-    return insert_rows(batch, now);
-  }
+                                                   time_point now) override;
   round_result run_round(std::span<const jobs::completion> done, const claim_request& next);
   std::optional<time_point> find_next_due(const std::string& queue, time_point now);
 

@@ -11,6 +11,7 @@
 #include "persistence/backends.hpp"
 #include "persistence/job_counts.hpp"
 #include "persistence/sql_values.hpp"
+#include "persistence/sqlite_insert.hpp"
 #include "persistence/sqlite_statement.hpp"
 #include "persistence/time_codec.hpp"
 
@@ -22,17 +23,6 @@ struct sqlite_store::statements {
   explicit statements(sqlite_api::sqlite3* db) : db(db) {}
   sqlite_api::sqlite3* db;
   long long last_id() const { return sqlite_api::sqlite3_last_insert_rowid(db); }
-
-  // insert
-  sqlite_statement insert_job{db,
-                              "INSERT INTO jobs (kind, queue, payload, priority, max_attempts, "
-                              "unique_key, created_at, unique_states, unique_for) "
-                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"};
-  sqlite_statement insert_ready{db,
-                                "INSERT INTO ready (queue, priority, run_at, id, attempt) "
-                                "VALUES (?1, ?2, ?3, ?4, 0)"};
-  sqlite_statement find_key_holder{db, unique_holder_sql("?1", "?2", "?2")};
-  sqlite_statement hold_key{db, "INSERT OR REPLACE INTO unique_keys (key, job_id) VALUES (?1, ?2)"};
 
   // claim. It walks the queue one priority level at a time: within a level due jobs come first
   // in key order, so each level's scan stops at its first job not yet due instead of reading
@@ -217,6 +207,7 @@ void sqlite_store::prepare() {
     auto* conn = static_cast<soci::sqlite3_session_backend*>(sql_->get_backend())->conn_;
     tx_ = std::make_unique<sqlite_transaction::statements>(conn, sqlite_dialect.begin_write);
     st_ = std::make_unique<statements>(conn);
+    insert_ = std::make_unique<sqlite_insert>(conn);
   } catch (const std::exception& e) {
     throw store_error("preparing statements on '" + path_ + "' failed: " + e.what());
   }
@@ -227,46 +218,15 @@ insert_and_claim_result sqlite_store::insert_and_claim(std::span<const jobs::new
                                                        std::span<const claim_request> claims) {
   return write("enqueue", !relaxed_enqueue_, [&](soci::session&) {
     insert_and_claim_result r;
-    r.inserted = insert_rows(batch, now);
+    r.inserted = insert_->rows(batch, now);
     for (const auto& c : claims) r.claimed.push_back(c.limit > 0 ? take(c) : std::vector<jobs::claimed_job>{});
     return r;
   });
 }
 
-std::vector<insert_result> sqlite_store::insert_rows(std::span<const jobs::new_job> batch, time_point now) {
-  auto& s = *st_;
-  std::vector<insert_result> out;
-  out.reserve(batch.size());
-  const long long created_at = to_us(now);
-  count_deltas counts;
-  for (const auto& j : batch) {
-    if (j.unique_key) {
-      // Whoever the key's row names holds it only while in its chosen states; otherwise the new
-      // job takes the row over. The write transaction serialises this against every other writer.
-      s.find_key_holder.bind(1, *j.unique_key).bind(2, created_at);
-      if (s.find_key_holder.step()) {
-        out.push_back({s.find_key_holder.int64(0), true});
-        s.find_key_holder.reset();
-        continue;
-      }
-    }
-    s.insert_job.bind(1, j.kind).bind(2, j.queue).bind(3, j.payload).bind(4, j.priority)
-        .bind(5, j.max_attempts);
-    if (j.unique_key)
-      s.insert_job.bind(6, *j.unique_key).bind(8, static_cast<long long>(j.unique_states))
-          .bind(9, static_cast<long long>(j.unique_for.count()));
-    else
-      s.insert_job.bind_null(6).bind_null(8).bind_null(9);
-    s.insert_job.bind(7, created_at).run();
-    const long long id = s.last_id();
-    s.insert_ready.bind(1, j.queue).bind(2, j.priority).bind(3, to_us(j.run_at.value_or(now)))
-        .bind(4, id).run();
-    if (j.unique_key) s.hold_key.bind(1, *j.unique_key).bind(2, id).run();
-    counts.add(j.queue, waiting_state, 1);
-    out.push_back({id, false});
-  }
-  add_counts(counts);
-  return out;
+std::vector<insert_result> sqlite_store::insert_in_transaction(std::span<const jobs::new_job> batch,
+                                                             time_point now) {
+  return insert_->rows(batch, now);
 }
 
 round_result sqlite_store::complete_and_claim(std::span<const jobs::completion> done,

@@ -12,6 +12,7 @@
 namespace spool::store {
 
 class count_deltas;
+class sqlite_insert;
 
 class sqlite_store final : public sql_store {
  public:
@@ -36,13 +37,10 @@ class sqlite_store final : public sql_store {
   struct statements;
   void prepare();
   void set_synchronous(bool full);
-  // Inside a transaction: the enqueue's rows, the claim, and the earliest scheduled run_at of a
-  // queue.
-  std::vector<insert_result> insert_rows(std::span<const jobs::new_job> batch, time_point now);
+  // Inside a transaction: the enqueue's rows (sqlite_insert), the claim, and the earliest
+  // scheduled run_at of a queue.
   std::vector<insert_result> insert_in_transaction(std::span<const jobs::new_job> batch,
-                                                   time_point now) override {
-    return insert_rows(batch, now);
-  }
+                                                   time_point now) override;
   std::vector<jobs::claimed_job> take(const claim_request& next);
   std::optional<time_point> find_next_due(const std::string& queue, time_point now);
   std::optional<long long> next_level(const std::string& queue, std::optional<long long> after);
@@ -60,6 +58,7 @@ class sqlite_store final : public sql_store {
   std::unique_ptr<sqlite_transaction::statements> tx_;
   std::unique_ptr<statements> st_;
   std::unique_ptr<count_deltas> pending_counts_;
+  std::unique_ptr<sqlite_insert> insert_;
   int synchronous_ = -1;
   bool relaxed_enqueue_ = false;
   bool migrated_ = false;

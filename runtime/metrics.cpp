@@ -99,6 +99,9 @@ void metrics::render(exposition& out) const {
   for (auto& [op, h] : db_) out.sample("spool_db_operation_seconds", {{"op", op}}, *h);
   out.family("spool_rescued_total", "counter", "Jobs returned to the queue after their lease expired.");
   out.sample("spool_rescued_total", {}, rescued.load());
+  out.family("spool_queue_notifications_total", "counter",
+             "Enqueues announced by a NOTIFY (PostgreSQL) that woke a queue of this node.");
+  out.sample("spool_queue_notifications_total", {}, queue_notifications.load());
   out.family("spool_jobs_pruned_total", "counter",
              "Finished jobs deleted past their retention by this node's pruner, by state.");
   const char* pruned_states[] = {"completed", "cancelled", "dead"};  // pruned()'s order

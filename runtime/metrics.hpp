@@ -61,6 +61,8 @@ class metrics {
   const histogram* find_db_operation(std::string_view op) const;  // null until first observed
 
   std::atomic<std::uint64_t> rescued{0};
+  // Enqueues announced by another connection's NOTIFY (PostgreSQL) that woke a queue of this node.
+  std::atomic<std::uint64_t> queue_notifications{0};
   // Finished jobs the pruner deleted, by final state (completed, cancelled, dead).
   std::atomic<std::uint64_t>& pruned(jobs::state s) {
     return pruned_[s == jobs::state::dead ? 2 : s == jobs::state::cancelled ? 1 : 0];

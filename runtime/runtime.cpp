@@ -75,6 +75,7 @@ struct runtime::impl final : producer_signals {
                 if (payload == probe_token) probe_seen = true;
                 return;
               }
+              if (producers.contains(payload)) c.stats.queue_notifications++;
               c.notify(payload, jobs::now());
             },
         .connected =

@@ -131,6 +131,7 @@ BOOST_AUTO_TEST_CASE(metrics_match_the_jobs_that_ran) {
          {"spool_jobs_enqueued_total counter", "spool_jobs_finished_total counter",
           "spool_job_duration_seconds histogram", "spool_job_wait_seconds histogram", "spool_jobs gauge",
           "spool_jobs_running gauge", "spool_dead_letter_jobs gauge", "spool_rescued_total counter",
+          "spool_queue_notifications_total counter",
           "spool_db_operation_seconds histogram", "spool_build_info gauge"})
       BOOST_TEST(m.find(std::string("# TYPE ") + family + "\n") != std::string::npos, family);
   });

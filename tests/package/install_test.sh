@@ -18,6 +18,11 @@ cmake)
     -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
   cmake --build "$tmp/embed" -j2 >/dev/null
   "$tmp/embed/embed_example" "$tmp/embed.db" 20
+  # The public header that takes the application's SOCI session: SOCI comes with spool::spool.
+  cmake -S "$src/examples/transactional" -B "$tmp/transactional" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
+    -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
+  cmake --build "$tmp/transactional" -j2 >/dev/null
+  "$tmp/transactional/transactional_example" "$tmp/transactional.db" 5
   ;;
 pkgconfig)
   export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig:$tmp/prefix/lib/x86_64-linux-gnu/pkgconfig"
@@ -25,9 +30,13 @@ pkgconfig)
   cat >"$tmp/check.cpp" <<'CPP'
 #include <spool/registry.hpp>
 #include <spool/settings.hpp>
+#include <spool/transactional.hpp>
 #include <spool/version.hpp>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
 #include <cstdio>
-// Links against libspool: validation rejects a bad setting and the registry keeps a kind.
+// Links against libspool: validation rejects a bad setting, the registry keeps a kind and a
+// transactional enqueue needs a transaction.
 int main() {
   spool::config::settings s;
   s.grace_s = -1;
@@ -37,8 +46,13 @@ int main() {
   kinds.add("k", [](spool::jobs::job_context&) -> boost::asio::awaitable<spool::jobs::outcome> {
     co_return spool::jobs::outcome::success();
   });
-  std::printf("spool %s rejected=%d kinds=%zu\n", SPOOL_VERSION, rejected, kinds.kinds().size());
-  return rejected && kinds.find("k") ? 0 : 1;
+  // SOCI's headers and libraries come with spool.pc: enqueueing outside a transaction is refused.
+  soci::session app(soci::sqlite3, ":memory:");
+  bool refused = false;
+  try { spool::enqueue(app, spool::jobs::new_job{.kind = "k"}); } catch (const std::logic_error&) { refused = true; }
+  std::printf("spool %s rejected=%d kinds=%zu tx_refused=%d\n", SPOOL_VERSION, rejected,
+              kinds.kinds().size(), refused);
+  return rejected && refused && kinds.find("k") ? 0 : 1;
 }
 CPP
   # shellcheck disable=SC2046
