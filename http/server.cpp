@@ -134,7 +134,9 @@ asio::awaitable<void> server::session(tcp::socket socket) {
     out.prepare_payload();
     stream.expires_after(options_.timeout);
     auto [write_ec, bytes] = co_await bhttp::async_write(stream, out, nothrow);
-    log::info("http_request")
+    // Reads that succeed (the dashboard polls every few seconds) at debug; changes and errors at info.
+    const bool routine = (method == "GET" || method == "HEAD") && res.status < 400;
+    log::line(routine ? log::level::debug : log::level::info, "http_request")
         .kv("method", method.empty() ? "-" : method)
         .kv("target", target.empty() ? "-" : target)
         .kv("status", static_cast<int>(res.status))

@@ -80,14 +80,27 @@ void metrics::render(exposition& out) const {
   out.family("spool_jobs_enqueued_total", "counter", "Jobs enqueued through this runtime.");
   for (auto& [key, s] : jobs_)
     out.sample("spool_jobs_enqueued_total", {{"queue", key.first}, {"kind", key.second}}, s->enqueued.load());
-  out.family("spool_jobs_finished_total", "counter", "Attempts that ended, by outcome.");
-  for (auto& [key, s] : jobs_) {
-    const std::pair<const char*, const std::atomic<std::uint64_t>*> outcomes[] = {
-        {"succeeded", &s->succeeded}, {"failed", &s->failed},       {"dead", &s->dead},
-        {"cancelled", &s->cancelled}, {"snoozed", &s->snoozed},     {"interrupted", &s->interrupted}};
-    for (auto& [name, v] : outcomes)
-      out.sample("spool_jobs_finished_total",
-                 {{"queue", key.first}, {"kind", key.second}, {"outcome", name}}, v->load());
+  // Every attempt's outcome; only outcomes that end a job in spool_jobs_finished_total, so that
+  // a snoozed or interrupted attempt (or a retry) is not counted as a finished job.
+  struct outcome_counter {
+    const char* name;
+    std::atomic<std::uint64_t> job_series::*count;
+    bool final;
+  };
+  static constexpr outcome_counter outcomes[] = {
+      {"succeeded", &job_series::succeeded, true}, {"failed", &job_series::failed, false},
+      {"dead", &job_series::dead, true},           {"cancelled", &job_series::cancelled, true},
+      {"snoozed", &job_series::snoozed, false},    {"interrupted", &job_series::interrupted, false}};
+  for (const bool finals : {false, true}) {
+    const char* family = finals ? "spool_jobs_finished_total" : "spool_job_attempts_total";
+    out.family(family, "counter",
+               finals ? "Jobs that reached a final state in an attempt on this node, by outcome."
+                      : "Attempts that ended on this node, by outcome.");
+    for (auto& [key, s] : jobs_)
+      for (auto& o : outcomes)
+        if (o.final || !finals)
+          out.sample(family, {{"queue", key.first}, {"kind", key.second}, {"outcome", o.name}},
+                     ((*s).*o.count).load());
   }
   out.family("spool_job_duration_seconds", "histogram", "How long a handler ran, per attempt.");
   for (auto& [key, s] : jobs_)

@@ -29,8 +29,8 @@ struct job_series {
   std::atomic<std::uint64_t> cancelled{0};
   std::atomic<std::uint64_t> snoozed{0};
   std::atomic<std::uint64_t> interrupted{0};
-  histogram duration;
-  histogram wait;
+  histogram duration{job_buckets};
+  histogram wait{job_buckets};
 };
 
 // Finished and failed attempts per second over the last 15 minutes, for /api/v1/stats.

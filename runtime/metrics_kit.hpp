@@ -13,10 +13,13 @@
 
 namespace spool::runtime {
 
-// Bucket bounds in seconds. Both sets are static, so a histogram only points at its bounds.
+// Bucket bounds in seconds. The sets are static, so a histogram only points at its bounds.
 // Database calls and short jobs: half a millisecond to ten seconds.
 inline constexpr double fast_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                           0.1,    0.25,  0.5,    1,     2.5,   5,    10};
+// Jobs: a handler's run and a job's wait, from milliseconds to an hour (kinds may run for minutes).
+inline constexpr double job_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,    2.5,  5,
+                                         10,    30,   60,    120,  300, 600,  1200, 1800, 3600};
 // Model calls, which run from tens of milliseconds to minutes.
 inline constexpr double slow_buckets[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120};
 

@@ -198,6 +198,7 @@ const jobs::registry& runtime::kinds() const { return impl_->c.registry; }
 store::db_executor& internal_access::db(runtime& rt) { return rt.impl_->db; }
 metrics& internal_access::stats(runtime& rt) { return rt.impl_->c.stats; }
 const metrics& internal_access::stats(const runtime& rt) { return rt.impl_->c.stats; }
+bool internal_access::leads(const runtime& rt) { return rt.impl_->c.leader.load(std::memory_order_relaxed); }
 std::uint64_t runtime::committed() const { return impl_->c.committed.load(); }
 int runtime::in_flight() const { return impl_->c.in_flight.load(); }
 

@@ -18,6 +18,7 @@ struct internal_access {
   static store::db_executor& db(runtime& rt);
   static metrics& stats(runtime& rt);
   static const metrics& stats(const runtime& rt);
+  static bool leads(const runtime& rt);
 };
 
 // The runtime's database connections (http/, cli/, tests).
@@ -25,5 +26,7 @@ inline store::db_executor& db_of(runtime& rt) { return internal_access::db(rt); 
 // The runtime's metrics, e.g. to add a kind's own series (metrics::add_source).
 inline metrics& stats_of(runtime& rt) { return internal_access::stats(rt); }
 inline const metrics& stats_of(const runtime& rt) { return internal_access::stats(rt); }
+// Whether this node holds the maintenance leadership now (it exports the cluster-wide metrics).
+inline bool leads(const runtime& rt) { return internal_access::leads(rt); }
 
 }  // namespace spool::runtime

@@ -29,13 +29,17 @@ asio::awaitable<response> stats(const exchange& x) {
   co_return json_response(200, json::object{{"totals", totals}, {"windows", windows}});
 }
 
+// Only the leader reads the database for a scrape (cluster_view); other nodes answer from memory.
 asio::awaitable<response> metrics_page(const exchange& x) {
-  auto count = [](store::store& s) { return s.count(jobs::now()); };
-  auto got = co_await on_db(x.rt, std::move(count));
-  if (auto* err = std::get_if<response>(&got)) co_return *err;
   response r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  r.body = render_metrics(x.rt, std::get<0>(got));
+  if (!spool::runtime::leads(x.rt)) {
+    r.body = render_metrics(x.rt, nullptr);
+    co_return r;
+  }
+  auto got = co_await on_db(x.rt, read_cluster_view);
+  if (auto* err = std::get_if<response>(&got)) co_return *err;
+  r.body = render_metrics(x.rt, &std::get<0>(got));
   co_return r;
 }
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <sstream>
 
+#include "http/metrics_text.hpp"
 #include "tests/http/api_harness.hpp"
 
 using namespace spool;
@@ -34,6 +35,10 @@ asio::awaitable<void> run_workload(http::api& api) {
 
 // The value of the sample whose name and labels are exactly `series`; NaN (and a test failure)
 // when it is missing.
+bool has_series(const std::string& page, const std::string& prefix) {
+  return page.find("\n" + prefix) != std::string::npos;
+}
+
 double sample(const std::string& page, const std::string& series) {
   std::istringstream lines(page);
   for (std::string line; std::getline(lines, line);)
@@ -97,7 +102,7 @@ BOOST_AUTO_TEST_CASE(stats_report_totals_and_rates) {
 
 BOOST_AUTO_TEST_CASE(metrics_match_the_jobs_that_ran) {
   api_harness h;
-  h.run([&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
+  h.run([&](runtime::runtime& rt, http::api& api) -> asio::awaitable<void> {
     co_await run_workload(api);
     auto r = co_await call(api, "GET", "/metrics");
     BOOST_REQUIRE_EQUAL(r.status, 200u);
@@ -107,11 +112,21 @@ BOOST_AUTO_TEST_CASE(metrics_match_the_jobs_that_ran) {
     BOOST_TEST(sample(m, "spool_jobs_enqueued_total{" + fail + "}") == 2);
     BOOST_TEST(sample(m, R"(spool_jobs_enqueued_total{queue="other",kind="noop"})") == 1);
     BOOST_TEST(sample(m, "spool_jobs_finished_total{" + noop + ",outcome=\"succeeded\"}") == 5);
-    BOOST_TEST(sample(m, "spool_jobs_finished_total{" + noop + ",outcome=\"failed\"}") == 0);
     BOOST_TEST(sample(m, "spool_jobs_finished_total{" + fail + ",outcome=\"succeeded\"}") == 1);
-    BOOST_TEST(sample(m, "spool_jobs_finished_total{" + fail + ",outcome=\"failed\"}") == 1);
     BOOST_TEST(sample(m, "spool_jobs_finished_total{" + fail + ",outcome=\"dead\"}") == 1);
     BOOST_TEST(sample(m, "spool_jobs_finished_total{" + fail + ",outcome=\"cancelled\"}") == 0);
+    // A retry is an attempt's outcome, not a job's: counted in attempts only.
+    BOOST_TEST(!has_series(m, "spool_jobs_finished_total{" + fail + ",outcome=\"failed\"}"));
+    BOOST_TEST(!has_series(m, "spool_jobs_finished_total{" + noop + ",outcome=\"snoozed\"}"));
+    BOOST_TEST(sample(m, "spool_job_attempts_total{" + fail + ",outcome=\"failed\"}") == 1);
+    BOOST_TEST(sample(m, "spool_job_attempts_total{" + fail + ",outcome=\"succeeded\"}") == 1);
+    BOOST_TEST(sample(m, "spool_job_attempts_total{" + fail + ",outcome=\"dead\"}") == 1);
+    BOOST_TEST(sample(m, "spool_job_attempts_total{" + noop + ",outcome=\"succeeded\"}") == 5);
+    BOOST_TEST(sample(m, "spool_job_attempts_total{" + noop + ",outcome=\"snoozed\"}") == 0);
+    BOOST_TEST(sample(m, "spool_job_attempts_total{" + noop + ",outcome=\"interrupted\"}") == 0);
+    // Job histograms reach an hour: kinds may run for minutes.
+    BOOST_TEST(sample(m, "spool_job_duration_seconds_bucket{" + noop + ",le=\"3600\"}") == 5);
+    BOOST_TEST(sample(m, "spool_job_wait_seconds_bucket{" + noop + ",le=\"3600\"}") == 5);
     BOOST_TEST(sample(m, "spool_job_duration_seconds_count{" + noop + "}") == 5);
     BOOST_TEST(sample(m, "spool_job_duration_seconds_bucket{" + noop + ",le=\"+Inf\"}") == 5);
     BOOST_TEST(sample(m, "spool_job_duration_seconds_count{" + fail + "}") == 3);
@@ -121,19 +136,47 @@ BOOST_AUTO_TEST_CASE(metrics_match_the_jobs_that_ran) {
     BOOST_TEST(sample(m, R"(spool_jobs{queue="other",state="available"})") == 1);
     BOOST_TEST(sample(m, R"(spool_jobs_running{queue="default"})") == 0);
     BOOST_TEST(sample(m, "spool_dead_letter_jobs") == 1);
+    // This node leads (the harness's only one), so it exports the cluster's gauges.
+    BOOST_TEST(sample(m, "spool_leader") == 1);
+    BOOST_TEST(sample(m, R"(spool_queue_depth{queue="other"})") == 1);
+    BOOST_TEST(sample(m, R"(spool_queue_depth{queue="default"})") == 0);
+    BOOST_TEST(sample(m, R"(spool_queue_latency_seconds{queue="other"})") >= 0);
+    BOOST_TEST(sample(m, R"(spool_queue_latency_seconds{queue="default"})") == 0);
+    BOOST_TEST(sample(m, R"(spool_node_heartbeat_age_seconds{node=")" + rt.worker_id() + "\"}") >= 0);
+    BOOST_TEST(sample(m, "spool_node_heartbeat_timeout_seconds") == rt.settings().leader_ttl_s);
     BOOST_TEST(sample(m, "spool_rescued_total") == 0);
     BOOST_TEST(sample(m, R"(spool_db_operation_seconds_count{op="insert"})") == 9);
     BOOST_TEST(sample(m, R"(spool_build_info{version=")" SPOOL_VERSION "\"}") == 1);
     BOOST_TEST(sample(m, "process_resident_memory_bytes") > 1e6);
     BOOST_TEST(sample(m, "process_open_fds") > 2);
     BOOST_TEST(sample(m, "process_cpu_seconds_total") >= 0);
+    const double now_s = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    BOOST_TEST(sample(m, "process_start_time_seconds") <= now_s + 1);
+    BOOST_TEST(sample(m, "process_start_time_seconds") > now_s - 3600);
     for (auto family :
          {"spool_jobs_enqueued_total counter", "spool_jobs_finished_total counter",
           "spool_job_duration_seconds histogram", "spool_job_wait_seconds histogram", "spool_jobs gauge",
           "spool_jobs_running gauge", "spool_dead_letter_jobs gauge", "spool_rescued_total counter",
           "spool_queue_notifications_total counter",
-          "spool_db_operation_seconds histogram", "spool_build_info gauge"})
+          "spool_db_operation_seconds histogram", "spool_build_info gauge", "spool_job_attempts_total counter",
+          "spool_leader gauge", "spool_queue_depth gauge", "spool_queue_latency_seconds gauge",
+          "spool_node_heartbeat_age_seconds gauge", "process_start_time_seconds gauge"})
       BOOST_TEST(m.find(std::string("# TYPE ") + family + "\n") != std::string::npos, family);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(a_node_that_does_not_lead_exports_no_cluster_gauges) {
+  api_harness h;
+  h.run([&](runtime::runtime& rt, http::api& api) -> asio::awaitable<void> {
+    co_await run_workload(api);
+    // What a follower's scrape renders: every node would read the same cluster numbers, and a
+    // sum over nodes would count each job once per node.
+    const auto page = http::render_metrics(rt, nullptr);
+    BOOST_TEST(sample(page, "spool_leader") == 0);
+    for (auto family : {"spool_jobs{", "spool_dead_letter_jobs", "spool_queue_depth", "spool_queue_latency_seconds",
+                        "spool_node_heartbeat_age_seconds"})
+      BOOST_TEST(!has_series(page, family), family);
+    BOOST_TEST(sample(page, R"(spool_jobs_enqueued_total{queue="default",kind="noop"})") == 6);
   });
 }
 

@@ -1,11 +1,15 @@
 #define BOOST_TEST_MODULE http_metrics_promtool
 // /metrics, fetched over HTTP after jobs ran, passes `promtool check metrics` (Debian package
-// prometheus). SPOOL_PROMTOOL is the path CMake found, or empty.
+// prometheus). SPOOL_PROMTOOL is the path CMake found, or empty. The monitoring files shipped in
+// docs/monitoring name only metrics the page exports.
 #include <sys/wait.h>
 
 #include <boost/json/parse.hpp>
 #include <cstdio>
 #include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
 
 #include "tests/http/live_server.hpp"
 
@@ -88,4 +92,57 @@ BOOST_AUTO_TEST_CASE(metrics_pass_promtool_check) {
   std::ofstream(file) << "# TYPE broken counter\nbroken{le=\"x\" 1\n";
   auto bad = run_command(promtool + " check metrics < " + file.string());
   BOOST_TEST(bad.status != 0, "promtool accepted a malformed page:\n" << bad.output);
+}
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  BOOST_REQUIRE_MESSAGE(in, "cannot read " << path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Metric names a PromQL text uses: spool_* and process_*, histograms' series by family name.
+std::set<std::string> metric_names(const std::string& text) {
+  static const std::regex name(R"(\b(spool|process)_[a-z_]+)");
+  static const std::regex suffix("_(bucket|sum|count)$");
+  std::set<std::string> names;
+  for (std::sregex_iterator it(text.begin(), text.end(), name), end; it != end; ++it)
+    names.insert(std::regex_replace(it->str(), suffix, ""));
+  return names;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(monitoring_files_use_only_exported_metrics) {
+  live_server s;
+  auto id = create_job(s.port(), R"({"kind":"noop"})");
+  await_state(s.port(), id, "completed");
+  std::string page;
+  eventually([&] { return (page = fetch_metrics(s.port())).find("\nspool_leader 1\n") != std::string::npos; },
+             10s, "the node never led");
+  const std::string dir = SPOOL_SOURCE_DIR "/docs/monitoring/";
+  const auto dashboard = boost::json::parse(read_file(dir + "grafana-dashboard.json"));
+  std::string exprs;
+  for (auto& panel : dashboard.at("panels").as_array())
+    for (auto& target : panel.at("targets").as_array()) exprs += std::string(target.at("expr").as_string()) + "\n";
+  const auto alerts = read_file(dir + "alerts.yml");
+  for (auto* text : {&exprs, &alerts}) {
+    const auto names = metric_names(*text);
+    BOOST_TEST(names.size() >= 4u);
+    for (auto& n : names)
+      BOOST_TEST(page.find("# TYPE " + n + " ") != std::string::npos, n << " is not on the /metrics page");
+  }
+  // The README's table names every family on the page.
+  const auto readme = read_file(SPOOL_SOURCE_DIR "/README.md");
+  std::istringstream lines(page);
+  for (std::string line; std::getline(lines, line);)
+    if (line.starts_with("# TYPE ")) {
+      const auto family = line.substr(7, line.find(' ', 7) - 7);
+      BOOST_TEST(readme.find("`" + family + "`") != std::string::npos, family << " is not in the README's table");
+    }
+  // The check can fail: a name the page does not export is found.
+  BOOST_TEST(metric_names("rate(spool_no_such_total[5m])").count("spool_no_such_total") == 1u);
 }

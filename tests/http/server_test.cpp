@@ -3,8 +3,11 @@
 #include <sys/resource.h>
 
 #include <boost/json/parse.hpp>
+#include <mutex>
+#include <optional>
 #include <sstream>
 
+#include "runtime/log.hpp"
 #include "tests/http/live_server.hpp"
 
 using namespace spool;
@@ -76,6 +79,39 @@ BOOST_AUTO_TEST_CASE(keep_alive_serves_two_requests_on_one_connection) {
   BOOST_REQUIRE(last);
   BOOST_TEST(!last->keep_alive());
   BOOST_TEST(connection_closed(c.wait_closed(2s)));
+}
+
+// The dashboard polls every few seconds: its successful reads are logged at debug, so that an
+// open dashboard does not fill the info log; changes and errors stay at info.
+BOOST_AUTO_TEST_CASE(successful_reads_are_logged_at_debug_changes_and_errors_at_info) {
+  std::mutex mutex;
+  std::vector<std::pair<log::level, std::string>> lines;
+  log::configure("text", "debug");
+  log::set_handler([&](log::level l, std::string_view line) {
+    if (line.find("http_request") == std::string_view::npos) return;
+    std::lock_guard lock(mutex);
+    lines.emplace_back(l, std::string(line));
+  });
+  {
+    live_server s;
+    client c(s.port());
+    for (auto [method, target, body] : {std::tuple{"GET", "/api/v1/stats", ""},
+                                        std::tuple{"POST", "/api/v1/jobs", R"({"kind":"noop"})"},
+                                        std::tuple{"GET", "/api/v1/nope", ""}})
+      BOOST_REQUIRE(c.request(method, target, body));
+  }  // the server has stopped: every request's line is written
+  log::set_handler({});
+  log::configure("text", "info");
+  auto level_of = [&](std::string_view method, std::string_view target) -> std::optional<log::level> {
+    for (auto& [l, line] : lines)
+      if (line.find("method=" + std::string(method)) != std::string::npos &&
+          line.find("target=" + std::string(target)) != std::string::npos)
+        return l;
+    return std::nullopt;
+  };
+  BOOST_TEST((level_of("GET", "/api/v1/stats") == log::level::debug));
+  BOOST_TEST((level_of("POST", "/api/v1/jobs") == log::level::info));
+  BOOST_TEST((level_of("GET", "/api/v1/nope") == log::level::info));  // a 404 is worth seeing
 }
 
 BOOST_AUTO_TEST_CASE(headers_reach_the_api) {
