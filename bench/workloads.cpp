@@ -120,7 +120,7 @@ asio::awaitable<steady::time_point> committed(runtime::runtime& rt, std::uint64_
 void check_all_completed(const std::string& db, int n, run_result& r) {
   auto counts = store::open(db)->count(jobs::now());
   if (counts.states["completed"] != n)
-    r.problems.push_back("completed " + std::to_string(cluster.counts.states["completed"]) + " of " +
+    r.problems.push_back("completed " + std::to_string(counts.states["completed"]) + " of " +
                          std::to_string(n));
 }
 
