@@ -129,7 +129,8 @@ BOOST_AUTO_TEST_CASE(monitoring_files_use_only_exported_metrics) {
   for (auto& panel : dashboard.at("panels").as_array())
     for (auto& target : panel.at("targets").as_array()) exprs += std::string(target.at("expr").as_string()) + "\n";
   const auto alerts = read_file(dir + "alerts.yml");
-  for (auto* text : {&exprs, &alerts}) {
+  const std::string* texts[] = {&exprs, &alerts};
+  for (auto* text : texts) {
     const auto names = metric_names(*text);
     BOOST_TEST(names.size() >= 4u);
     for (auto& n : names)
