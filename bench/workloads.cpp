@@ -35,13 +35,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// The file of a sqlite:PATH (or sqlite://PATH) URL.
-std::string sqlite_path(const std::string& url) {
-  std::string path = url.substr(url.find(':') + 1);
-  if (path.starts_with("//")) path.erase(0, 2);
-  return path;
-}
-
 double seconds_since(steady::time_point t) {
   return std::chrono::duration<double>(steady::now() - t).count();
 }
@@ -392,7 +385,7 @@ run_result stats_cost(const options& o, const std::string& db) {
 // and TOAST.
 double database_mib(const std::string& url) {
   if (store::backend_of(url) == store::backend::sqlite) {
-    const auto path = sqlite_path(url);
+    const auto path = store::locate(url).shown;  // the file
     double bytes = 0;
     for (auto suffix : {"", "-wal"}) {
       std::error_code ec;
@@ -545,7 +538,7 @@ run_result backlog_scheduled(const options& o, const std::string& db) {
 
 void reset_database(const std::string& url) {
   if (store::backend_of(url) == store::backend::sqlite) {
-    const auto path = sqlite_path(url);
+    const auto path = store::locate(url).shown;  // the file
     for (auto suffix : {"", "-wal", "-shm", "-small", "-small-wal", "-small-shm"})
       std::filesystem::remove(path + suffix);
     return;
