@@ -128,7 +128,8 @@ BOOST_AUTO_TEST_CASE(monitoring_files_use_only_exported_metrics) {
   std::string exprs;
   for (auto& panel : dashboard.at("panels").as_array())
     for (auto& target : panel.at("targets").as_array()) exprs += std::string(target.at("expr").as_string()) + "\n";
-  const auto alerts = read_file(dir + "alerts.yml");
+  // The rules without their comments, which name families by wildcard (spool_queue_*).
+  const auto alerts = std::regex_replace(read_file(dir + "alerts.yml"), std::regex("#[^\n]*"), "");
   const std::string* texts[] = {&exprs, &alerts};
   for (auto* text : texts) {
     const auto names = metric_names(*text);

@@ -94,6 +94,7 @@ BOOST_AUTO_TEST_CASE(successful_reads_are_logged_at_debug_changes_and_errors_at_
   });
   {
     live_server s;
+    log::configure("text", "debug");  // the runtime's constructor applied its settings' level
     client c(s.port());
     for (auto [method, target, body] : {std::tuple{"GET", "/api/v1/stats", ""},
                                         std::tuple{"POST", "/api/v1/jobs", R"({"kind":"noop"})"},
