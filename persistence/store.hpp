@@ -68,6 +68,7 @@ struct node_info {
   time_point heartbeat_at;
   std::vector<std::string> queues;
   bool leader = false;  // holds the maintenance leadership (read only)
+  std::vector<std::string> kinds = {};  // the job kinds it runs, sorted
 };
 
 // What a producer asks for in one round (see store::complete_and_claim).

@@ -457,7 +457,7 @@ BOOST_FIXTURE_TEST_CASE(one_leader_at_a_time_and_a_new_one_after_expiry, fixture
 }
 
 BOOST_FIXTURE_TEST_CASE(node_registry_records_refreshes_and_forgets, fixture) {
-  store::node_info a{"host-a:1:x", "host-a", 1, t0, t0, {"default", "mail"}, false};
+  store::node_info a{"host-a:1:x", "host-a", 1, t0, t0, {"default", "mail"}, false, {"noop", "send_mail"}};
   store::node_info b{"host-b:2:y", "host-b", 2, t0 + 1s, t0 + 1s, {"default"}, false};
   db->heartbeat(a, t0);
   db->heartbeat(b, t0 + 1s);
@@ -471,6 +471,8 @@ BOOST_FIXTURE_TEST_CASE(node_registry_records_refreshes_and_forgets, fixture) {
   BOOST_TEST(nodes[0].heartbeat_at.time_since_epoch().count() == (t0 + 5s).time_since_epoch().count());
   BOOST_TEST(nodes[0].queues == (std::vector<std::string>{"default", "mail"}),
              boost::test_tools::per_element());
+  BOOST_TEST(nodes[0].kinds == (std::vector<std::string>{"noop", "send_mail"}), boost::test_tools::per_element());
+  BOOST_TEST(nodes[1].kinds.empty());
   BOOST_TEST(nodes[0].leader);
   BOOST_TEST(!nodes[1].leader);
   BOOST_TEST(db->forget_nodes_before(t0 + 2s) == 1);  // b went silent
