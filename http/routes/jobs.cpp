@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "http/job_filter.hpp"
 #include "http/job_request.hpp"
 #include "http/reply.hpp"
 #include "http/routes/routes.hpp"
@@ -201,16 +202,7 @@ asio::awaitable<response> list_jobs(runtime::runtime& rt, const target& t, std::
   store::list_filter f;
   f.state = forced;
   for (auto& [key, value] : t.query) {
-    if (key == "state") {
-      f.state = jobs::parse_state(value);
-      if (!f.state) co_return error(422, "invalid_parameter", "unknown state '" + value + "'");
-    } else if (key == "kind") {
-      f.kind = value;
-    } else if (key == "queue") {
-      f.queue = value;
-    } else if (key == "unique_key") {
-      f.unique_key = value;
-    } else if (key == "limit") {
+    if (key == "limit") {
       auto n = to_int(value);
       if (!n || *n < 1 || *n > 1000) co_return error(422, "invalid_parameter", "limit must be 1..1000");
       f.limit = static_cast<int>(*n);
@@ -218,8 +210,8 @@ asio::awaitable<response> list_jobs(runtime::runtime& rt, const target& t, std::
       auto n = to_int(value);
       if (!n || *n < 1) co_return error(422, "invalid_parameter", "cursor must be a job id");
       f.before = *n;
-    } else {
-      co_return error(400, "bad_request", "unknown parameter '" + key + "'");
+    } else if (auto bad = apply_filter(f, key, value, forced)) {
+      co_return *bad;
     }
   }
   auto list = [f](store::store& s) { return s.list(f, jobs::now()); };
@@ -240,6 +232,7 @@ void add_job_routes(router& r) {
   r.add("GET", "/api/v1/jobs/{id}", get_job);
   r.add("POST", "/api/v1/jobs/{id}/cancel", cancel_job);
   r.add("POST", "/api/v1/jobs/{id}/retry", retry_job);
+  add_bulk_routes(r);
 }
 
 }  // namespace spool::http
