@@ -13,11 +13,11 @@
 namespace spool::http {
 
 struct request_origin {
-  std::string_view method;
-  std::string_view content_type;    // the Content-Type header, "" when absent
-  std::string_view origin;          // the Origin header, "" when absent
-  std::string_view sec_fetch_site;  // the Sec-Fetch-Site header, "" when absent
-  std::string_view host;            // the Host header this endpoint was reached by
+  std::string_view method = {};
+  std::string_view content_type = {};    // the Content-Type header, "" when absent
+  std::string_view origin = {};          // the Origin header, "" when absent
+  std::string_view sec_fetch_site = {};  // the Sec-Fetch-Site header, "" when absent
+  std::string_view host = {};            // the Host header this endpoint was reached by
 };
 
 struct csrf_decision {

@@ -365,7 +365,8 @@ std::vector<node_info> sql_store::nodes(time_point now) {
       const auto parsed = boost::json::parse(queues);  // written by heartbeat()
       for (const auto& q : parsed.as_array()) copy.queues.emplace_back(q.as_string());
       copy.kinds.clear();
-      for (const auto& k : boost::json::parse(kinds).as_array()) copy.kinds.emplace_back(k.as_string());
+      const auto parsed_kinds = boost::json::parse(kinds);  // written by heartbeat()
+      for (const auto& k : parsed_kinds.as_array()) copy.kinds.emplace_back(k.as_string());
       out.push_back(std::move(copy));
     }
     return out;

@@ -116,7 +116,7 @@ asio::awaitable<response> post_job(const exchange& x) {
   if (auto* bad = std::get_if<bad_input>(&job))
     co_return error(bad->status, bad->status == 400 ? "bad_request" : "invalid_job", bad->message);
   std::vector<jobs::new_job> one{std::get<jobs::new_job>(std::move(job))};
-  co_return co_await enqueue(x.rt, std::move(one), {force}, true, error_on_conflict);
+  co_return co_await enqueue(x.rt, std::move(one), std::vector<bool>(1, force), true, error_on_conflict);
 }
 
 asio::awaitable<response> post_batch(const exchange& x) {

@@ -9,7 +9,7 @@ using namespace spool::test;
 namespace {
 
 struct browser_request {
-  std::string method, target, body;
+  std::string method = {}, target = {}, body = {};
   std::string content_type = "application/json";
   std::string origin = {};
   std::string sec_fetch_site = {};
@@ -86,7 +86,8 @@ BOOST_AUTO_TEST_CASE(a_cross_site_request_is_refused_even_with_the_token_or_a_se
                                              .body = R"({"token":"s3cret"})"});
         BOOST_REQUIRE_EQUAL(signed_in.status, 200u);
         const auto cookie = cookie_pair(header(signed_in, "Set-Cookie"));
-        for (auto [cookie_h, auth] : {std::pair{cookie, std::string{}}, std::pair{std::string{}, std::string("Bearer s3cret")}}) {
+        const std::vector<std::pair<std::string, std::string>> credentials{{cookie, ""}, {"", "Bearer s3cret"}};
+        for (const auto& [cookie_h, auth] : credentials) {
           auto r = co_await send(api, {.method = "POST", .target = "/api/v1/jobs", .body = noop,
                                        .origin = "http://127.0.0.1:9999", .cookie = cookie_h,
                                        .authorization = auth});

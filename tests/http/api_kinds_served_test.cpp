@@ -43,7 +43,7 @@ BOOST_AUTO_TEST_CASE(a_kind_no_live_node_runs_is_refused_unless_forced) {
     BOOST_TEST(error_code(r) == "unknown_kind");
     const auto err = body_of(r).at("error");
     const auto served = names(err.at("served_kinds"));
-    BOOST_TEST(std::find(served.begin(), served.end(), "noop") != served.end());
+    BOOST_TEST((std::find(served.begin(), served.end(), "noop") != served.end()));
     BOOST_TEST(std::string(err.at("message").as_string()).find("noop") != std::string::npos);
     auto batch = co_await call(api, "POST", "/api/v1/jobs/batch", R"([{"kind":"noop"},{"kind":"resize_image"}])");
     BOOST_TEST(batch.status == 422u);
@@ -62,10 +62,11 @@ BOOST_AUTO_TEST_CASE(a_kind_no_live_node_runs_is_refused_unless_forced) {
     BOOST_TEST(bad.status == 400u);
 
     // Another live node that runs it: accepted without force. Once it is silent: refused again.
-    co_await register_node(rt, "other:1:a", {"resize_image"}, jobs::now());
+    const std::vector<std::string> resize{"resize_image"};
+    co_await register_node(rt, "other:1:a", resize, jobs::now());
     auto remote = co_await call(api, "POST", "/api/v1/jobs", R"({"kind":"resize_image"})");
     BOOST_TEST(remote.status == 201u, remote.body);
-    co_await register_node(rt, "other:1:a", {"resize_image"}, jobs::now() - std::chrono::hours(1));
+    co_await register_node(rt, "other:1:a", resize, jobs::now() - std::chrono::hours(1));
     auto stale = co_await call(api, "POST", "/api/v1/jobs", R"({"kind":"resize_image"})");
     BOOST_TEST(stale.status == 422u);
   });
