@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <filesystem>
@@ -123,7 +124,9 @@ int run(const config::settings& s) {
   arm();
 
   // The admin endpoint serves through shutdown (so /readyz can say 503) and stops after it.
-  http::api admin(rt, {s.admin_token, s.metrics_require_token});
+  http::api admin(rt, {.token = s.admin_token,
+                       .protect_metrics = s.metrics_require_token,
+                       .session_ttl = std::chrono::seconds(static_cast<long>(s.http_session_ttl_s))});
   kinds::ai::add_routes(admin.routes(), *ai);
   std::unique_ptr<http::server> server;
   if (s.http != "off") {
@@ -237,9 +240,30 @@ int enqueue(const config::settings& s, const enqueue_args& a) {
   }
   std::vector<std::string> queues;
   for (auto& [q, _] : s.queues) queues.push_back(q);
-  if (auto no = jobs::admit(j, binary_kinds(s), queues)) throw usage_error(no->message);
+  const auto no = jobs::admit(j, binary_kinds(s), queues);
+  const bool unknown_here = no && no->code == "unknown_kind";  // an embedding node may still run it
+  if (no && !unknown_here) throw usage_error(no->message);
 
   auto st = open_store(s);
+  if (!a.force && !s.allow_unknown_kinds) {
+    // Refused when nodes are running and none runs the kind: the job would only be retried until
+    // it dead-letters. With no live node at all (enqueue first, start workers later) nothing can
+    // be told yet, and only the binary's own kinds pass.
+    const auto now = jobs::now();
+    const auto ttl = std::chrono::duration_cast<jobs::duration>(std::chrono::duration<double>(s.leader_ttl_s));
+    const auto all = st->nodes(now);
+    const bool any_live = std::any_of(all.begin(), all.end(), [&](auto& n) { return now - n.heartbeat_at < ttl; });
+    const auto served = runtime::served_kinds(all, now, ttl);
+    if (any_live && !std::binary_search(served.begin(), served.end(), j.kind)) {
+      std::string names;
+      for (auto& k : served) names += (names.empty() ? "" : ", ") + k;
+      std::cerr << "spool: kind '" << j.kind << "' is run by no live node (served: "
+                << (names.empty() ? "none" : names)
+                << "); pass --force or set allow_unknown_kinds to enqueue it anyway\n";
+      return 1;
+    }
+    if (!any_live && unknown_here) throw usage_error(no->message);
+  }
   auto result = st->insert(std::span(&j, 1), jobs::now()).front();
   std::cout << result.id << "\n";
   if (result.duplicate) {
@@ -393,14 +417,15 @@ int nodes(const config::settings& s, bool json) {
     std::cout << jobs::to_text(boost::json::object{{"nodes", out}}) << "\n";
     return 0;
   }
-  std::cout << fmt::format("{:<40} {:>8} {:>7} {:>6} {:>15}  {}\n", "NODE", "PID", "LEADER", "ALIVE",
-                           "HEARTBEAT_AGO_S", "QUEUES");
+  std::cout << fmt::format("{:<40} {:>8} {:>7} {:>6} {:>15}  {:<20} {}\n", "NODE", "PID", "LEADER", "ALIVE",
+                           "HEARTBEAT_AGO_S", "QUEUES", "KINDS");
   for (auto& n : all) {
-    std::string queues;
+    std::string queues, kinds;
     for (auto& q : n.queues) queues += (queues.empty() ? "" : ",") + q;
-    std::cout << fmt::format("{:<40} {:>8} {:>7} {:>6} {:>15.1f}  {}\n", n.id, n.pid,
+    for (auto& k : n.kinds) kinds += (kinds.empty() ? "" : ",") + k;
+    std::cout << fmt::format("{:<40} {:>8} {:>7} {:>6} {:>15.1f}  {:<20} {}\n", n.id, n.pid,
                              n.leader ? "yes" : "", now - n.heartbeat_at < ttl ? "yes" : "no",
-                             std::chrono::duration<double>(now - n.heartbeat_at).count(), queues);
+                             std::chrono::duration<double>(now - n.heartbeat_at).count(), queues, kinds);
   }
   return 0;
 }

@@ -27,6 +27,7 @@ struct enqueue_args {
   std::optional<std::string> unique_states;  // "scheduled,available,running,retrying" or fewer
   std::optional<double> unique_for_s;        // completed jobs hold the key this long
   bool error_on_conflict = false;            // a held key is an error (exit 3), not the holder's id
+  bool force = false;                        // enqueue even when no live node runs the kind
 };
 
 int run(const config::settings& s);

@@ -113,6 +113,7 @@ int main(int argc, char** argv) {
   auto* o_ustates = enq->add_option("--unique-states", unique_states,
                                     "States that hold the key (scheduled,available,running,retrying)");
   auto* o_ufor = enq->add_option("--unique-for", unique_for, "Completed jobs hold the key S seconds more");
+  enq->add_flag("--force", ea.force, "Enqueue even when no live node runs the kind");
   enq->add_option("--on-conflict", on_conflict, "return (print the holder's id, exit 0) or error (exit 3)")
       ->check(CLI::IsMember({"return", "error"}));
   enq->callback([&] {

@@ -188,6 +188,8 @@ void validate(const settings& s) {
   if (s.http_max_connections < 1) fail(s.where("http_max_connections"), "must be >= 1");
   if (!(s.http_timeout_s > 0)) fail(s.where("http_timeout_s"), "must be > 0");
   at_most_ten_years("http_timeout_s", s.http_timeout_s);
+  if (!(s.http_session_ttl_s >= 1)) fail(s.where("http_session_ttl_s"), "must be >= 1");
+  at_most_ten_years("http_session_ttl_s", s.http_session_ttl_s);
   const auto& inf = s.inference;
   if (inf.backend != "local" && inf.backend != "openai")
     fail(s.where("inference.backend"), "must be local or openai");

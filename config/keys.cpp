@@ -205,6 +205,8 @@ std::vector<key_spec> make_keys() {
   k.push_back(row("diagnostic_kinds", "SPOOL_DIAGNOSTIC_KINDS", "--diagnostic-kinds", "",
                   "Register the diagnostic kinds: noop, sleep, fail, abort, throw, hang, hog, block",
                   SPOOL_FIELD(diagnostic_kinds)));
+  k.push_back(row("allow_unknown_kinds", "SPOOL_ALLOW_UNKNOWN_KINDS", "", "",
+                  "Accept jobs of a kind no live node runs (false)", SPOOL_FIELD(allow_unknown_kinds)));
   k.push_back(row("http", "SPOOL_HTTP", "--http", "HOST:PORT",
                   "Admin endpoint HOST:PORT, or off (127.0.0.1:8080)", SPOOL_FIELD(http)));
   k.push_back(row("admin_token", "SPOOL_ADMIN_TOKEN", "--admin-token", "TOKEN",
@@ -213,8 +215,10 @@ std::vector<key_spec> make_keys() {
     r.from_text = nullptr;
     k.push_back(std::move(r));
   };
-  file_only(row("metrics_require_token", "", "", "", "/metrics and the dashboard need the token (true)",
+  file_only(row("metrics_require_token", "", "", "", "/metrics needs the token (true)",
                 SPOOL_FIELD(metrics_require_token)));
+  file_only(row("http_session_ttl_s", "", "", "SECONDS", "A dashboard sign-in lasts this long (28800)",
+                SPOOL_FIELD(http_session_ttl_s)));
   file_only(row("http_max_body", "", "", "BYTES", "Largest request body (1 MiB)", SPOOL_FIELD(http_max_body)));
   file_only(row("http_max_connections", "", "", "N", "Open connections served (512)",
                 SPOOL_FIELD(http_max_connections)));

@@ -150,6 +150,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto& req = parser.get();
     http::request r{std::string(req.method_string()), std::string(req.target()),
                     std::string(req[bhttp::field::authorization]), std::move(req.body())};
+    r.content_type = std::string(req[bhttp::field::content_type]);
+    r.origin = std::string(req[bhttp::field::origin]);
+    r.sec_fetch_site = std::string(req["Sec-Fetch-Site"]);
+    r.host = std::string(req[bhttp::field::host]);
+    r.cookie = std::string(req[bhttp::field::cookie]);
     auto answer = asio::co_spawn(f.ioc, api.handle(r), asio::use_future).get();
     check(answer);
     if (!req.keep_alive() || buffer.size() == 0) return 0;

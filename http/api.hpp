@@ -3,11 +3,14 @@
 // sockets here; the server feeds it requests, the tests can too. Its resources are in
 // http/routes/; an application layer adds its own routes through routes().
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "http/message.hpp"
 #include "http/router.hpp"
+#include "http/session.hpp"
 
 namespace spool::runtime {
 class runtime;
@@ -16,9 +19,15 @@ class runtime;
 namespace spool::http {
 
 struct api_options {
-  std::optional<std::string> token;  // bearer token for /api (and, by default, /metrics and /)
-  bool protect_metrics = true;       // with a token: /metrics and the dashboard need it too
+  // Bearer token for /api (and, by default, /metrics). The dashboard's page itself is served without
+  // it (it holds no data); the page signs in with the token once and gets a session cookie.
+  std::optional<std::string> token;
+  bool protect_metrics = true;  // with a token: /metrics needs it too (a session cookie does not do)
+  std::chrono::seconds session_ttl{28800};
 };
+
+// The cookie that carries a dashboard session.
+inline constexpr std::string_view session_cookie = "spool_session";
 
 class api {
  public:
@@ -29,10 +38,14 @@ class api {
   router& routes() { return routes_; }
 
  private:
-  bool authorized(const request& req) const;
+  bool bearer_ok(const request& req) const;
+  bool session_ok(const request& req) const;
+  boost::asio::awaitable<response> sign_in(const exchange& x);
+  response sign_out(const exchange& x);
   runtime::runtime& rt_;
   api_options options_;
   router routes_;
+  std::unique_ptr<session_table> sessions_;
 };
 
 // Compares in time that depends only on the lengths, not on where the strings differ.

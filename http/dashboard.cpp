@@ -10,6 +10,7 @@ constexpr std::string_view page = R"html(<!doctype html>
 body{font:14px system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d232b}
 header{background:#1d232b;color:#fff;padding:10px 20px;display:flex;gap:16px;align-items:baseline}
 header h1{font-size:18px;margin:0} #status{color:#9fb3c8}
+#signin{padding:12px 20px;background:#fff4e5;border-bottom:1px solid #f0d9b5}
 main{padding:16px 20px;display:grid;grid-template-columns:1fr 1fr;gap:16px}
 section{background:#fff;border:1px solid #dde2e8;border-radius:6px;padding:12px}
 section.wide{grid-column:1/3} h2{font-size:15px;margin:0 0 8px}
@@ -19,6 +20,8 @@ a{color:#1f5fbf;cursor:pointer} pre{white-space:pre-wrap;background:#f3f5f8;padd
 canvas{width:100%;height:140px}
 </style></head><body>
 <header><h1>Spool</h1><span id="status">connecting…</span></header>
+<form id="signin" hidden><label>Admin token <input id="token" type="password" autocomplete="current-password"></label>
+<button id="signin-button">sign in</button> <span id="signin-error" class="err"></span></form>
 <main>
 <section class="wide"><h2>Queues</h2><table id="queues"><thead></thead><tbody></tbody></table></section>
 <section><h2>Throughput (finished / failed per second, last minutes)</h2><canvas id="chart" width="600" height="140"></canvas>
@@ -31,13 +34,13 @@ canvas{width:100%;height:140px}
 </main>
 <script>
 const STATES=["scheduled","available","running","retrying","completed","cancelled","dead"];
-let token=localStorage.getItem("spool-token")||"";
 const points=[];
+// With an admin token set, the API answers 401 until the operator signs in: the token is posted
+// once and the endpoint answers with an HttpOnly session cookie, which the browser then sends.
 async function api(method,path,body){
-  const h={}; if(token) h["Authorization"]="Bearer "+token;
-  if(body!==undefined) h["Content-Type"]="application/json";
-  const r=await fetch(path,{method,headers:h,body:body===undefined?undefined:JSON.stringify(body)});
-  if(r.status===401){token=prompt("Admin token")||"";localStorage.setItem("spool-token",token);throw new Error("unauthorized");}
+  const h={}; if(method!=="GET") h["Content-Type"]="application/json";
+  const r=await fetch(path,{method,headers:h,credentials:"same-origin",body:method==="GET"?undefined:JSON.stringify(body===undefined?{}:body)});
+  if(r.status===401){document.getElementById("signin").hidden=false;throw new Error("sign in with the admin token");}
   const data=await r.json(); if(!r.ok) throw new Error(data.error?data.error.message:r.status); return data;
 }
 function el(tag,text,attrs){const e=document.createElement(tag);if(text!==undefined)e.textContent=text;Object.assign(e,attrs||{});return e;}
@@ -82,6 +85,12 @@ async function refresh(){
   }catch(e){document.getElementById("status").textContent="error: "+e.message;}
 }
 document.getElementById("requeue-all").onclick=async()=>{try{await api("POST","/api/v1/dlq/requeue");}catch(e){alert(e.message);}refresh();};
+document.getElementById("signin").onsubmit=async(ev)=>{ev.preventDefault();
+  const r=await fetch("/api/v1/session",{method:"POST",headers:{"Content-Type":"application/json"},credentials:"same-origin",
+    body:JSON.stringify({token:document.getElementById("token").value})});
+  if(r.ok){document.getElementById("signin").hidden=true;document.getElementById("token").value="";document.getElementById("signin-error").textContent="";refresh();}
+  else{const d=await r.json().catch(()=>({}));document.getElementById("signin-error").textContent=d.error?d.error.message:String(r.status);}
+};
 document.getElementById("show-job").onclick=()=>showJob(document.getElementById("job-id").value);
 refresh();setInterval(refresh,2000);
 </script></body></html>

@@ -21,7 +21,7 @@ std::variant<json::value, bad_input> parse_body(std::string_view body) {
 }
 
 std::variant<jobs::new_job, bad_input> parse_job(const json::value& v, jobs::time_point now,
-                                                 bool* error_on_conflict) {
+                                                 bool* error_on_conflict, bool* force) {
   if (!v.is_object()) return bad_input{400, "a job must be a JSON object"};
   const auto& o = v.get_object();
   jobs::new_job j;
@@ -85,6 +85,10 @@ std::variant<jobs::new_job, bad_input> parse_job(const json::value& v, jobs::tim
       if (val.get_string() != "return" && val.get_string() != "error")
         return bad_input{422, "field 'on_conflict' must be \"return\" or \"error\""};
       *error_on_conflict = val.get_string() == "error";
+    } else if (key == "force") {
+      if (!val.is_bool()) return type_error(key, "true or false");
+      if (!force) return bad_input{400, "field 'force' is accepted by POST /api/v1/jobs and /api/v1/jobs/batch only"};
+      *force = val.get_bool();
     } else if (key == "run_at") {
       if (!val.is_string()) return type_error(key, "an RFC 3339 time string");
       j.run_at = jobs::parse_rfc3339(val.get_string());

@@ -14,9 +14,10 @@ struct bad_input {
 };
 
 // `error_on_conflict`: where the request may ask for a 409 on a held unique key ("on_conflict":
-// "error"); without it the field is refused.
+// "error"); without it the field is refused. `force` ("force": true) lets a kind that no live node
+// runs through; without it the field is refused.
 std::variant<jobs::new_job, bad_input> parse_job(const boost::json::value& v, jobs::time_point now,
-                                                 bool* error_on_conflict = nullptr);
+                                                 bool* error_on_conflict = nullptr, bool* force = nullptr);
 // The body as JSON: nothing but a bad_input for malformed or invalid UTF-8 or too deep input.
 std::variant<boost::json::value, bad_input> parse_body(std::string_view body);
 

@@ -11,6 +11,12 @@ struct request {
   std::string target;  // path and query
   std::string authorization;
   std::string body;
+  // Headers the endpoint's CSRF check and sessions read; "" when absent.
+  std::string content_type = {};
+  std::string origin = {};
+  std::string sec_fetch_site = {};
+  std::string host = {};
+  std::string cookie = {};
 };
 
 struct response {

@@ -121,6 +121,11 @@ asio::awaitable<void> server::session(tcp::socket socket) {
       method = std::string(req.method_string());
       target = std::string(req.target());
       request r{method, target, std::string(req[bhttp::field::authorization]), std::move(req.body())};
+      r.content_type = std::string(req[bhttp::field::content_type]);
+      r.origin = std::string(req[bhttp::field::origin]);
+      r.sec_fetch_site = std::string(req["Sec-Fetch-Site"]);
+      r.host = std::string(req[bhttp::field::host]);
+      r.cookie = std::string(req[bhttp::field::cookie]);
       res = co_await api_.handle(r);
       keep_alive = req.keep_alive();
     }

@@ -257,6 +257,13 @@ CREATE TABLE periodic (
 )
 )sql";
 
+// Each node publishes the kinds it runs, so that an enqueue (from any node or the CLI) can refuse a
+// kind no live node serves. One text for both dialects; older rows serve nothing until their next
+// heartbeat (a third of the leader TTL).
+constexpr std::string_view v7 = R"sql(
+ALTER TABLE nodes ADD COLUMN kinds TEXT NOT NULL DEFAULT '[]'
+)sql";
+
 }  // namespace
 
 const schema& core_schema() {
@@ -268,6 +275,7 @@ const schema& core_schema() {
           {4, "leases count their running jobs (SQLite)", v4_sqlite, v4_postgresql, 4},
           {5, "unique keys held in chosen states; periodic schedules' last ticks", v5, v5, 0},
           {6, "job counts by queue and state; finished jobs by age", v6_sqlite, v6_postgresql, 0},
+          {7, "nodes publish the kinds they run", v7, v7, 0},
       }};
   return core;
 }

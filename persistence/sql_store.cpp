@@ -340,15 +340,18 @@ void sql_store::resign(const std::string& node) {
 
 void sql_store::heartbeat(const node_info& node, time_point now) {
   write("record node", false, [&](soci::session& s) {
-    std::string queues = "[";
-    for (const auto& q : node.queues)
-      queues += (queues.size() > 1 ? "," : "") + boost::json::serialize(boost::json::string(q));
-    queues += "]";
+    auto array = [](const std::vector<std::string>& names) {
+      std::string out = "[";
+      for (const auto& n : names)
+        out += (out.size() > 1 ? "," : "") + boost::json::serialize(boost::json::string(n));
+      return out + "]";
+    };
+    const std::string queues = array(node.queues), kinds = array(node.kinds);
     long long pid = node.pid, started = to_us(node.started_at), beat = to_us(now);
-    s << "INSERT INTO nodes (id, host, pid, started_at, heartbeat_at, queues) "
-         "VALUES (:id, :h, :p, :s, :b, :q) ON CONFLICT (id) DO UPDATE SET "
-         "heartbeat_at = excluded.heartbeat_at, queues = excluded.queues",
-        use(node.id), use(node.host), use(pid), use(started), use(beat), use(queues);
+    s << "INSERT INTO nodes (id, host, pid, started_at, heartbeat_at, queues, kinds) "
+         "VALUES (:id, :h, :p, :s, :b, :q, :k) ON CONFLICT (id) DO UPDATE SET "
+         "heartbeat_at = excluded.heartbeat_at, queues = excluded.queues, kinds = excluded.kinds",
+        use(node.id), use(node.host), use(pid), use(started), use(beat), use(queues), use(kinds);
   });
 }
 
@@ -372,12 +375,12 @@ std::vector<node_info> sql_store::nodes(time_point now) {
     node_info n;
     long long pid = 0, started = 0, beat = 0, now_us = to_us(now);
     int leader = 0;
-    std::string queues;
+    std::string queues, kinds;
     soci::statement st =
-        (s.prepare << "SELECT n.id, n.host, n.pid, n.started_at, n.heartbeat_at, n.queues, "
+        (s.prepare << "SELECT n.id, n.host, n.pid, n.started_at, n.heartbeat_at, n.queues, n.kinds, "
                       "CASE WHEN l.expires_at >= :now THEN 1 ELSE 0 END FROM nodes n "
                       "LEFT JOIN leadership l ON l.node = n.id ORDER BY n.started_at, n.id",
-         into(n.id), into(n.host), into(pid), into(started), into(beat), into(queues),
+         into(n.id), into(n.host), into(pid), into(started), into(beat), into(queues), into(kinds),
          into(leader), use(now_us));
     st.execute();
     while (st.fetch()) {
@@ -389,6 +392,9 @@ std::vector<node_info> sql_store::nodes(time_point now) {
       copy.queues.clear();
       const auto parsed = boost::json::parse(queues);  // written by heartbeat()
       for (const auto& q : parsed.as_array()) copy.queues.emplace_back(q.as_string());
+      copy.kinds.clear();
+      const auto parsed_kinds = boost::json::parse(kinds);  // written by heartbeat()
+      for (const auto& k : parsed_kinds.as_array()) copy.kinds.emplace_back(k.as_string());
       out.push_back(std::move(copy));
     }
     return out;

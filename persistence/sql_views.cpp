@@ -51,6 +51,17 @@ std::string_view state_condition(jobs::state s) {
   return "";
 }
 
+// '%text%' for LIKE ... ESCAPE '\', lowercased as the column is (LOWER works on ASCII on both
+// dialects' defaults), with the pattern's own wildcards escaped.
+std::string like_pattern(std::string_view text) {
+  std::string out = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  }
+  return out + "%";
+}
+
 std::optional<jobs::time_point> opt_time(long long v, soci::indicator ind) {
   if (ind != soci::i_ok) return std::nullopt;
   return from_us(v);
@@ -66,6 +77,10 @@ std::vector<jobs::job> select_jobs(soci::session& s, const std::string& where,
   std::string kind, queue, payload, key, st_name, worker, note;
   std::string kind_f = filter.kind.value_or(""), queue_f = filter.queue.value_or("");
   std::string key_f = filter.unique_key.value_or("");
+  auto us = [](const std::optional<time_point>& t) { return t ? to_us(*t) : 0LL; };
+  long long c_after = us(filter.created_after), c_before = us(filter.created_before);
+  long long f_after = us(filter.finished_after), f_before = us(filter.finished_before);
+  std::string err_f = filter.error_contains ? like_pattern(*filter.error_contains) : "";
   soci::indicator key_i, run_i, att_i, fin_i, lease_i, worker_i;
 
   soci::statement st(s);
@@ -95,6 +110,14 @@ std::vector<jobs::job> select_jobs(soci::session& s, const std::string& where,
   if (filter.kind) st.exchange(use(kind_f));
   if (filter.queue) st.exchange(use(queue_f));
   if (filter.unique_key) st.exchange(use(key_f));
+  if (filter.created_after) st.exchange(use(c_after));
+  if (filter.created_before) st.exchange(use(c_before));
+  if (filter.finished_after) st.exchange(use(f_after));
+  if (filter.finished_before) st.exchange(use(f_before));
+  if (filter.error_contains) {
+    st.exchange(use(err_f));
+    st.exchange(use(err_f));
+  }
   if (filter.before) st.exchange(use(before));
   if (!id) st.exchange(use(limit));
   st.define_and_bind();
@@ -152,6 +175,13 @@ std::vector<jobs::job> sql_store::list(const list_filter& filter, time_point now
   if (filter.kind) where += " AND j.kind = :kind";
   if (filter.queue) where += " AND j.queue = :queue";
   if (filter.unique_key) where += " AND j.unique_key = :ukey";
+  if (filter.created_after) where += " AND j.created_at >= :cafter";
+  if (filter.created_before) where += " AND j.created_at < :cbefore";
+  if (filter.finished_after) where += " AND COALESCE(f.finalized_at, d.dead_at) >= :fafter";
+  if (filter.finished_before) where += " AND COALESCE(f.finalized_at, d.dead_at) < :fbefore";
+  if (filter.error_contains)
+    where += " AND (LOWER(COALESCE(f.note, d.last_error, '')) LIKE :err1 ESCAPE '\\' OR EXISTS (SELECT 1 "
+             "FROM job_errors e WHERE e.job_id = j.id AND LOWER(e.message) LIKE :err2 ESCAPE '\\'))";
   if (filter.before) where += " AND j.id < :before";
   where += " ORDER BY j.id DESC LIMIT :limit";
   return call("list jobs",

@@ -31,6 +31,12 @@ struct list_filter {
   std::optional<std::string> kind;
   std::optional<std::string> queue;
   std::optional<std::string> unique_key;  // every job that carried this key, holding it or not
+  // Time ranges, each [after, before): when the job was created; when it finished or dead-lettered
+  // (a job not finished matches no finished range).
+  std::optional<time_point> created_after = {}, created_before = {};
+  std::optional<time_point> finished_after = {}, finished_before = {};
+  // Text in any recorded error (or the final note), case-insensitive for ASCII.
+  std::optional<std::string> error_contains = {};
   std::optional<job_id> before;  // keyset cursor: ids below this one (newest first)
   int limit = 50;
 };
@@ -68,6 +74,7 @@ struct node_info {
   time_point heartbeat_at;
   std::vector<std::string> queues;
   bool leader = false;  // holds the maintenance leadership (read only)
+  std::vector<std::string> kinds = {};  // the job kinds it runs, sorted
 };
 
 // What a producer asks for in one round (see store::complete_and_claim).

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <span>
 #include <stdexcept>
@@ -89,6 +90,8 @@ store::node_info core::node() const {
   n.pid = getpid();
   n.started_at = started_at;
   for (auto& [q, _] : settings.queues) n.queues.push_back(q);  // a producer each
+  n.kinds = registry.kinds();
+  std::sort(n.kinds.begin(), n.kinds.end());
   return n;
 }
 

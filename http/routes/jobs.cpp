@@ -3,11 +3,13 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "http/job_filter.hpp"
 #include "http/job_request.hpp"
 #include "http/reply.hpp"
 #include "http/routes/routes.hpp"
 #include "jobs/json.hpp"
 #include "jobs/validation.hpp"
+#include "runtime/nodes.hpp"
 
 // GCC 12 reports Asio's coroutine frame allocator (aligned_alloc with its own operator delete) as
 // mismatched in enqueue() below: a false positive of its inliner, not a real mismatch.
@@ -19,22 +21,60 @@ namespace json = boost::json;
 
 namespace {
 
-// The same admission as `spool enqueue`: served queue, registered kind, the kind's payload check.
-std::optional<response> admit(runtime::runtime& rt, const std::vector<jobs::new_job>& batch, bool one) {
+// The same admission as `spool enqueue`: served queue, the kind's payload check where this node runs
+// the kind. A kind this node does not run must be run by another live node (the node registry),
+// unless the job says "force" or the config allows unknown kinds: else it would only be retried
+// until it dead-letters.
+asio::awaitable<std::optional<response>> admit(runtime::runtime& rt, const std::vector<jobs::new_job>& batch,
+                                               const std::vector<bool>& forced, bool one) {
   std::vector<std::string> served;
   for (auto& info : rt.queue_infos()) served.push_back(info.name);
-  for (std::size_t i = 0; i < batch.size(); ++i)
-    if (auto no = jobs::admit(batch[i], rt.kinds(), served))
-      return error(422, no->code, one ? no->message : "job " + std::to_string(i) + ": " + no->message);
-  return std::nullopt;
+  std::vector<std::size_t> elsewhere;  // kinds this node does not run
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto no = jobs::admit(batch[i], rt.kinds(), served);
+    if (no && no->code == "unknown_kind") {
+      if (!forced[i] && !rt.settings().allow_unknown_kinds) elsewhere.push_back(i);
+      continue;
+    }
+    if (no) co_return error(422, no->code, one ? no->message : "job " + std::to_string(i) + ": " + no->message);
+  }
+  if (elsewhere.empty()) co_return std::nullopt;
+  auto list = [](store::store& s) { return s.nodes(jobs::now()); };
+  auto got = co_await on_db(rt, std::move(list));
+  if (auto* err = std::get_if<response>(&got)) co_return *err;
+  const auto ttl = std::chrono::duration_cast<jobs::duration>(
+      std::chrono::duration<double>(rt.settings().leader_ttl_s));
+  auto kinds = runtime::served_kinds(std::get<0>(got), jobs::now(), ttl);
+  // This node serves its own kinds even before its first heartbeat is recorded.
+  for (auto& k : rt.kinds().kinds()) kinds.push_back(k);
+  std::sort(kinds.begin(), kinds.end());
+  kinds.erase(std::unique(kinds.begin(), kinds.end()), kinds.end());
+  for (auto i : elsewhere) {
+    if (std::binary_search(kinds.begin(), kinds.end(), batch[i].kind)) continue;
+    std::string names;
+    json::array list_out;
+    for (auto& k : kinds) {
+      names += (names.empty() ? "" : ", ") + k;
+      list_out.emplace_back(k);
+    }
+    const std::string message = "kind '" + batch[i].kind + "' is run by no live node (served: " +
+                                (names.empty() ? "none" : names) +
+                                "); pass \"force\": true or set allow_unknown_kinds to enqueue it anyway";
+    auto r = error(422, "unknown_kind", one ? message : "job " + std::to_string(i) + ": " + message);
+    auto body = json::parse(r.body).as_object();
+    body["error"].as_object()["served_kinds"] = std::move(list_out);
+    r.body = json::serialize(body);
+    co_return r;
+  }
+  co_return std::nullopt;
 }
 
 // A duplicate (a unique key held by another job) answers 200 with that job and "duplicate": true;
 // only a single enqueue that asked with "on_conflict": "error" gets a 409.
-asio::awaitable<response> enqueue(runtime::runtime& rt, std::vector<jobs::new_job> batch, bool one,
-                                  bool error_on_conflict = false) {
+asio::awaitable<response> enqueue(runtime::runtime& rt, std::vector<jobs::new_job> batch,
+                                  std::vector<bool> forced, bool one, bool error_on_conflict = false) {
   if (rt.draining()) co_return error(503, "shutting_down", "the runtime is shutting down");
-  if (auto refused = admit(rt, batch, one)) co_return *refused;
+  if (auto refused = co_await admit(rt, batch, forced, one)) co_return *refused;
   std::vector<jobs::enqueue_result> results;
   std::string failure;
   try {
@@ -71,12 +111,12 @@ asio::awaitable<response> enqueue(runtime::runtime& rt, std::vector<jobs::new_jo
 asio::awaitable<response> post_job(const exchange& x) {
   auto body = parse_body(x.req.body);
   if (auto* bad = std::get_if<bad_input>(&body)) co_return error(bad->status, "bad_request", bad->message);
-  bool error_on_conflict = false;
-  auto job = parse_job(std::get<json::value>(body), jobs::now(), &error_on_conflict);
+  bool error_on_conflict = false, force = false;
+  auto job = parse_job(std::get<json::value>(body), jobs::now(), &error_on_conflict, &force);
   if (auto* bad = std::get_if<bad_input>(&job))
     co_return error(bad->status, bad->status == 400 ? "bad_request" : "invalid_job", bad->message);
   std::vector<jobs::new_job> one{std::get<jobs::new_job>(std::move(job))};
-  co_return co_await enqueue(x.rt, std::move(one), true, error_on_conflict);
+  co_return co_await enqueue(x.rt, std::move(one), std::vector<bool>(1, force), true, error_on_conflict);
 }
 
 asio::awaitable<response> post_batch(const exchange& x) {
@@ -87,15 +127,18 @@ asio::awaitable<response> post_batch(const exchange& x) {
     co_return error(400, "bad_request", "a batch must be a non-empty JSON array of jobs");
   if (v.get_array().size() > 10000) co_return error(422, "invalid_job", "at most 10000 jobs per batch");
   std::vector<jobs::new_job> batch;
+  std::vector<bool> forced;
   const auto now = jobs::now();
   for (std::size_t i = 0; i < v.get_array().size(); ++i) {
-    auto job = parse_job(v.get_array()[i], now);
+    bool force = false;
+    auto job = parse_job(v.get_array()[i], now, nullptr, &force);
+    forced.push_back(force);
     if (auto* bad = std::get_if<bad_input>(&job))
       co_return error(bad->status, bad->status == 400 ? "bad_request" : "invalid_job",
                       "job " + std::to_string(i) + ": " + bad->message);
     batch.push_back(std::get<jobs::new_job>(std::move(job)));
   }
-  co_return co_await enqueue(x.rt, std::move(batch), false);
+  co_return co_await enqueue(x.rt, std::move(batch), std::move(forced), false);
 }
 
 asio::awaitable<response> get_job(const exchange& x) {
@@ -159,16 +202,7 @@ asio::awaitable<response> list_jobs(runtime::runtime& rt, const target& t, std::
   store::list_filter f;
   f.state = forced;
   for (auto& [key, value] : t.query) {
-    if (key == "state") {
-      f.state = jobs::parse_state(value);
-      if (!f.state) co_return error(422, "invalid_parameter", "unknown state '" + value + "'");
-    } else if (key == "kind") {
-      f.kind = value;
-    } else if (key == "queue") {
-      f.queue = value;
-    } else if (key == "unique_key") {
-      f.unique_key = value;
-    } else if (key == "limit") {
+    if (key == "limit") {
       auto n = to_int(value);
       if (!n || *n < 1 || *n > 1000) co_return error(422, "invalid_parameter", "limit must be 1..1000");
       f.limit = static_cast<int>(*n);
@@ -176,8 +210,8 @@ asio::awaitable<response> list_jobs(runtime::runtime& rt, const target& t, std::
       auto n = to_int(value);
       if (!n || *n < 1) co_return error(422, "invalid_parameter", "cursor must be a job id");
       f.before = *n;
-    } else {
-      co_return error(400, "bad_request", "unknown parameter '" + key + "'");
+    } else if (auto bad = apply_filter(f, key, value, forced)) {
+      co_return *bad;
     }
   }
   auto list = [f](store::store& s) { return s.list(f, jobs::now()); };
@@ -198,6 +232,7 @@ void add_job_routes(router& r) {
   r.add("GET", "/api/v1/jobs/{id}", get_job);
   r.add("POST", "/api/v1/jobs/{id}/cancel", cancel_job);
   r.add("POST", "/api/v1/jobs/{id}/retry", retry_job);
+  add_bulk_routes(r);
 }
 
 }  // namespace spool::http

@@ -93,6 +93,8 @@ struct settings {
   std::string log_format = "text";  // text | json
   std::string log_level = "info";   // debug | info | warn | error
   bool diagnostic_kinds = false;
+  // Enqueue a kind no live node runs (else refused: 422, `spool enqueue` exit 1).
+  bool allow_unknown_kinds = false;
   std::map<std::string, kind_settings> kinds;
   // Periodic jobs, enqueued by the leader at each tick (one job per tick across all nodes).
   std::vector<periodic_settings> periodic;
@@ -100,7 +102,8 @@ struct settings {
   // Admin HTTP endpoint.
   std::string http = "127.0.0.1:8080";  // HOST:PORT, or "off"
   std::optional<std::string> admin_token;
-  bool metrics_require_token = true;  // with a token set: /metrics and / need it too
+  bool metrics_require_token = true;  // with a token set: /metrics needs it too
+  double http_session_ttl_s = 28800;  // a dashboard sign-in lasts this long
   std::size_t http_max_body = 1 << 20;
   int http_max_connections = 512;
   double http_timeout_s = 10;

@@ -68,8 +68,8 @@ http_reply http_request(unsigned short port, std::string_view method, std::strin
   if (!body.empty())
     out +=
         "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-  else if (method == "POST")
-    out += "Content-Length: 0\r\n";
+  else if (method != "GET")
+    out += "Content-Type: application/json\r\nContent-Length: 0\r\n";
   out += "\r\n";
   out += body;
   for (std::size_t sent = 0; sent < out.size();) {

@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 
 #include <boost/test/unit_test.hpp>
+#include <thread>
 
 #include "tests/e2e/sandbox.hpp"
 
@@ -128,6 +129,28 @@ BOOST_AUTO_TEST_CASE(a_job_of_an_unknown_kind_fails_into_the_dead_letter_queue) 
   const auto listed = boost::json::parse(sb.spool_ok({"jobs", "list", "--json", "--limit", "1"}));
   BOOST_TEST(listed.at("jobs").at(0).at("errors").as_array().size() == 2u);
   BOOST_TEST(listed.at("next_cursor").as_int64() == id);
+}
+
+BOOST_AUTO_TEST_CASE(enqueue_refuses_a_kind_no_live_node_runs) {
+  sandbox sb;
+  // A node without the diagnostic kinds: noop is a kind of the binary, but nothing running runs it.
+  auto rt = sb.start_runtime("run", {}, false);
+  BOOST_TEST_INFO(sb.runtimes_text());
+  // Its first heartbeat publishes its kinds; until then there is no live node to ask.
+  const auto deadline = steady::now() + 15s;
+  while (sb.spool_ok({"nodes", "--json"}).find("activity_processing") == std::string::npos) {
+    BOOST_REQUIRE_MESSAGE(steady::now() < deadline, "the node never published its kinds");
+    std::this_thread::sleep_for(50ms);
+  }
+  const auto table = sb.spool_ok({"nodes"});
+  BOOST_TEST(table.find("KINDS") != std::string::npos, table);
+  BOOST_TEST(table.find("activity_processing") != std::string::npos, table);
+  expect_one_line_error(sb.spool({"enqueue", "noop"}), 1,
+                        {"kind 'noop' is run by no live node", "activity_processing", "--force"});
+  BOOST_TEST(job_count(sb) == 0u);
+  sb.enqueue("noop", {"--force", "--max-attempts", "1"});
+  BOOST_TEST(job_count(sb) == 1u);
+  sb.stop_runtime(*rt);
 }
 
 BOOST_AUTO_TEST_CASE(enqueue_refuses_what_would_never_run) {

@@ -34,6 +34,9 @@ inline const std::string noop = R"({"kind":"noop"})";
 inline asio::awaitable<http::response> call(http::api& api, std::string method, std::string target,
                                             std::string body = {}, std::string authorization = {}) {
   http::request req{std::move(method), std::move(target), std::move(authorization), std::move(body)};
+  // As a script or the dashboard sends it: state changes are JSON (http/csrf.hpp).
+  if (req.method != "GET") req.content_type = "application/json";
+  req.host = "127.0.0.1:8080";
   co_return co_await api.handle(req);
 }
 

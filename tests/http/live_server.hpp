@@ -141,7 +141,7 @@ class client {
     bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
     req.set(bhttp::field::host, "127.0.0.1");
     if (!authorization.empty()) req.set(bhttp::field::authorization, authorization);
-    if (!body.empty()) req.set(bhttp::field::content_type, "application/json");
+    if (!body.empty() || method != "GET") req.set(bhttp::field::content_type, "application/json");
     req.body() = std::move(body);
     req.prepare_payload();
     std::ostringstream raw;

@@ -328,6 +328,77 @@ BOOST_FIXTURE_TEST_CASE(list_filters_paginate_and_count, fixture) {
   BOOST_TEST(db->next_due("default", t0).has_value());
 }
 
+// The operator's search (issue 21): created and finished time ranges, text in any error, unique
+// key; a keyset page stays correct while the jobs it has shown move on.
+BOOST_FIXTURE_TEST_CASE(list_searches_by_time_error_text_and_key, fixture) {
+  jobs::new_job keyed;
+  keyed.kind = "k";
+  keyed.unique_key = "order-42";
+  const auto early = add(keyed, t0);
+  jobs::new_job later;
+  later.kind = "k";
+  const auto late = add(later, t0 + 10s);
+  const auto other = add(later, t0 + 20s);
+  auto got = claim(3, t0 + 30s);
+  BOOST_REQUIRE_EQUAL(got.size(), 3u);
+  auto by_id = [&](jobs::job_id id) {
+    for (auto& c : got)
+      if (c.id == id) return c;
+    BOOST_FAIL("not claimed");
+    return got.front();
+  };
+  auto c = done(by_id(early), transition::to::dead, t0 + 40s);
+  c.change.error->message = "Connection REFUSED by 10.0.0.7";
+  c.change.note = "gave up: 100%_done";
+  std::vector<jobs::completion> batch{c, done(by_id(late), transition::to::completed, t0 + 50s),
+                                      done(by_id(other), transition::to::retry, t0 + 60s, t0 + 1h)};
+  BOOST_TEST(db->complete(batch).empty());
+  auto ids = [&](store::list_filter f) {
+    std::vector<jobs::job_id> out;
+    for (auto& j : db->list(f, t0 + 70s)) out.push_back(j.id);
+    return out;
+  };
+  using v = std::vector<jobs::job_id>;
+  store::list_filter created;
+  created.created_after = t0 + 5s;
+  created.created_before = t0 + 20s;  // [after, before)
+  BOOST_TEST(ids(created) == (v{late}), boost::test_tools::per_element());
+  store::list_filter finished;
+  finished.finished_after = t0 + 35s;
+  BOOST_TEST(ids(finished) == (v{late, early}), boost::test_tools::per_element());  // not the retrying one
+  finished.finished_before = t0 + 45s;
+  BOOST_TEST(ids(finished) == (v{early}), boost::test_tools::per_element());
+  store::list_filter text;
+  text.error_contains = "connection refused";  // any case
+  BOOST_TEST(ids(text) == (v{early}), boost::test_tools::per_element());
+  text.error_contains = "boom 1";  // the retrying job's error history
+  BOOST_TEST(ids(text) == (v{other}), boost::test_tools::per_element());
+  text.error_contains = "100%_";  // LIKE's wildcards are the text itself
+  BOOST_TEST(ids(text) == (v{early}), boost::test_tools::per_element());
+  text.error_contains = "100%x";
+  BOOST_TEST(ids(text).empty());
+  store::list_filter key;
+  key.unique_key = "order-42";
+  BOOST_TEST(ids(key) == (v{early}), boost::test_tools::per_element());
+  // Filters combine.
+  store::list_filter both;
+  both.state = jobs::state::completed;
+  both.created_after = t0;
+  BOOST_TEST(ids(both) == (v{late}), boost::test_tools::per_element());
+
+  // Keyset pages: a job shown on page one that moves meanwhile neither repeats nor hides another.
+  store::list_filter page;
+  page.kind = "k";
+  page.limit = 1;
+  auto first = db->list(page, t0 + 70s);
+  BOOST_REQUIRE_EQUAL(first.size(), 1u);
+  BOOST_TEST(first[0].id == other);
+  BOOST_TEST(db->retry_now(other, t0 + 70s) == store::retry_result::moved);
+  page.before = first.back().id;
+  page.limit = 10;
+  BOOST_TEST(ids(page) == (v{late, early}), boost::test_tools::per_element());
+}
+
 BOOST_FIXTURE_TEST_CASE(user_strings_are_stored_verbatim, fixture) {
   jobs::new_job j;
   j.kind = "k";
@@ -457,7 +528,7 @@ BOOST_FIXTURE_TEST_CASE(one_leader_at_a_time_and_a_new_one_after_expiry, fixture
 }
 
 BOOST_FIXTURE_TEST_CASE(node_registry_records_refreshes_and_forgets, fixture) {
-  store::node_info a{"host-a:1:x", "host-a", 1, t0, t0, {"default", "mail"}, false};
+  store::node_info a{"host-a:1:x", "host-a", 1, t0, t0, {"default", "mail"}, false, {"noop", "send_mail"}};
   store::node_info b{"host-b:2:y", "host-b", 2, t0 + 1s, t0 + 1s, {"default"}, false};
   db->heartbeat(a, t0);
   db->heartbeat(b, t0 + 1s);
@@ -471,6 +542,8 @@ BOOST_FIXTURE_TEST_CASE(node_registry_records_refreshes_and_forgets, fixture) {
   BOOST_TEST(nodes[0].heartbeat_at.time_since_epoch().count() == (t0 + 5s).time_since_epoch().count());
   BOOST_TEST(nodes[0].queues == (std::vector<std::string>{"default", "mail"}),
              boost::test_tools::per_element());
+  BOOST_TEST(nodes[0].kinds == (std::vector<std::string>{"noop", "send_mail"}), boost::test_tools::per_element());
+  BOOST_TEST(nodes[1].kinds.empty());
   BOOST_TEST(nodes[0].leader);
   BOOST_TEST(!nodes[1].leader);
   BOOST_TEST(db->forget_nodes_before(t0 + 2s) == 1);  // b went silent
