@@ -9,17 +9,23 @@ using namespace spool::test;
 
 namespace {
 
-// Records (or refreshes) a node of another process in the registry, as its heartbeat would.
-asio::awaitable<void> register_node(runtime::runtime& rt, std::string id, std::vector<std::string> kinds,
-                                    jobs::time_point beat) {
+// A node of another process, as its heartbeat records it.
+store::node_info other_node(const std::string& id, const std::vector<std::string>& kinds, jobs::time_point beat) {
   store::node_info n;
-  n.id = std::move(id);
+  n.id = id;
   n.host = "elsewhere";
   n.pid = 4242;
   n.started_at = beat;
   n.queues = {"default"};
-  n.kinds = std::move(kinds);
-  co_await spool::runtime::db_of(rt).run([n, beat](store::store& s) {
+  n.kinds = kinds;
+  return n;
+}
+
+// Records (or refreshes) that node in the registry. Not a coroutine itself: GCC 12 freed a
+// node_info of such a coroutine's frame twice.
+asio::awaitable<bool> register_node(runtime::runtime& rt, const std::string& id,
+                                    const std::vector<std::string>& kinds, jobs::time_point beat) {
+  return spool::runtime::db_of(rt).run([n = other_node(id, kinds, beat), beat](store::store& s) {
     s.heartbeat(n, beat);
     return true;
   });
@@ -63,10 +69,11 @@ BOOST_AUTO_TEST_CASE(a_kind_no_live_node_runs_is_refused_unless_forced) {
 
     // Another live node that runs it: accepted without force. Once it is silent: refused again.
     const std::vector<std::string> resize{"resize_image"};
-    co_await register_node(rt, "other:1:a", resize, jobs::now());
+    const std::string other = "other:1:a";
+    co_await register_node(rt, other, resize, jobs::now());
     auto remote = co_await call(api, "POST", "/api/v1/jobs", R"({"kind":"resize_image"})");
     BOOST_TEST(remote.status == 201u, remote.body);
-    co_await register_node(rt, "other:1:a", resize, jobs::now() - std::chrono::hours(1));
+    co_await register_node(rt, other, resize, jobs::now() - std::chrono::hours(1));
     auto stale = co_await call(api, "POST", "/api/v1/jobs", R"({"kind":"resize_image"})");
     BOOST_TEST(stale.status == 422u);
   });
