@@ -130,7 +130,11 @@ run_result http_kind_workload(const options& o, const std::string& db) {
   s.queues = {{"default", o.concurrency}};
   s.log_level = o.log_level;
   s.enqueue_durability = o.relaxed ? "relaxed" : "full";
-  s.http_kinds.push_back({.kind = "app", .url = app.url(), .timeout_s = 30});
+  config::http_kind_settings kind;
+  kind.kind = "app";
+  kind.url = app.url();
+  kind.timeout_s = 30;
+  s.http_kinds.push_back(kind);
 
   run_result r;
   r.jobs = n;

@@ -13,6 +13,7 @@
 #include "kinds/ai/concurrency_limit.hpp"
 #include "kinds/http_client/connection_pool.hpp"
 #include "kinds/ai/error_map.hpp"
+#include "kinds/ai/http_endpoint.hpp"
 #include "kinds/http_client/http_connection.hpp"
 #include "kinds/ai/inference_metrics.hpp"
 #include "kinds/ai/openai_wire.hpp"

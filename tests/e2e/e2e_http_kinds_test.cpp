@@ -48,7 +48,7 @@ BOOST_AUTO_TEST_CASE(the_example_worker_runs_both_kinds_and_every_job_ends_as_th
   sb.extra_env = {"WORKER_SECRET=e2e-secret-1"};
   const auto journal_file = sb.dir() / "journal.jsonl";
   process worker(python,
-                 {python, SPOOL_SOURCE_DIR "/examples/http_worker/worker.py", "--port", "0", "--journal",
+                 {SPOOL_SOURCE_DIR "/examples/http_worker/worker.py", "--port", "0", "--journal",
                   journal_file.string()},
                  {sb.dir(), sb.dir() / "worker.out", sb.dir() / "worker.err", sb.extra_env});
   std::string port;

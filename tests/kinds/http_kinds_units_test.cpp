@@ -68,7 +68,7 @@ BOOST_AUTO_TEST_CASE(a_2xx_succeeds_whatever_its_body) {
   BOOST_TEST((status(201, R"({"embedding":[1,2]})").kind == type::succeeded));
 }
 
-BOOST_AUTO_TEST_CASE(429_and_503_with_retry_after_snooze_within_the_ceiling) {
+BOOST_AUTO_TEST_CASE(status_429_and_503_with_retry_after_snooze_within_the_ceiling) {
   auto o = status(429, "", "7");
   BOOST_TEST((o.kind == type::snoozed));
   BOOST_TEST(o.snooze_for.count() == 7'000'000);
@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(429_and_503_with_retry_after_snooze_within_the_ceiling) {
   BOOST_TEST(status(503, "", "Tue, 14 Nov 2023 22:13:30 GMT").snooze_for.count() == 10'000'000);
 }
 
-BOOST_AUTO_TEST_CASE(429_and_5xx_without_a_usable_retry_after_are_retryable_failures) {
+BOOST_AUTO_TEST_CASE(status_429_and_5xx_without_a_usable_retry_after_are_retryable_failures) {
   BOOST_TEST((status(429).kind == type::failed));
   BOOST_TEST((status(503).kind == type::failed));
   BOOST_TEST((status(503, "", "soon").kind == type::failed));
