@@ -23,6 +23,7 @@
 
 #include <filesystem>
 
+#include "bench/http_kind.hpp"
 #include "http/metrics_text.hpp"
 #include "persistence/db_executor.hpp"
 #include "persistence/database_url.hpp"
@@ -600,6 +601,9 @@ const std::vector<workload>& all_workloads() {
       {"retention-soak", 5000000,
        "JOBS jobs through with retention 1 s: database size every tenth, throughput vs keeping",
        [](const options& o, const std::string& db) { return retention_soak(o, db); }},
+      {"http-kind", 20000,
+       "an HTTP kind against a local endpoint answering at once: jobs/s, then enqueue -> request p50/p99",
+       http_kind_workload},
   };
   return list;
 }

@@ -30,6 +30,7 @@
 #include "jobs/unique.hpp"
 #include "persistence/database_url.hpp"
 #include "jobs/validation.hpp"
+#include "kinds/http/http_kinds.hpp"
 #include "runtime/log.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/spawn.hpp"
@@ -54,6 +55,7 @@ jobs::registry binary_kinds(const config::settings& s) {
   jobs::registry kinds;
   kinds::register_diagnostic(kinds);
   kinds::ai::register_kinds(kinds, nullptr, s);  // handlers never run here: no services needed
+  kinds::http::register_http_kinds(kinds, s, std::nullopt, std::getenv);
   return kinds;
 }
 
@@ -96,6 +98,7 @@ int run(const config::settings& s) {
     throw config::config_error(e.what());
   }
   kinds::ai::register_kinds(kinds, ai, s);
+  kinds::http::register_http_kinds(kinds, s, ioc.get_executor(), std::getenv);
   // Constructed first: a refused setting (such as a `kinds` entry for no kind) is the only line.
   runtime::runtime rt(ioc.get_executor(), s, std::move(kinds), builtin_schemas());
   log::info("inference_backend").kv("backend", ai->backend->name())

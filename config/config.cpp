@@ -256,6 +256,27 @@ void validate(const settings& s) {
     if (p.max_attempts < 0) fail(where("max_attempts"), "must be >= 0 (0: the kind's policy)");
     if (p.catch_up != "one" && p.catch_up != "none") fail(where("catch_up"), "must be one or none");
   }
+  std::set<std::string, std::less<>> http_kinds;
+  for (std::size_t i = 0; i < s.http_kinds.size(); ++i) {
+    const auto& h = s.http_kinds[i];
+    const std::string at = "http_kinds[" + std::to_string(i) + "]";
+    auto where = [&](std::string_view field) { return s.where(at + "." + std::string(field)); };
+    if (!valid_name(h.kind)) fail(where("kind"), "kind names are 1-64 characters of A-Z a-z 0-9 _ - . :");
+    if (!http_kinds.insert(h.kind).second) fail(where("kind"), "'" + h.kind + "' names two HTTP kinds");
+    if (!h.url.starts_with("http://") && !h.url.starts_with("https://"))
+      fail(where("url"), "'" + h.url + "' must start with http:// or https://");
+    if (!(h.timeout_s > 0)) fail(where("timeout_s"), "must be > 0");
+    at_most_ten_years(at + ".timeout_s", h.timeout_s);
+    if (!(h.max_snooze_s >= 0)) fail(where("max_snooze_s"), "must be >= 0");
+    at_most_ten_years(at + ".max_snooze_s", h.max_snooze_s);
+    if (h.secret_env && h.secret_env->empty()) fail(where("secret_env"), "must name an environment variable");
+    for (auto& [name, value] : h.headers) {
+      const bool token = !name.empty() && name.find_first_of(" \t\r\n:()<>@,;\\\"/[]?={}") == std::string::npos;
+      if (!token) fail(where("headers"), "'" + name + "' is not a header name");
+      if (value.find_first_of("\r\n") != std::string::npos)
+        fail(where("headers." + name), "must not contain a line break");
+    }
+  }
 }
 
 }  // namespace spool::config

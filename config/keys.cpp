@@ -172,6 +172,37 @@ void periodic_from_json(settings& s, const json::value& v, const origin& o) {
   }
 }
 
+// "http_kinds": [{"kind", "url", "timeout_s", "headers": {NAME: VALUE}, "secret_env",
+// "max_snooze_s"}, ...]; the values are checked by validate().
+void http_kinds_from_json(settings& s, const json::value& v, const origin& o) {
+  if (!v.is_array()) fail(o, "http_kinds", "must be an array of kinds");
+  s.http_kinds.clear();
+  for (std::size_t i = 0; i < v.get_array().size(); ++i) {
+    const auto& e = v.get_array()[i];
+    const std::string prefix = "http_kinds[" + std::to_string(i) + "]";
+    if (!e.is_object()) fail(o, prefix, "must be an object");
+    http_kind_settings h;
+    bool kinded = false, located = false;
+    for (auto& [field, fv] : e.get_object()) {
+      const std::string key = prefix + "." + std::string(field);
+      if (field == "kind") h.kind = from_value<std::string>(fv, o, key), kinded = true;
+      else if (field == "url") h.url = from_value<std::string>(fv, o, key), located = true;
+      else if (field == "timeout_s") h.timeout_s = from_value<double>(fv, o, key);
+      else if (field == "secret_env") h.secret_env = from_value<std::string>(fv, o, key);
+      else if (field == "max_snooze_s") h.max_snooze_s = from_value<double>(fv, o, key);
+      else if (field == "headers") {
+        if (!fv.is_object()) fail(o, key, "must be an object of header name -> value");
+        for (auto& [name, hv] : fv.get_object())
+          h.headers[std::string(name)] = from_value<std::string>(hv, o, key + "." + std::string(name));
+      } else
+        fail(o, key, "unknown key (known: kind, url, timeout_s, headers, secret_env, max_snooze_s)");
+    }
+    if (!kinded) fail(o, prefix + ".kind", "is required");
+    if (!located) fail(o, prefix + ".url", "is required");
+    s.http_kinds.push_back(std::move(h));
+  }
+}
+
 std::vector<key_spec> make_keys() {
   std::vector<key_spec> k;
   k.push_back(row("db", "SPOOL_DB", "--db", "URL",
@@ -241,6 +272,8 @@ std::vector<key_spec> make_keys() {
   k.push_back({"kinds", "", "", "Per-kind retry policy and timeout", "", kinds_from_json, nullptr});
   k.push_back({"periodic", "", "", "Periodic jobs: [{name, cron, timezone, kind, queue, payload, ...}]", "",
                periodic_from_json, nullptr});
+  k.push_back({"http_kinds", "", "", "Kinds run by an application over HTTP: [{kind, url, timeout_s, ...}]",
+               "", http_kinds_from_json, nullptr});
   k.push_back(row("inference.backend", "SPOOL_INFERENCE_BACKEND", "", "local|openai",
                   "AI kinds' backend: local or openai (local)", SPOOL_FIELD(inference.backend)));
   k.push_back(row("inference.url", "SPOOL_INFERENCE_URL", "", "URL", "OpenAI-compatible server",

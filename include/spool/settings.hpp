@@ -75,6 +75,19 @@ struct periodic_settings {
   std::string catch_up = "one";     // after downtime: "one" runs the latest missed tick, "none" none
 };
 
+// A kind whose jobs run in another process: each attempt is POSTed to `url` as JSON, and the
+// answer decides the outcome (README, "HTTP kinds"). Queue concurrency and the `kinds` overrides
+// apply to it as to any kind.
+struct http_kind_settings {
+  std::string kind;
+  std::string url;                             // http:// or https://, path and query kept
+  double timeout_s = 60;                       // one request, connect to last byte
+  std::map<std::string, std::string> headers;  // sent with every request
+  // The environment variable holding the HMAC secret that signs each request; none: unsigned.
+  std::optional<std::string> secret_env;
+  double max_snooze_s = 3600;  // the most a Retry-After or {"outcome":"snooze"} may delay a job
+};
+
 struct settings {
   std::string db = "sqlite:spool.db";
   int workers = 0;  // io_context threads; 0 = one per core
@@ -98,6 +111,8 @@ struct settings {
   std::map<std::string, kind_settings> kinds;
   // Periodic jobs, enqueued by the leader at each tick (one job per tick across all nodes).
   std::vector<periodic_settings> periodic;
+  // Kinds run by an application over HTTP (registered by the `spool` binary, kinds/http).
+  std::vector<http_kind_settings> http_kinds;
 
   // Admin HTTP endpoint.
   std::string http = "127.0.0.1:8080";  // HOST:PORT, or "off"

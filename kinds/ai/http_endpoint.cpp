@@ -1,56 +1,22 @@
 #include "kinds/ai/http_endpoint.hpp"
 
-#include <charconv>
-
 namespace spool::kinds::ai {
 
 std::variant<http_endpoint, std::string> parse_endpoint(std::string_view url) {
-  http_endpoint ep;
-  std::string_view rest;
-  if (url.starts_with("https://")) {
-    ep.tls = true;
-    rest = url.substr(8);
-  } else if (url.starts_with("http://")) {
-    rest = url.substr(7);
-  } else {
-    return "'" + std::string(url) + "' is not an http:// or https:// URL";
-  }
-  if (rest.find_first_of("?#") != std::string_view::npos)
+  const auto authority_start = url.find("://");
+  if (url.find_first_of("?#") != std::string_view::npos &&
+      (url.starts_with("http://") || url.starts_with("https://")))
     return "'" + std::string(url) + "' has a query or fragment; give the server's base URL";
-  const auto slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
-  if (authority.find('@') != std::string_view::npos)
-    return "'" + std::string(url) + "' has user info; use inference.api_key instead";
-
-  std::string_view port;
-  if (authority.starts_with("[")) {  // [IPv6]:port
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return "'" + std::string(url) + "' has an unclosed '['";
-    ep.host = std::string(authority.substr(1, close - 1));
-    auto after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return "'" + std::string(url) + "' has junk after ']'";
-      port = after.substr(1);
-    }
-  } else {
-    const auto colon = authority.rfind(':');
-    ep.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  if (authority_start != std::string_view::npos) {
+    const auto authority = url.substr(authority_start + 3, url.find('/', authority_start + 3) -
+                                                               (authority_start + 3));
+    if (authority.find('@') != std::string_view::npos)
+      return "'" + std::string(url) + "' has user info; use inference.api_key instead";
   }
-  if (ep.host.empty()) return "'" + std::string(url) + "' names no host";
-  if (!port.empty()) {
-    unsigned n = 0;
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
-    if (ec != std::errc{} || end != port.data() + port.size() || n == 0 || n > 65535)
-      return "'" + std::string(url) + "' has a bad port '" + std::string(port) + "'";
-    ep.port = std::string(port);
-  } else {
-    ep.port = ep.tls ? "443" : "80";
-  }
-  ep.host_header = std::string(authority);
-
-  std::string base(path);
+  auto parsed = http_client::parse_url(url);
+  if (auto* why = std::get_if<std::string>(&parsed)) return std::move(*why);
+  auto ep = std::get<http_endpoint>(std::move(parsed));
+  std::string base = ep.target;
   while (!base.empty() && base.back() == '/') base.pop_back();
   ep.target = base + (base.ends_with("/v1") ? "/chat/completions" : "/v1/chat/completions");
   return ep;

@@ -6,15 +6,11 @@
 #include <string_view>
 #include <variant>
 
+#include "kinds/http_client/endpoint.hpp"
+
 namespace spool::kinds::ai {
 
-struct http_endpoint {
-  bool tls = false;
-  std::string host;         // a name or an IP address (IPv6 without brackets)
-  std::string port;         // "80" and "443" by default
-  std::string target;       // "/v1/chat/completions", after the URL's own path
-  std::string host_header;  // what the Host header says
-};
+using http_endpoint = http_client::endpoint;
 
 // The endpoint, or why the URL is not usable (only http and https, no user info, no query).
 std::variant<http_endpoint, std::string> parse_endpoint(std::string_view url);

@@ -11,9 +11,10 @@
 #include <stdexcept>
 
 #include "kinds/ai/concurrency_limit.hpp"
-#include "kinds/ai/connection_pool.hpp"
+#include "kinds/http_client/connection_pool.hpp"
 #include "kinds/ai/error_map.hpp"
-#include "kinds/ai/http_connection.hpp"
+#include "kinds/ai/http_endpoint.hpp"
+#include "kinds/http_client/http_connection.hpp"
 #include "kinds/ai/inference_metrics.hpp"
 #include "kinds/ai/openai_wire.hpp"
 #include "kinds/ai/prompt.hpp"
@@ -24,6 +25,8 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using error_code = boost::system::error_code;
 using steady = std::chrono::steady_clock;
+using http_client::connection_pool;
+using http_client::http_connection;
 
 namespace {
 

@@ -9,6 +9,8 @@ SPOOL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SPOOL_DEPS=(build-essential cmake libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev
   libsoci-dev libsqlite3-dev libpq-dev libspdlog-dev libcli11-dev sqlite3 libssl-dev lld
   libhowardhinnant-date-dev tzdata libsystemd-dev)
+# The example HTTP worker (examples/http_worker) that the HTTP kinds' e2e test starts.
+SPOOL_DEPS+=(python3)
 
 # The sanitizer builds use clang 14: it builds them in about two thirds of GCC's time, and
 # build-asan is also the fuzzing build (libFuzzer). libclang-rt-14-dev holds libclang_rt.fuzzer

@@ -82,6 +82,7 @@ struct fake_openai_server::impl {
       r.authorization = std::string(req[bhttp::field::authorization]);
       r.content_type = std::string(req[bhttp::field::content_type]);
       r.host = std::string(req[bhttp::field::host]);
+      for (auto& f : req) r.headers[std::string(f.name_string())] = std::string(f.value());
       r.body = req.body();
       boost::system::error_code pec;
       auto v = json::parse(r.body, pec);

@@ -1,11 +1,12 @@
 #pragma once
-// An OpenAI-compatible server for the tests, on loopback (port 0) with its own thread: every
-// request is answered as the test's script says (a status, headers, a body, a delay, a hang,
-// a silent close), and what the server saw is recorded for the test to check.
+// An OpenAI-compatible server for the tests, also serving the HTTP kinds' tests, on loopback
+// (port 0) with its own thread: every request is answered as the test's script says (a status,
+// headers, a body, a delay, a hang, a silent close), and what the server saw is recorded.
 #include <atomic>
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,6 +30,7 @@ class fake_openai_server {
     std::string authorization;
     std::string content_type;
     std::string host;
+    std::map<std::string, std::string> headers;  // every header, by the name as sent
     std::string body;
     boost::json::object json;  // the body, parsed (empty if it was not a JSON object)
     steady::time_point at;

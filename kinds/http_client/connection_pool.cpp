@@ -1,8 +1,8 @@
-#include "kinds/ai/connection_pool.hpp"
+#include "kinds/http_client/connection_pool.hpp"
 
-#include "kinds/ai/http_connection.hpp"
+#include "kinds/http_client/http_connection.hpp"
 
-namespace spool::kinds::ai {
+namespace spool::kinds::http_client {
 
 connection_pool::connection_pool(std::size_t max_idle, steady::duration max_idle_time)
     : max_idle_(max_idle), max_idle_time_(max_idle_time) {}
@@ -46,4 +46,4 @@ std::size_t connection_pool::idle() const {
   return idle_.size();
 }
 
-}  // namespace spool::kinds::ai
+}  // namespace spool::kinds::http_client

@@ -1,13 +1,13 @@
 #pragma once
-// Keep-alive connections to the inference server, waiting for their next request. Jobs on any
-// thread take and return them; the lock guards a push or pop once per model call (which takes
+// Keep-alive connections to one HTTP server, waiting for their next request. Jobs on any
+// thread take and return them; the lock guards a push or pop once per request (which takes
 // milliseconds to minutes), never I/O.
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <vector>
 
-namespace spool::kinds::ai {
+namespace spool::kinds::http_client {
 
 class http_connection;
 
@@ -33,4 +33,4 @@ class connection_pool {
   std::vector<std::unique_ptr<http_connection>> idle_;  // oldest first
 };
 
-}  // namespace spool::kinds::ai
+}  // namespace spool::kinds::http_client

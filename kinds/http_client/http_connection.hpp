@@ -1,5 +1,5 @@
 #pragma once
-// One HTTP/1.1 connection to the inference server, plain or TLS (Beast). Every step honours an
+// One HTTP/1.1 connection to a server, plain or TLS (Beast). Every step honours an
 // absolute deadline (the stream's timer) and the awaiting coroutine's cancellation slot, which
 // Beast passes down to the socket: a cancelled job's exchange is aborted at once.
 // Beast is heavy to compile: only the client's own .cpp files include this header.
@@ -13,9 +13,9 @@
 #include <chrono>
 #include <variant>
 
-#include "kinds/ai/http_endpoint.hpp"
+#include "kinds/http_client/endpoint.hpp"
 
-namespace spool::kinds::ai {
+namespace spool::kinds::http_client {
 
 class http_connection {
  public:
@@ -29,7 +29,7 @@ class http_connection {
   // Resolves, connects and (for https) handshakes, verifying the server's certificate for its
   // host name. The error is operation_aborted if the caller was cancelled, beast::error::timeout
   // if the deadline passed.
-  boost::asio::awaitable<boost::system::error_code> open(const http_endpoint& ep,
+  boost::asio::awaitable<boost::system::error_code> open(const endpoint& ep,
                                                          steady::time_point deadline);
 
   struct exchanged {
@@ -54,4 +54,4 @@ class http_connection {
   steady::time_point parked_at_{};
 };
 
-}  // namespace spool::kinds::ai
+}  // namespace spool::kinds::http_client

@@ -1,4 +1,4 @@
-#include "kinds/ai/http_connection.hpp"
+#include "kinds/http_client/http_connection.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -12,7 +12,7 @@
 #include <boost/beast/http/write.hpp>
 #include <memory>
 
-namespace spool::kinds::ai {
+namespace spool::kinds::http_client {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
@@ -27,7 +27,7 @@ namespace {
 // channel, so that a cancelled or timed-out caller stops waiting at once and the lookup's late
 // answer just goes nowhere.
 asio::awaitable<std::pair<error_code, tcp::resolver::results_type>> resolve(
-    const http_endpoint& ep, std::chrono::steady_clock::time_point deadline) {
+    const endpoint& ep, std::chrono::steady_clock::time_point deadline) {
   auto ex = co_await asio::this_coro::executor;
   error_code ec;
   const auto address = asio::ip::make_address(ep.host, ec);
@@ -63,7 +63,7 @@ beast::tcp_stream& http_connection::lowest() {
   return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, stream_);
 }
 
-asio::awaitable<error_code> http_connection::open(const http_endpoint& ep,
+asio::awaitable<error_code> http_connection::open(const endpoint& ep,
                                                   steady::time_point deadline) {
   auto [resolve_ec, endpoints] = co_await resolve(ep, deadline);
   if (resolve_ec) co_return resolve_ec;
@@ -118,4 +118,4 @@ void http_connection::park(steady::time_point now) {
   parked_at_ = now;
 }
 
-}  // namespace spool::kinds::ai
+}  // namespace spool::kinds::http_client
