@@ -285,7 +285,10 @@ int jobs_list(const config::settings& s, const store::list_filter& f, bool json)
     if (json)
       for (auto& j : l)
         if (j.attempt > 0)
-          if (auto full = st.get(j.id, now)) j.errors = std::move(full->errors);
+          if (auto full = st.get(j.id, now)) {
+            j.errors = std::move(full->errors);
+            j.result = std::move(full->result);
+          }
     return l;
   });
   if (!json) {

@@ -185,6 +185,8 @@ void validate(const settings& s) {
   if (s.admin_token && s.admin_token->empty()) fail(s.where("admin_token"), "must not be empty");
   if (s.http_max_body < 1024 || s.http_max_body > (64u << 20))
     fail(s.where("http_max_body"), "must be between 1 KiB and 64 MiB");
+  if (s.result_max_bytes < 2 || s.result_max_bytes > (16u << 20))
+    fail(s.where("result_max_bytes"), "must be between 2 bytes and 16 MiB");
   if (s.http_max_connections < 1) fail(s.where("http_max_connections"), "must be >= 1");
   if (!(s.http_timeout_s > 0)) fail(s.where("http_timeout_s"), "must be > 0");
   at_most_ten_years("http_timeout_s", s.http_timeout_s);

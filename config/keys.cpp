@@ -236,6 +236,8 @@ std::vector<key_spec> make_keys() {
   k.push_back(row("diagnostic_kinds", "SPOOL_DIAGNOSTIC_KINDS", "--diagnostic-kinds", "",
                   "Register the diagnostic kinds: noop, sleep, fail, abort, throw, hang, hog, block",
                   SPOOL_FIELD(diagnostic_kinds)));
+  k.push_back(row("result_max_bytes", "SPOOL_RESULT_MAX_BYTES", "", "BYTES",
+                  "Largest result a job may return (64 KiB)", SPOOL_FIELD(result_max_bytes)));
   k.push_back(row("allow_unknown_kinds", "SPOOL_ALLOW_UNKNOWN_KINDS", "", "",
                   "Accept jobs of a kind no live node runs (false)", SPOOL_FIELD(allow_unknown_kinds)));
   k.push_back(row("http", "SPOOL_HTTP", "--http", "HOST:PORT",

@@ -36,6 +36,7 @@ struct job {
   std::string worker;
   std::string note;  // why a job was cancelled, or its last error when dead
   std::vector<error_entry> errors;
+  std::optional<std::string> result;  // completed: what the handler returned (JSON text), if any
 };
 
 }  // namespace spool::jobs

@@ -99,6 +99,12 @@ json::object to_json(const job& j) {
   for (auto& e : j.errors)
     errors.push_back(json::object{{"attempt", e.attempt}, {"at", to_rfc3339(e.at)}, {"message", e.message}});
   o["errors"] = std::move(errors);
+  o["result"] = nullptr;
+  if (j.result) {
+    boost::system::error_code ec;
+    auto result = json::parse(*j.result, ec);
+    o["result"] = ec ? json::value(*j.result) : std::move(result);
+  }
   return o;
 }
 

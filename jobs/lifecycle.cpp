@@ -1,6 +1,7 @@
 #include "jobs/lifecycle.hpp"
 
 #include <algorithm>
+#include <boost/json/parse.hpp>
 
 namespace spool::jobs {
 
@@ -15,6 +16,18 @@ std::string_view to_string(transition::to t) {
   return "unknown";
 }
 
+outcome check_result(outcome result, std::size_t max_bytes) {
+  if (result.kind != outcome::type::succeeded || result.result.empty()) return result;
+  if (result.result.size() > max_bytes)
+    return outcome::error("the job's result is " + std::to_string(result.result.size()) +
+                          " bytes, over the limit of " + std::to_string(max_bytes) +
+                          " (setting result_max_bytes)");
+  boost::system::error_code ec;
+  boost::json::parse(result.result, ec);
+  if (ec) return outcome::error("the job's result is not valid JSON: " + ec.message());
+  return result;
+}
+
 transition decide(const outcome& result, int attempt, int max_attempts, const retry_policy& policy,
                   time_point now, std::mt19937_64& rng) {
   const int limit = max_attempts > 0 ? max_attempts : policy.max_attempts;
@@ -25,6 +38,7 @@ transition decide(const outcome& result, int attempt, int max_attempts, const re
   switch (result.kind) {
     case type::succeeded:
       t.next = transition::to::completed;
+      t.result = result.result;
       break;
     case type::cancelled:
       t.next = transition::to::cancelled;

@@ -1,6 +1,7 @@
 #pragma once
 // The state machine of a job's life after a claim, in one place: the stores implement exactly the
 // transitions decided here.
+#include <cstddef>
 #include <optional>
 #include <random>
 #include <string>
@@ -26,9 +27,14 @@ struct transition {
   int attempt = 0;    // attempts used after the transition
   std::optional<error_entry> error;
   std::string note;  // cancel reason, or the error that killed a dead job
+  std::string result;  // completed: the handler's result (JSON text), or empty
 };
 
 std::string_view to_string(transition::to t);
+
+// A success whose result is not JSON or is longer than `max_bytes` becomes a failed attempt
+// that says so; any other outcome is returned as it is.
+outcome check_result(outcome result, std::size_t max_bytes);
 
 // The next state of a job whose attempt `attempt` (1-based) ended with `result` at `now`.
 // `max_attempts` <= 0 means the policy's limit.

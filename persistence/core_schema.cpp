@@ -264,6 +264,23 @@ constexpr std::string_view v7 = R"sql(
 ALTER TABLE nodes ADD COLUMN kinds TEXT NOT NULL DEFAULT '[]'
 )sql";
 
+// Results that handlers return with their success, written by the completion that is accepted
+// (the lease still held) and deleted with the job. A table apart, so that jobs without a result
+// (most) pay nothing for it.
+constexpr std::string_view v8_sqlite = R"sql(
+CREATE TABLE job_results (
+  job_id INTEGER PRIMARY KEY,
+  result TEXT NOT NULL
+)
+)sql";
+
+constexpr std::string_view v8_postgresql = R"sql(
+CREATE TABLE job_results (
+  job_id BIGINT PRIMARY KEY,
+  result JSONB  NOT NULL
+)
+)sql";
+
 }  // namespace
 
 const schema& core_schema() {
@@ -276,6 +293,7 @@ const schema& core_schema() {
           {5, "unique keys held in chosen states; periodic schedules' last ticks", v5, v5, 0},
           {6, "job counts by queue and state; finished jobs by age", v6_sqlite, v6_postgresql, 0},
           {7, "nodes publish the kinds they run", v7, v7, 0},
+          {8, "job results", v8_sqlite, v8_postgresql, 0},
       }};
   return core;
 }

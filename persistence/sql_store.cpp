@@ -240,6 +240,7 @@ void sql_store::delete_job_rows(soci::session& s, const std::string& ids, const 
   };
   remove("DELETE FROM job_errors WHERE job_id" + in);
   remove("DELETE FROM unique_keys WHERE job_id" + in);
+  remove("DELETE FROM job_results WHERE job_id" + in);
   for (const auto& component : schemas_)
     for (const auto& owned : component.job_rows)
       remove("DELETE FROM " + owned.table + " WHERE " + owned.job_column + in);

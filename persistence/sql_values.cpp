@@ -18,7 +18,8 @@ std::string id_array(std::span<const std::int64_t> ids, id_notation n) {
 }
 
 bool plain_success(const jobs::completion& c) {
-  return c.change.next == jobs::transition::to::completed && c.change.note.empty() && !c.change.error;
+  return c.change.next == jobs::transition::to::completed && c.change.note.empty() && !c.change.error &&
+         c.change.result.empty();
 }
 
 std::string completions_json(std::span<const jobs::completion> batch, bool skip_plain_successes) {
@@ -39,6 +40,12 @@ std::string completions_json(std::span<const jobs::completion> batch, bool skip_
     if (t.error)
       fmt::format_to(std::back_inserter(out), ",{},{},{}", t.error->attempt, to_us(t.error->at),
                      boost::json::serialize(boost::json::string(t.error->message)));
+    else if (!t.result.empty())
+      out += ",null,null,null";
+    if (!t.result.empty()) {  // checked JSON (jobs::check_result), written as it is
+      out += ',';
+      out += t.result;
+    }
     out += ']';
   }
   out.push_back(']');

@@ -18,8 +18,9 @@ std::string id_array(std::span<const std::int64_t> ids, id_notation n = id_notat
 bool plain_success(const jobs::completion& c);
 
 // A batch of completions as one JSON array, one
-// [id, lease, next, attempt, at, run_at, note, err_attempt, err_at, err_msg] per completion
-// (absent fields null), for the stores to load with one statement.
+// [id, lease, next, attempt, at, run_at, note, err_attempt, err_at, err_msg, result] per
+// completion (absent fields null or left out; the result is JSON as it is), for the stores to
+// load with one statement.
 std::string completions_json(std::span<const jobs::completion> batch, bool skip_plain_successes);
 
 }  // namespace spool::store

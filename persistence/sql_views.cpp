@@ -164,6 +164,10 @@ std::optional<jobs::job> sql_store::get(job_id id, time_point now) {
       e.at = from_us(at);
       j.errors.push_back(e);
     }
+    std::string result;
+    soci::indicator result_i = soci::i_null;
+    s << "SELECT CAST(result AS TEXT) FROM job_results WHERE job_id = :id", into(result, result_i), use(id_v);
+    if (s.got_data() && result_i == soci::i_ok) j.result = std::move(result);
     tx.commit();
     return std::move(j);
   });

@@ -75,9 +75,9 @@ struct sqlite_store::statements {
   // of transition is one set-based statement joined against it.
   sqlite_statement load_batch{db,
                               "INSERT OR IGNORE INTO temp.batch (id, lease, next, attempt, at, "
-                              "run_at, note, err_attempt, err_at, err_msg) SELECT value->>0, "
+                              "run_at, note, err_attempt, err_at, err_msg, result) SELECT value->>0, "
                               "value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, "
-                              "value->>7, value->>8, value->>9 FROM json_each(?1)"};
+                              "value->>7, value->>8, value->>9, value->10 FROM json_each(?1)"};
   sqlite_statement drop_stale{db,
                               "DELETE FROM temp.batch WHERE NOT EXISTS (SELECT 1 FROM running r "
                               "WHERE r.id = batch.id AND r.lease_id = batch.lease) RETURNING id"};
@@ -92,6 +92,11 @@ struct sqlite_store::statements {
                                    "THEN 'completed' ELSE 'cancelled' END, b.attempt, "
                                    "r.attempted_at, b.at, NULLIF(b.note, '') FROM temp.batch b "
                                    "JOIN running r ON r.id = b.id WHERE b.next IN (0, 3)"};
+  // Results of the successes still held (the stale ones are gone from the batch by now). A job
+  // run again by an operator replaces its earlier result.
+  sqlite_statement insert_results{db,
+                                  "INSERT OR REPLACE INTO job_results (job_id, result) SELECT b.id, "
+                                  "b.result FROM temp.batch b WHERE b.next = 0 AND b.result IS NOT NULL"};
   sqlite_statement insert_retried{db,
                                   "INSERT INTO ready (queue, priority, run_at, id, attempt) "
                                   "SELECT r.queue, r.priority, b.run_at, b.id, b.attempt FROM "
@@ -203,7 +208,7 @@ void sqlite_store::prepare() {
     *sql_ << "PRAGMA temp_store=MEMORY";
     *sql_ << "CREATE TEMP TABLE IF NOT EXISTS batch (id INTEGER PRIMARY KEY, lease INTEGER NOT NULL, "
              "next INTEGER NOT NULL, attempt INTEGER NOT NULL, at INTEGER NOT NULL, run_at INTEGER, "
-             "note TEXT, err_attempt INTEGER, err_at INTEGER, err_msg TEXT)";
+             "note TEXT, err_attempt INTEGER, err_at INTEGER, err_msg TEXT, result TEXT)";
     auto* conn = static_cast<soci::sqlite3_session_backend*>(sql_->get_backend())->conn_;
     tx_ = std::make_unique<sqlite_transaction::statements>(conn, sqlite_dialect.begin_write);
     st_ = std::make_unique<statements>(conn);
@@ -367,7 +372,7 @@ std::vector<job_id> sqlite_store::complete_others(std::span<const jobs::completi
   if (std::all_of(batch.begin(), batch.end(), plain_success)) return {};
   auto& s = *st_;
   using to = jobs::transition::to;
-  bool any_error = false, any_finished = false, any_ready = false, any_dead = false;
+  bool any_error = false, any_finished = false, any_ready = false, any_dead = false, any_result = false;
   for (const auto& c : batch) {
     if (plain_success(c)) continue;
     const auto next = c.change.next;
@@ -375,6 +380,7 @@ std::vector<job_id> sqlite_store::complete_others(std::span<const jobs::completi
     any_finished |= next == to::completed || next == to::cancelled;
     any_ready |= next == to::retry || next == to::requeue;
     any_dead |= next == to::dead;
+    any_result |= !c.change.result.empty();
   }
   const auto batch_json = completions_json(batch, true);
   s.load_batch.bind(1, batch_json).run();
@@ -382,6 +388,7 @@ std::vector<job_id> sqlite_store::complete_others(std::span<const jobs::completi
   while (s.drop_stale.step()) stale.push_back(s.drop_stale.int64(0));
   if (any_error) s.insert_errors.run();
   if (any_finished) s.insert_finished.run();
+  if (any_result) s.insert_results.run();
   if (any_ready) s.insert_retried.run();
   if (any_dead) s.insert_dead.run();
   count_deltas counts;

@@ -189,6 +189,7 @@ void attempt_slots::finish(slot& s, jobs::outcome result) {
   const auto& j = s.job;
   const auto& options = s.kind->options;
   result = settle(std::move(result), static_cast<cancel_reason>(s.reason.load()), options.timeout);
+  result = jobs::check_result(std::move(result), core_.settings.result_max_bytes);
   auto t = jobs::decide(result, j.attempt, j.max_attempts, options.retry, jobs::now(), thread_rng());
   const double ms = ms_since(s.started);
   log_transition(j, result, t, ms);

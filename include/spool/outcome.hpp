@@ -20,8 +20,12 @@ struct outcome {
   type kind = type::succeeded;
   std::string message;
   duration snooze_for{};
+  // succeeded: the job's result, JSON text (empty: none). Stored with the job, committed with the
+  // attempt's completion; over settings::result_max_bytes or not JSON, the attempt fails instead.
+  std::string result = {};
 
   static outcome success() { return {}; }
+  static outcome success(std::string result_json) { return {type::succeeded, {}, {}, std::move(result_json)}; }
   static outcome error(std::string msg) { return {type::failed, std::move(msg), {}}; }
   static outcome permanent(std::string msg) { return {type::failed_permanently, std::move(msg), {}}; }
   static outcome snooze(duration d) { return {type::snoozed, {}, d}; }

@@ -108,6 +108,8 @@ struct settings {
   bool diagnostic_kinds = false;
   // Enqueue a kind no live node runs (else refused: 422, `spool enqueue` exit 1).
   bool allow_unknown_kinds = false;
+  // The largest result a job may return (outcome::success(json)); a larger one fails the attempt.
+  std::size_t result_max_bytes = 64 * 1024;
   std::map<std::string, kind_settings> kinds;
   // Periodic jobs, enqueued by the leader at each tick (one job per tick across all nodes).
   std::vector<periodic_settings> periodic;

@@ -70,7 +70,12 @@ jobs::outcome map_answer(const answer& a, std::string_view url, std::chrono::sys
   const std::string status_text = "HTTP " + std::to_string(a.status) + " from " + std::string(url);
   if (auto o = explicit_outcome(a, status_text, max_snooze)) return *o;
   const std::string with_body = a.body.empty() ? status_text : status_text + ": " + excerpt(a.body);
-  if (a.status >= 200 && a.status <= 299) return jobs::outcome::success();
+  if (a.status >= 200 && a.status <= 299) {
+    // A JSON body is the job's result; any other body is not kept.
+    boost::system::error_code ec;
+    if (!a.body.empty()) json::parse(a.body, ec);
+    return a.body.empty() || ec ? jobs::outcome::success() : jobs::outcome::success(a.body);
+  }
   if ((a.status == 429 || a.status == 503) && a.retry_after)
     if (auto wait = http_client::parse_retry_after(*a.retry_after, now, max_snooze))
       return snooze(static_cast<double>(wait->count()), max_snooze);

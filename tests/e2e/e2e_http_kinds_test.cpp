@@ -3,6 +3,7 @@
 // failures that retry, a 429 with Retry-After that snoozes, answers that dead-letter a job.
 #define BOOST_TEST_MODULE e2e_http_kinds
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 #include <unistd.h>
 
@@ -97,8 +98,9 @@ BOOST_AUTO_TEST_CASE(the_example_worker_runs_both_kinds_and_every_job_ends_as_th
       // Without a signature the worker answers 401: permanent.
       {unsigned_email, "dead", 1, 1, "bad signature"},
   };
+  std::map<std::int64_t, json::object> finals;
   for (auto& e : all) {
-    const auto job = sb.wait_for_state(e.id, e.state, 60s);
+    const auto job = finals[e.id] = sb.wait_for_state(e.id, e.state, 60s);
     BOOST_TEST(int_field(job, "attempt") == e.attempt, "job " << e.id);
     BOOST_TEST(job.at("errors").as_array().size() == e.errors, "job " << e.id);
     if (*e.note)
@@ -120,8 +122,11 @@ BOOST_AUTO_TEST_CASE(the_example_worker_runs_both_kinds_and_every_job_ends_as_th
   BOOST_TEST(statuses.count(unsigned_email) == 0u);  // refused before it reached the journal
   BOOST_TEST(results[email].at("sent_to").as_string() == "ada@example.com");
   BOOST_TEST(results[embed_ok].at("embedding").as_array().size() == 2u);
-  // Spool has no job results yet (issue 19): a 2xx body goes to the job's log line.
-  BOOST_TEST(rt->err().find("http kind answered 200") != std::string::npos);
+  // The JSON body of the 2xx is the job's result; a job that did not complete has none.
+  BOOST_TEST(finals[email].at("result") == json::value(results[email]), json::serialize(finals[email].at("result")));
+  BOOST_TEST(finals[embed_ok].at("result") == json::value(results[embed_ok]));
+  BOOST_TEST(finals[embed_flaky].at("result").is_object());
+  BOOST_TEST(finals[embed_spent].at("result").is_null());
   worker.signal(SIGTERM);
   worker.wait_for(10s);
 }

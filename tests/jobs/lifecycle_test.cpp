@@ -31,6 +31,27 @@ BOOST_AUTO_TEST_CASE(success_completes) {
   BOOST_TEST(!t.error);
 }
 
+BOOST_AUTO_TEST_CASE(a_success_carries_its_result_within_the_limit) {
+  std::mt19937_64 rng(1);
+  const auto ok = check_result(outcome::success(R"({"a":[1,2]})"), 64);
+  BOOST_TEST((ok.kind == outcome::type::succeeded));
+  auto t = decide(ok, 2, 3, policy(1s, 1h, 0), t0, rng);
+  BOOST_TEST(t.next == to::completed);
+  BOOST_TEST(t.result == R"({"a":[1,2]})");
+  BOOST_TEST(decide(outcome::success(), 1, 3, policy(1s, 1h, 0), t0, rng).result.empty());
+  // Exactly at the limit is allowed; one byte over fails the attempt, as JSON that is not.
+  BOOST_TEST((check_result(outcome::success(R"("abc")"), 5).kind == outcome::type::succeeded));
+  const auto big = check_result(outcome::success(R"("abcd")"), 5);
+  BOOST_TEST((big.kind == outcome::type::failed));
+  BOOST_TEST(big.message == "the job's result is 6 bytes, over the limit of 5 (setting result_max_bytes)");
+  BOOST_TEST(decide(big, 1, 3, policy(1s, 1h, 0), t0, rng).next == to::retry);
+  const auto bad = check_result(outcome::success("{not json"), 64);
+  BOOST_TEST((bad.kind == outcome::type::failed));
+  BOOST_TEST(bad.message.starts_with("the job's result is not valid JSON: "));
+  // Other outcomes pass through untouched.
+  BOOST_TEST(check_result(outcome::error("e"), 1).message == "e");
+}
+
 BOOST_AUTO_TEST_CASE(failures_retry_with_backoff_until_attempts_run_out) {
   std::mt19937_64 rng(1);
   auto p = policy(2s, 1h, 0, 3);

@@ -62,10 +62,16 @@ std::string config_error_of(const char* doc, const std::map<std::string, std::st
 
 BOOST_AUTO_TEST_SUITE(response_contract)
 
-BOOST_AUTO_TEST_CASE(a_2xx_succeeds_whatever_its_body) {
+BOOST_AUTO_TEST_CASE(a_2xx_succeeds_whatever_its_body_and_a_json_body_is_the_result) {
   BOOST_TEST((status(200).kind == type::succeeded));
+  BOOST_TEST(status(200).result.empty());
   BOOST_TEST((status(204).kind == type::succeeded));
-  BOOST_TEST((status(201, R"({"embedding":[1,2]})").kind == type::succeeded));
+  const auto json = status(201, R"({"embedding":[1,2]})");
+  BOOST_TEST((json.kind == type::succeeded));
+  BOOST_TEST(json.result == R"({"embedding":[1,2]})");
+  const auto text = status(200, "ok, thanks");
+  BOOST_TEST((text.kind == type::succeeded));
+  BOOST_TEST(text.result.empty());  // not JSON: not kept
 }
 
 BOOST_AUTO_TEST_CASE(status_429_and_503_with_retry_after_snooze_within_the_ceiling) {

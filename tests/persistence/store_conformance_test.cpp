@@ -1,6 +1,7 @@
 // One suite for every store: run by ctest once per backend (SPOOL_STORE_BACKEND), so each store
 // operation and state transition is shown to behave the same on SQLite and PostgreSQL.
 #define BOOST_TEST_MODULE store_conformance
+#include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -688,6 +689,47 @@ BOOST_FIXTURE_TEST_CASE(counts_of_a_queue_whose_jobs_are_all_gone_disappear, fix
   BOOST_TEST(db->prune(prune_req(jobs::state::completed, t0 + 1s, std::nullopt, {}, 1000)) == 1);
   BOOST_TEST(db->count(t0).queues.count("default") == 0u);
   BOOST_TEST(db->count(t0).states["completed"] == 0);
+}
+
+// A result is committed with the completion that is accepted, in the same round as plain
+// successes; a stale attempt's result is not; a result goes with its job when it is pruned.
+BOOST_FIXTURE_TEST_CASE(results_are_kept_with_accepted_completions_and_pruned_with_their_job, fixture) {
+  const auto a = add("k"), b = add("k"), plain = add("k");
+  std::map<jobs::job_id, jobs::claimed_job> claimed;
+  for (auto& j : claim(10, t0)) claimed[j.id] = j;
+  BOOST_REQUIRE_EQUAL(claimed.size(), 3u);
+  auto with_result = [&](jobs::job_id id, std::string result) {
+    auto c = done(claimed[id], transition::to::completed, t0 + 1s);
+    c.change.result = std::move(result);
+    return c;
+  };
+  // b's lease is lost before it completes: its result must not be stored.
+  auto stale_b = with_result(b, R"({"stale":true})");
+  stale_b.lease += 1000;
+  std::vector<jobs::completion> batch{with_result(a, R"({"tokens": 12, "text": "h\u00e9 \"x\""})"), stale_b,
+                                      done(claimed[plain], transition::to::completed, t0 + 1s)};
+  const auto stale = db->complete(batch);
+  BOOST_REQUIRE_EQUAL(stale.size(), 1u);
+  BOOST_TEST(stale[0] == b);
+  const auto ja = get(a);
+  BOOST_TEST(ja.st == jobs::state::completed);
+  BOOST_REQUIRE(ja.result.has_value());
+  const auto parsed = boost::json::parse(*ja.result);
+  BOOST_TEST(parsed.at("tokens").to_number<int>() == 12);
+  BOOST_TEST(parsed.at("text").as_string() == "h\xc3\xa9 \"x\"");
+  BOOST_TEST(!get(plain).result.has_value());
+  BOOST_TEST(get(plain).st == jobs::state::completed);
+  BOOST_TEST(get(b).st == jobs::state::running);
+  BOOST_TEST(!get(b).result.has_value());
+  BOOST_TEST(rows("SELECT COUNT(*) FROM job_results") == 1);
+  // b completes under its own lease with a result that is a bare JSON string.
+  batch = {with_result(b, R"("done")")};
+  BOOST_TEST(db->complete(batch).empty());
+  BOOST_REQUIRE(get(b).result.has_value());
+  BOOST_TEST(boost::json::parse(*get(b).result).as_string() == "done");
+  counts_agree("results");
+  BOOST_TEST(db->prune(prune_req(jobs::state::completed, t0 + 1h)) == 3);
+  BOOST_TEST(rows("SELECT COUNT(*) FROM job_results") == 0);
 }
 
 BOOST_FIXTURE_TEST_CASE(prune_by_state_and_age_and_nothing_before_its_time, fixture) {

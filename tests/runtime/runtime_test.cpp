@@ -24,6 +24,27 @@ BOOST_AUTO_TEST_CASE(an_enqueued_job_runs_to_completion) {
   BOOST_TEST(calls == 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_result_is_stored_with_the_job_and_one_over_the_limit_fails_the_attempt) {
+  runtime_harness h;
+  h.settings.result_max_bytes = 32;
+  h.settings.kinds["answer"].retry_base_s = 0.01;
+  h.kinds.add("answer", [](jobs::job_context& ctx) -> asio::awaitable<jobs::outcome> {
+    co_return jobs::outcome::success(std::string(ctx.payload().at("result").as_string()));
+  });
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    auto small = co_await enqueue(rt, "answer", R"({"result":"{\"ok\":true}"})");
+    auto big = co_await enqueue(rt, "answer", R"({"result":"[\"a long result, well over thirty-two bytes\"]"})", 1);
+    auto j = co_await await_job(rt, small, in_state(jobs::state::completed));
+    BOOST_REQUIRE(j.result.has_value());
+    BOOST_TEST(*j.result == R"({"ok":true})");
+    auto d = co_await await_job(rt, big, in_state(jobs::state::dead));
+    BOOST_TEST(!d.result.has_value());
+    BOOST_REQUIRE_EQUAL(d.errors.size(), 1u);
+    BOOST_TEST(d.errors[0].message.find("over the limit of 32 (setting result_max_bytes)") != std::string::npos,
+               d.errors[0].message);
+  });
+}
+
 BOOST_AUTO_TEST_CASE(a_failing_job_retries_then_succeeds) {
   runtime_harness h;
   h.settings.kinds["fail"].retry_base_s = 0.02;
