@@ -78,6 +78,24 @@ BOOST_AUTO_TEST_CASE(queues_report_counts_concurrency_and_pause) {
   });
 }
 
+BOOST_AUTO_TEST_CASE(a_job_shows_the_result_its_handler_returned) {
+  api_harness h;
+  h.kinds.add("answer", [](jobs::job_context&) -> asio::awaitable<jobs::outcome> {
+    co_return jobs::outcome::success(R"({"tokens":12,"labels":["a","b"]})");
+  });
+  h.run([&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
+    auto answered = co_await create(api, R"({"kind":"answer","force":true})");
+    auto plain = co_await create(api, R"({"kind":"noop"})");
+    co_await await_state(api, answered, "completed");
+    co_await await_state(api, plain, "completed");
+    auto r = co_await call(api, "GET", "/api/v1/jobs/" + std::to_string(answered));
+    BOOST_REQUIRE_EQUAL(r.status, 200u);
+    BOOST_TEST(json::serialize(body_of(r).at("result")) == R"({"tokens":12,"labels":["a","b"]})");
+    auto p = co_await call(api, "GET", "/api/v1/jobs/" + std::to_string(plain));
+    BOOST_TEST(body_of(p).at("result").is_null());
+  });
+}
+
 BOOST_AUTO_TEST_CASE(stats_report_totals_and_rates) {
   api_harness h;
   h.run([&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
