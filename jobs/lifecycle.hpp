@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "jobs/job.hpp"
 #include "jobs/outcome.hpp"
@@ -51,6 +52,9 @@ struct completion {
   job_id id = 0;
   lease_id lease = 0;
   transition change;
+  // Jobs the attempt enqueued (job_context::enqueue): only a success carries them, and a store
+  // inserts them in the transaction that applies this completion, only if it applies it.
+  std::vector<new_job> follow_ups = {};
 };
 
 }  // namespace spool::jobs

@@ -40,6 +40,25 @@ asio::awaitable<jobs::outcome> sleep(jobs::job_context& ctx) {
   co_return jobs::outcome::success();
 }
 
+// Enqueues `count` follow-ups of kind `then` (payload {"parent": ID, "n": I}), then sleeps `ms`
+// and succeeds: the follow-ups exist once the success is committed, never before.
+asio::awaitable<jobs::outcome> chain(jobs::job_context& ctx) {
+  const auto count = int_field(ctx.payload(), "count", 1);
+  std::string then = "noop";
+  if (auto* v = ctx.payload().if_contains("then")) {
+    if (!v->is_string()) throw jobs::permanent_error("payload field 'then' must be a string");
+    then = std::string(v->get_string());
+  }
+  for (std::int64_t i = 0; i < count; ++i)
+    ctx.enqueue(jobs::new_job{.kind = then, .queue = ctx.job().queue,
+                              .payload = R"({"parent":)" + std::to_string(ctx.job().id) +
+                                         R"(,"n":)" + std::to_string(i) + "}"});
+  asio::steady_timer timer(co_await asio::this_coro::executor,
+                           std::chrono::milliseconds(int_field(ctx.payload(), "ms", 0)));
+  co_await timer.async_wait(asio::use_awaitable);
+  co_return jobs::outcome::success();
+}
+
 asio::awaitable<jobs::outcome> fail(jobs::job_context& ctx) {
   const auto times = int_field(ctx.payload(), "times", 1);
   if (ctx.attempt() > times) co_return jobs::outcome::success();
@@ -106,6 +125,7 @@ void register_diagnostic(jobs::registry& reg) {
   reg.add("noop", noop);
   reg.add("sleep", sleep);
   reg.add("fail", fail);
+  reg.add("chain", chain);
   reg.add("abort", abort_process);
   reg.add("throw", throw_other);
   // Both end only by cancellation; a demo should not wait the default five minutes for that.

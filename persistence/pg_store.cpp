@@ -231,12 +231,25 @@ std::vector<insert_result> pg_store::insert_in_transaction(std::span<const jobs:
 round_result pg_store::complete_and_claim(std::span<const jobs::completion> done,
                                           const claim_request& next) {
   if (done.empty() && next.limit <= 0 && !next.want_next_due) return {};
-  // No transaction: the round statement commits by itself.
-  return call(next.limit > 0 ? "claim" : "complete", [&](soci::session&) {
-    auto r = run_round(done, next);
+  const char* what = next.limit > 0 ? "claim" : "complete";
+  const bool any_follow_up = std::any_of(done.begin(), done.end(),
+                                         [](const jobs::completion& c) { return !c.follow_ups.empty(); });
+  auto round = [&](soci::session&) {
+    round_result r;
+    if (!any_follow_up) {
+      r = run_round(done, next);
+    } else {  // completions, their follow-ups, then the claim, which may take those
+      r = run_round(done, {});
+      if (auto follow = accepted_follow_ups(done, r.stale); !follow.empty())
+        r.follow_ups = st_->insert.rows(follow, latest_at(done));
+      r.claimed = run_round({}, next).claimed;
+    }
     if (next.want_next_due) r.next_due = find_next_due(next.queue, next.now);
     return r;
-  });
+  };
+  // Without follow-ups no transaction: the round statement commits by itself. With them, one
+  // transaction holds the completions, the follow-ups of those it applied and the claim.
+  return any_follow_up ? write(what, false, round) : call(what, round);
 }
 
 // The round statement: on its own it commits by itself; inside a transaction, with it.

@@ -243,6 +243,8 @@ round_result sqlite_store::complete_and_claim(std::span<const jobs::completion> 
       r.stale = complete_successes(done);
       auto rest = complete_others(done);
       r.stale.insert(r.stale.end(), rest.begin(), rest.end());
+      if (auto follow = accepted_follow_ups(done, r.stale); !follow.empty())
+        r.follow_ups = insert_->rows(follow, latest_at(done));
     }
     if (next.limit > 0) r.claimed = take(next);
     if (next.want_next_due) r.next_due = find_next_due(next.queue, next.now);

@@ -96,6 +96,8 @@ struct insert_and_claim_result {
 
 struct round_result {
   std::vector<job_id> stale;  // completions not applied: their lease was lost
+  // The applied completions' follow-ups as inserted, in the order accepted_follow_ups gives.
+  std::vector<insert_result> follow_ups;
   std::vector<jobs::claimed_job> claimed;
   std::optional<time_point> next_due;  // only when asked for; empty when nothing is scheduled
 };
@@ -117,6 +119,14 @@ struct periodic_row {
   time_point last_tick;
   std::optional<job_id> last_job_id;
 };
+
+// The follow-ups of the completions in `done` that were applied (not in `stale`), in order: what
+// a round inserts with them, and what its results answer.
+std::vector<jobs::new_job> accepted_follow_ups(std::span<const jobs::completion> done,
+                                               std::span<const job_id> stale);
+
+// When the last of `done` happened: the creation time of the follow-ups a round inserts.
+time_point latest_at(std::span<const jobs::completion> done);
 
 class store {
  public:
@@ -158,8 +168,9 @@ class store {
     return complete_and_claim(batch, {}).stale;
   }
 
-  // A producer's round: applies `done` as complete() does, then claims as claim() does (taking
-  // the slots those completions free), in one transaction: one commit instead of two or three.
+  // A producer's round: applies `done` as complete() does, inserts the applied completions'
+  // follow-ups, then claims as claim() does (taking the slots those completions free), in one
+  // transaction: one commit instead of two or three.
   virtual round_result complete_and_claim(std::span<const jobs::completion> done,
                                           const claim_request& next) = 0;
 

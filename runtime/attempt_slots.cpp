@@ -166,7 +166,8 @@ void attempt_slots::launch(slot& s, std::uint64_t serial) {
     finish(s, std::move(*refused));
     return;
   }
-  s.context.emplace(s.job, s.payload.get_object(), job_log_, core_.enqueue_for_jobs);
+  s.follow_ups.clear();
+  s.context.emplace(s.job, s.payload.get_object(), job_log_, s.follow_ups);
   boost::asio::awaitable<jobs::outcome> handler;
   try {
     handler = s.kind->entry->run(*s.context);
@@ -196,7 +197,17 @@ void attempt_slots::finish(slot& s, jobs::outcome result) {
   record(*s.kind->series, core_.stats, result, t, ms / 1000);
   // Onto the stack of ended attempts; the first one onto an empty stack posts the owner to
   // collect them all, so a burst of endings costs one post.
-  auto* e = new ended_node{&s, jobs::completion{j.id, j.lease, std::move(t)}};
+  jobs::completion done{j.id, j.lease, std::move(t)};
+  // Follow-ups go with a success only (see job_context::enqueue); a failed, snoozed or
+  // cancelled attempt's are dropped here, and its next attempt enqueues them again.
+  if (done.change.next == jobs::transition::to::completed) {
+    done.follow_ups = std::move(s.follow_ups);
+  } else if (!s.follow_ups.empty()) {
+    log::debug("follow_ups_discarded").kv("job_id", j.id).kv("kind", j.kind)
+        .kv("attempt", j.attempt).kv("jobs", s.follow_ups.size());
+  }
+  s.follow_ups.clear();
+  auto* e = new ended_node{&s, std::move(done)};
   auto* head = ended_.load(std::memory_order_relaxed);
   do {
     e->next = head;

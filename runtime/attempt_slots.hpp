@@ -81,6 +81,7 @@ class attempt_slots {
     std::uint64_t running_serial = 0;  // the attempt whose handler runs now, 0 if none
     boost::json::value payload;
     std::optional<jobs::job_context> context;
+    std::vector<jobs::new_job> follow_ups;  // what the attempt enqueued (job_context::enqueue)
     boost::asio::cancellation_signal signal;
   };
   // An attempt's end on its way to the owner: allocated when the attempt ends, so that the many

@@ -24,9 +24,7 @@ core::core(boost::asio::any_io_executor ex, config::settings s, jobs::registry k
       settings(std::move(s)),
       registry(std::move(kinds)),
       db(database),
-      worker_id(std::move(worker)) {
-  enqueue_for_jobs = [this](std::vector<jobs::new_job> batch) { return enqueue(std::move(batch)); };
-}
+      worker_id(std::move(worker)) {}
 
 boost::asio::awaitable<std::vector<jobs::enqueue_result>> core::enqueue(
     std::vector<jobs::new_job> batch) {
@@ -68,6 +66,23 @@ boost::asio::awaitable<std::vector<jobs::enqueue_result>> core::enqueue(
         .kv("queue", sent[i].first);
   }
   co_return results;
+}
+
+void core::follow_ups_committed(jobs::job_id parent, std::span<const jobs::new_job> jobs,
+                                std::span<const jobs::enqueue_result> results) {
+  const auto now = jobs::now();
+  std::map<std::string_view, jobs::time_point> due;
+  for (std::size_t i = 0; i < jobs.size() && i < results.size(); ++i) {
+    if (results[i].duplicate) continue;
+    const auto& j = jobs[i];
+    stats.series(j.queue, j.kind).enqueued.fetch_add(1, std::memory_order_relaxed);
+    log::info("job_enqueued").kv("job_id", results[i].id).kv("kind", j.kind).kv("queue", j.queue)
+        .kv("by_job", parent);
+    const auto at = j.run_at.value_or(now);
+    auto [it, added] = due.emplace(j.queue, at);
+    if (!added) it->second = std::min(it->second, at);
+  }
+  for (auto& [queue, at] : due) notify(queue, at);
 }
 
 core::~core() = default;

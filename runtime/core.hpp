@@ -4,6 +4,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <functional>
 #include <random>
+#include <span>
 #include <string>
 
 #include "config/config.hpp"
@@ -48,10 +49,13 @@ struct core {
   jobs::time_point started_at = jobs::now();
   metrics stats;
   watchdog dog{stats.blocked_handlers};  // reports job handlers that block their thread
-  jobs::job_context::enqueue_fn enqueue_for_jobs;  // what job_context::enqueue calls
 
   // Validates, commits durably (group commit), then wakes the queues' producers.
   boost::asio::awaitable<std::vector<jobs::enqueue_result>> enqueue(std::vector<jobs::new_job> batch);
+  // Counts and logs the follow-ups of job `parent` that a round committed with its success,
+  // and wakes their queues' producers.
+  void follow_ups_committed(jobs::job_id parent, std::span<const jobs::new_job> jobs,
+                            std::span<const jobs::enqueue_result> results);
 
   jobs::duration lease() const;
   jobs::duration leader_ttl() const;

@@ -124,15 +124,24 @@ asio::awaitable<void> producer::round(producer_fsm::round r) {
     const std::unordered_set<jobs::job_id> rejected(result.stale.begin(), result.stale.end());
     std::map<jobs::lease_id, int> released;
     const auto wall_now = jobs::now();
+    std::span<const jobs::enqueue_result> follow_ups = result.follow_ups;
     for (std::size_t i = 0; i < done.size(); ++i) {
       const auto& c = done[i];
       ++released[c.lease];
       if (rejected.count(c.id)) {
         core_.stats.rejected_completions++;
         log::warn("completion_rejected").kv("job_id", c.id).kv("kind", batch[i].kind)
-            .kv("reason", "lease lost: another worker took the job over");
-      } else if (c.change.next == jobs::transition::to::retry ||
-                 c.change.next == jobs::transition::to::requeue) {
+            .kv("reason", "lease lost: another worker took the job over")
+            .kv("follow_ups_dropped", c.follow_ups.size());
+        continue;
+      }
+      if (!c.follow_ups.empty()) {  // the store answers them in this order (accepted_follow_ups)
+        const auto n = std::min(c.follow_ups.size(), follow_ups.size());
+        core_.follow_ups_committed(c.id, c.follow_ups, follow_ups.first(n));
+        follow_ups = follow_ups.subspan(n);
+      }
+      if (c.change.next == jobs::transition::to::retry ||
+          c.change.next == jobs::transition::to::requeue) {
         next |= fsm_.job_due(c.change.run_at, steady_now, wall_now);
       }
     }

@@ -14,12 +14,11 @@ namespace spool::jobs {
 class job_context {
  public:
   using log_fn = std::function<void(const claimed_job&, std::string_view)>;
-  using enqueue_fn =
-      std::function<boost::asio::awaitable<std::vector<enqueue_result>>(std::vector<new_job>)>;
 
+  // `follow_ups` collects what enqueue() is given, for the runtime to commit with the attempt.
   job_context(const claimed_job& job, const boost::json::object& payload, const log_fn& log,
-              const enqueue_fn& enqueue)
-      : job_(job), payload_(payload), log_(log), enqueue_(enqueue) {}
+              std::vector<new_job>& follow_ups)
+      : job_(job), payload_(payload), log_(log), follow_ups_(follow_ups) {}
 
   const claimed_job& job() const { return job_; }
   const boost::json::object& payload() const { return payload_; }
@@ -28,16 +27,21 @@ class job_context {
   void log(std::string_view message) const {
     if (log_) log_(job_, message);
   }
-  // Durable enqueue from inside a job (e.g. a follow-up job), through the runtime.
-  boost::asio::awaitable<std::vector<enqueue_result>> enqueue(std::vector<new_job> jobs) const {
-    return enqueue_(std::move(jobs));
-  }
+  // Follow-up jobs. They are committed in the same transaction as this attempt's success, and
+  // only if that completion is accepted (the attempt still holds the job's lease); an attempt
+  // that fails, snoozes, is cancelled or lost its lease enqueues nothing. So a follow-up exists
+  // exactly once however often the job runs, and a crash cannot separate it from the success.
+  // Throws std::invalid_argument at once for a job that could never be stored.
+  void enqueue(std::vector<new_job> jobs);
+  void enqueue(new_job job);
+  // The follow-ups enqueued so far in this attempt.
+  const std::vector<new_job>& follow_ups() const { return follow_ups_; }
 
  private:
   const claimed_job& job_;
   const boost::json::object& payload_;
   const log_fn& log_;
-  const enqueue_fn& enqueue_;
+  std::vector<new_job>& follow_ups_;
 };
 
 // A handler is a coroutine. It runs on the job's own strand and may be cancelled (timeout,

@@ -49,9 +49,8 @@ asio::awaitable<jobs::outcome> process_activity(std::shared_ptr<services> svc, j
   co_await svc->results->run(std::move(save));
 
   // Also after a rerun that changed nothing: the attempt that wrote the row may have died before
-  // it got here. A profile that is already up to date costs its job one read.
-  std::vector<jobs::new_job> next{profile_job_for(act.user_id, ctx.job().queue, jobs::now(), svc->debounce)};
-  co_await ctx.enqueue(std::move(next));
+  // its success was committed. A profile that is already up to date costs its job one read.
+  ctx.enqueue(profile_job_for(act.user_id, ctx.job().queue, jobs::now(), svc->debounce));
   co_return jobs::outcome::success();
 }
 

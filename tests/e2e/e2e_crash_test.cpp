@@ -4,8 +4,11 @@
 #define BOOST_TEST_MODULE e2e_crash
 #include <sys/resource.h>
 
+#include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 #include <csignal>
+#include <fstream>
+#include <iterator>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -217,4 +220,54 @@ BOOST_AUTO_TEST_CASE(a_job_that_aborts_the_process_is_dead_lettered_after_max_at
   const auto dlq = sb.spool_ok({"dlq", "list", "--json"});
   BOOST_TEST(dlq.find("\"id\":" + std::to_string(id) + ",") != std::string::npos,
              "dlq list: " << dlq);
+}
+
+// Follow-ups commit with their job's success (#19): a runtime killed after the handler ended but
+// before the success was committed leaves no follow-up behind, and the rerun enqueues it once.
+// The window is held open by another connection's write lock on the SQLite file.
+BOOST_AUTO_TEST_CASE(a_kill_between_handler_end_and_commit_leaves_each_follow_up_once) {
+  sandbox sb;
+  sb.write_config(R"({"lease_s": 1, "rescue_interval_s": 0.5, "poll_interval_s": 0.2,
+                      "kinds": {"chain": {"retry_base_s": 0.05, "retry_cap_s": 0.2}}})");
+  auto first = sb.start_runtime("run-1");
+  const auto id = sb.enqueue("chain", {"--payload", R"({"count": 2, "ms": 1500})"});
+  wait_until([&] { return count_events(first->err(), "job_started") == 1; }, 15s,
+             [&] { return "the chain job did not start\n" + sb.runtimes_text(); });
+
+  // While the handler sleeps, another connection (the sqlite3 shell, Debian package sqlite3)
+  // takes the write lock and keeps it.
+  spawn_options lock_opts{.cwd = sb.dir(), .stdout_path = sb.dir() / "lock.out",
+                          .stderr_path = sb.dir() / "lock.err", .env = {}};
+  process lock("/usr/bin/sqlite3", {sb.db_path().string(), ".timeout 10000", "BEGIN IMMEDIATE;",
+                           ".shell echo locked; sleep 120"},
+               lock_opts);
+  auto file_text = [](const std::filesystem::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  wait_until([&] { return file_text(sb.dir() / "lock.out").find("locked") != std::string::npos; }, 15s,
+             [&] { return "sqlite3 did not take the write lock: " + file_text(sb.dir() / "lock.err"); });
+  // The handler ends and its success waits for the lock: kill the runtime there.
+  wait_until([&] { return count_events(first->err(), "job_succeeded") == 1; }, 15s,
+             [&] { return "the chain job did not end\n" + sb.runtimes_text(); });
+  first->signal(SIGKILL);
+  BOOST_REQUIRE(first->wait_for(5s));
+  lock.signal(SIGKILL);
+  BOOST_REQUIRE(lock.wait_for(5s));
+  BOOST_TEST(sb.list({"--kind", "noop"}).empty(), "a follow-up exists before its job's success");
+  BOOST_TEST(string_field(sb.show(id), "state") == "running");
+
+  // The next runtime rescues the job (its lease ran out), runs it again and commits it with its
+  // two follow-ups, which run too.
+  auto second = sb.start_runtime("run-2");
+  sb.wait_for_state(id, "completed", 30s);
+  wait_until([&] { return sb.list({"--kind", "noop", "--state", "completed"}).size() >= 2; }, 15s,
+             [&] { return "the follow-ups did not complete: " + sb.stats_text(); });
+  sb.stop_runtime(*second);
+  std::multiset<std::string> follow_ups;
+  for (auto& j : sb.list({"--kind", "noop"})) follow_ups.insert(json::serialize(j.at("payload")));
+  const auto parent = std::to_string(id);
+  BOOST_TEST(follow_ups == (std::multiset<std::string>{R"({"parent":)" + parent + R"(,"n":0})",
+                                                       R"({"parent":)" + parent + R"(,"n":1})"}));
+  BOOST_TEST(int_field(sb.show(id), "attempt") == 2);
 }

@@ -732,6 +732,65 @@ BOOST_FIXTURE_TEST_CASE(results_are_kept_with_accepted_completions_and_pruned_wi
   BOOST_TEST(rows("SELECT COUNT(*) FROM job_results") == 0);
 }
 
+BOOST_FIXTURE_TEST_CASE(follow_ups_are_inserted_only_with_the_completions_applied, fixture) {
+  const auto a = add("k"), b = add("k"), c = add("k");
+  std::map<jobs::job_id, jobs::claimed_job> claimed;
+  for (auto& j : claim(10, t0)) claimed[j.id] = j;
+  BOOST_REQUIRE_EQUAL(claimed.size(), 3u);
+  auto next = [](jobs::job_id from, std::string queue = "default") {
+    jobs::new_job j;
+    j.kind = "next";
+    j.queue = std::move(queue);
+    j.payload = R"({"from":)" + std::to_string(from) + "}";
+    j.unique_key = "next-of-" + std::to_string(from);
+    return j;
+  };
+  // a: a plain success with two follow-ups; b: its lease was lost; c: a success with a result.
+  auto done_a = done(claimed[a], transition::to::completed, t0 + 1s);
+  done_a.follow_ups = {next(a), next(a, "other")};
+  done_a.follow_ups[1].unique_key.reset();
+  auto stale_b = done(claimed[b], transition::to::completed, t0 + 1s);
+  stale_b.follow_ups = {next(b)};
+  stale_b.lease += 1000;
+  auto done_c = done(claimed[c], transition::to::completed, t0 + 1s);
+  done_c.change.result = "7";
+  done_c.follow_ups = {next(c)};
+  std::vector<jobs::completion> batch{done_a, stale_b, done_c};
+  // The round also claims from the default queue: it sees the follow-ups it just inserted.
+  const auto r = db->complete_and_claim(batch, {.queue = "default", .limit = 10, .worker = "w1",
+                                                .now = t0 + 2s, .lease_until = t0 + 1min});
+  BOOST_REQUIRE_EQUAL(r.stale.size(), 1u);
+  BOOST_TEST(r.stale[0] == b);
+  BOOST_REQUIRE_EQUAL(r.follow_ups.size(), 3u);  // a's two, then c's
+  BOOST_TEST(!r.follow_ups[0].duplicate);
+  std::set<jobs::job_id> claimed_now;
+  for (auto& j : r.claimed) claimed_now.insert(j.id);
+  BOOST_TEST(claimed_now == (std::set<jobs::job_id>{r.follow_ups[0].id, r.follow_ups[2].id}));
+  store::list_filter of_next;
+  of_next.kind = "next";
+  std::multiset<std::string> payloads;
+  for (auto& j : db->list(of_next, t0 + 2s)) payloads.insert(j.payload);
+  const auto from = [](jobs::job_id id) { return R"({"from":)" + std::to_string(id) + "}"; };
+  BOOST_TEST(payloads == (std::multiset<std::string>{from(a), from(a), from(c)}));
+  BOOST_TEST(get(r.follow_ups[1].id).queue == "other");
+  BOOST_TEST((get(r.follow_ups[1].id).created_at == t0 + 1s));
+  counts_agree("a round with follow-ups");
+
+  // b, completed under its own lease later, adds its follow-up; a follow-up whose unique key is
+  // held answers the holder, as any enqueue does.
+  auto done_b = done(claimed[b], transition::to::completed, t0 + 3s);
+  done_b.follow_ups = {next(b), next(a)};
+  batch = {done_b};
+  const auto r2 = db->complete_and_claim(batch, {});
+  BOOST_TEST(r2.stale.empty());
+  BOOST_REQUIRE_EQUAL(r2.follow_ups.size(), 2u);
+  BOOST_TEST(!r2.follow_ups[0].duplicate);
+  BOOST_TEST(r2.follow_ups[1].duplicate);
+  BOOST_TEST(r2.follow_ups[1].id == r.follow_ups[0].id);
+  BOOST_TEST(db->list(of_next, t0 + 3s).size() == 4u);
+  counts_agree("follow-ups with a held unique key");
+}
+
 BOOST_FIXTURE_TEST_CASE(prune_by_state_and_age_and_nothing_before_its_time, fixture) {
   // Finished at t0: a completed (default), b completed (queue "keep"), c cancelled, d dead with
   // an error and a unique key; e completed at t0 + 10 s.

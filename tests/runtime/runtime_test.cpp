@@ -2,6 +2,8 @@
 // The runtime in-process, end to end over a real store: jobs run, retry, time out, snooze, are
 // cancelled, wait for their time and come back unharmed from a shutdown; idle queues start a job
 // from the enqueue's own transaction.
+#include <boost/json/parse.hpp>
+
 #include "tests/support/runtime_harness.hpp"
 
 using namespace spool;
@@ -43,6 +45,93 @@ BOOST_AUTO_TEST_CASE(a_result_is_stored_with_the_job_and_one_over_the_limit_fail
     BOOST_TEST(d.errors[0].message.find("over the limit of 32 (setting result_max_bytes)") != std::string::npos,
                d.errors[0].message);
   });
+}
+
+namespace {
+// The follow-ups ("child" jobs) in the database after a run, by the attempt that enqueued them.
+std::vector<std::int64_t> child_attempts(const std::string& url, jobs::job_id parent) {
+  auto db = store::open(url);
+  store::list_filter children;
+  children.kind = "child";
+  std::vector<std::int64_t> attempts;
+  for (auto& j : db->list(children, jobs::now())) {
+    auto p = boost::json::parse(j.payload).as_object();
+    if (p.at("parent").to_number<jobs::job_id>() == parent) attempts.push_back(p.at("attempt").as_int64());
+  }
+  return attempts;
+}
+
+jobs::new_job child_of(const jobs::job_context& ctx) {
+  return {.kind = "child", .payload = R"({"parent":)" + std::to_string(ctx.job().id) +
+                                      R"(,"attempt":)" + std::to_string(ctx.attempt()) + "}"};
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(follow_ups_of_failed_attempts_are_dropped_and_a_success_commits_its_own) {
+  runtime_harness h;
+  h.settings.kinds["parent"].retry_base_s = 0.01;
+  h.kinds.add("child", [](jobs::job_context&) -> asio::awaitable<jobs::outcome> {
+    co_return jobs::outcome::success();
+  });
+  // Enqueues its follow-up every time it runs; the first run fails, the second snoozes (which
+  // gives the attempt back), the third succeeds as attempt 2.
+  std::atomic<int> runs{0};
+  h.kinds.add("parent", [&runs](jobs::job_context& ctx) -> asio::awaitable<jobs::outcome> {
+    ctx.enqueue(child_of(ctx));
+    const int run = ++runs;
+    if (run == 1) co_return jobs::outcome::error("first attempt fails");
+    if (run == 2) co_return jobs::outcome::snooze(std::chrono::milliseconds(10));
+    co_return jobs::outcome::success();
+  });
+  jobs::job_id id = 0;
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    id = co_await enqueue(rt, "parent");
+    auto j = co_await await_job(rt, id, in_state(jobs::state::completed));
+    BOOST_TEST(j.errors.size() == 1u);
+  });
+  BOOST_TEST(runs == 3);
+  BOOST_TEST(child_attempts(h.db.url(), id) == (std::vector<std::int64_t>{2}));
+}
+
+BOOST_AUTO_TEST_CASE(a_stale_attempt_commits_no_follow_up) {
+  runtime_harness h;
+  std::atomic<bool> first_may_end{false}, first_ended{false};
+  std::atomic<jobs::lease_id> first_lease{0};
+  h.kinds.add("child", [](jobs::job_context&) -> asio::awaitable<jobs::outcome> {
+    co_return jobs::outcome::success();
+  });
+  // Attempt 1 enqueues its follow-up and waits; meanwhile the job is taken from it (as the
+  // rescuer does when a lease runs out) and attempt 2 runs and succeeds. Then attempt 1 succeeds
+  // too, under a lease it no longer holds.
+  h.kinds.add("parent", [&](jobs::job_context& ctx) -> asio::awaitable<jobs::outcome> {
+    ctx.enqueue(child_of(ctx));
+    if (ctx.attempt() == 1) {
+      first_lease = ctx.job().lease;
+      while (!first_may_end) co_await sleep_for(5ms);
+      first_ended = true;
+    }
+    co_return jobs::outcome::success();
+  });
+  jobs::job_id id = 0;
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    id = co_await enqueue(rt, "parent");
+    while (first_lease == 0) co_await sleep_for(5ms);
+    auto take_over = [id, lease = first_lease.load()](store::store& s) {
+      jobs::transition t;
+      t.next = jobs::transition::to::retry;
+      t.at = t.run_at = jobs::now();
+      t.attempt = 1;
+      t.error = jobs::error_entry{1, t.at, "taken over by the test"};
+      std::vector<jobs::completion> c{{id, lease, t}};
+      return s.complete(c);
+    };
+    BOOST_TEST((co_await runtime::db_of(rt).run(std::move(take_over))).empty());
+    auto j = co_await await_job(rt, id, in_state(jobs::state::completed));
+    BOOST_TEST(j.attempt == 2);
+    first_may_end = true;
+    while (!first_ended) co_await sleep_for(5ms);
+  });  // a graceful stop commits (or rejects) every outcome before run() returns
+  BOOST_TEST(child_attempts(h.db.url(), id) == (std::vector<std::int64_t>{2}));
 }
 
 BOOST_AUTO_TEST_CASE(a_failing_job_retries_then_succeeds) {

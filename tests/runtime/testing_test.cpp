@@ -15,10 +15,7 @@ spool::jobs::registry app_kinds() {
   // Signing up sends a welcome mail: a follow-up job, enqueued by the job.
   kinds.add("sign_up", [](job_context& job) -> asio::awaitable<outcome> {
     const std::string user(job.payload().at("user").as_string());
-    std::vector<spool::jobs::new_job> follow_up(1);
-    follow_up[0].kind = "welcome";
-    follow_up[0].payload = R"({"user":")" + user + "\"}";
-    co_await job.enqueue(std::move(follow_up));
+    job.enqueue({.kind = "welcome", .payload = R"({"user":")" + user + "\"}"});
     co_return outcome::success();
   });
   kinds.add("welcome", [](job_context&) -> asio::awaitable<outcome> { co_return outcome::success(); });

@@ -52,6 +52,9 @@ spool::store::round_result faulty_store::complete_and_claim(std::span<const jobs
       "round", true, [&] { return real_.complete_and_claim(done, next); },
       [&](const spool::store::round_result& r) {
         if (!done.empty()) seen_.completed(done, r.stale);
+        // The applied completions' follow-ups were inserted in the same transaction.
+        if (auto follow = spool::store::accepted_follow_ups(done, r.stale); !follow.empty())
+          seen_.inserted(follow, r.follow_ups, spool::store::latest_at(done));
         if (next.limit > 0)
           seen_.claimed(next.queue, next.limit, next.worker, next.now, next.lease_until, r.claimed);
       });

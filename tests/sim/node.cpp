@@ -225,9 +225,10 @@ void node::send_round(const runtime::producer_fsm::round& r) {  // producer::rou
         std::map<jobs::lease_id, int> done;
         for (const auto& c : *batch) {
           ++done[c.lease];
-          if (rejected.count(c.id))
+          if (rejected.count(c.id)) {
             say(fmt::format("completion of job {} rejected: lease {} lost", c.id, c.lease));
-          else if (c.change.next == to::retry || c.change.next == to::requeue)
+            if (!c.follow_ups.empty()) w_.count("follow-ups dropped with a stale completion");
+          } else if (c.change.next == to::retry || c.change.next == to::requeue)
             notify(c.change.run_at);
           running_.erase({c.id, c.lease});  // the slot is free once the outcome committed
         }
@@ -347,8 +348,18 @@ void node::finish(key k, int seq) {  // attempt_slots::finish
                     t);
   say(fmt::format("job {} attempt {} ends: {} -> {}", r.job.id, r.job.attempt, describe(result),
                   to_string(t.next)));
+  // Every third job enqueues a follow-up in each attempt (job_context::enqueue); a success
+  // carries it to the store, any other end drops it (attempt_slots::finish). Follow-ups enqueue
+  // none of their own.
+  jobs::completion c{r.job.id, r.job.lease, std::move(t)};
+  if (c.change.next == to::completed && r.job.id % 3 == 0 &&
+      r.job.payload.find("follow_up_of") == std::string::npos) {
+    c.follow_ups.push_back({.kind = r.job.kind, .queue = r.job.queue,
+                            .payload = fmt::format(R"({{"follow_up_of":{}}})", r.job.id)});
+    w_.count("follow-ups sent with a success");
+  }
   // The outcome waits in the buffer for a round; the slot stays taken.
-  buffer_.push_back({r.job.id, r.job.lease, std::move(t)});
+  buffer_.push_back(std::move(c));
   react(fsm_.attempts_ended(1, steady(now)));
   try_round();
 }
