@@ -150,23 +150,25 @@ BOOST_AUTO_TEST_CASE(a_killed_leader_is_replaced_and_its_jobs_run_again_on_the_o
   for (auto& [state, n] : sb.states()) BOOST_TEST(n == (state == "completed" ? jobs : 0), state << ": " << n);
 }
 
-BOOST_AUTO_TEST_CASE(a_paused_nodes_late_completions_are_rejected) {
+// Each job is a `chain` with one follow-up: the rejected completions' follow-ups are dropped with
+// them, so every job has exactly one follow-up in the end (#19: follow-ups commit with the success).
+BOOST_AUTO_TEST_CASE(a_paused_nodes_late_completions_are_rejected_with_their_follow_ups) {
   constexpr int jobs = 60;
   spool::test::scratch_db db(true);
   sandbox sb;
   sb.use_db(db.url());
   sb.write_config(R"({"lease_s": 1, "rescue_interval_s": 0.3, "leader_ttl_s": 1, "poll_interval_s": 0.2})");
-  seed_jobs(sb.db_url(), std::vector<seed_job>(jobs, seed_job{"sleep", R"({"ms":1500})"}));
+  const auto ids = seed_jobs(sb.db_url(), std::vector<seed_job>(jobs, seed_job{"chain", R"({"ms":1500})"}));
   auto stale = sb.start_runtime("stale", {"--queue", "default=10"});
   wait_until([&] { return count_events(stale->err(), "job_started") >= 10; }, 30s, "stale node never started jobs");
   stale->signal(SIGSTOP);  // a GC pause, a frozen VM: its leases run out while its handlers "run"
   auto other = sb.start_runtime("other", {"--queue", "default=100"});
-  wait_until([&] { return sb.states()["completed"] >= jobs - 10; }, 60s,
+  wait_until([&] { return sb.states()["completed"] >= 2 * (jobs - 10); }, 60s,
              [&] { return "the other node did not take the work over: " + sb.stats_text(); });
   stale->signal(SIGCONT);
   wait_until([&] { return count_events(stale->err(), "completion_rejected") >= 1; }, 30s,
              [&] { return "no completion of the resumed node was rejected\n" + sb.runtimes_text(); });
-  wait_until([&] { return sb.states()["completed"] == jobs; }, 60s,
+  wait_until([&] { return sb.states()["completed"] == 2 * jobs; }, 60s,
              [&] { return "not every job completed: " + sb.stats_text(); });
   sb.stop_runtimes({stale.get(), other.get()});
   // Each rejected job was completed by the node that held it, on its second attempt.
@@ -175,7 +177,11 @@ BOOST_AUTO_TEST_CASE(a_paused_nodes_late_completions_are_rejected) {
     BOOST_TEST(string_field(j, "state") == "completed");
     BOOST_TEST(int_field(j, "attempt") == 2, "job " << id);
   }
-  for (auto& [state, n] : sb.states()) BOOST_TEST(n == (state == "completed" ? jobs : 0), state << ": " << n);
+  for (auto& [state, n] : sb.states()) BOOST_TEST(n == (state == "completed" ? 2 * jobs : 0), state << ": " << n);
+  std::map<job_id, int> follow_ups;
+  for (auto& j : sb.list({"--kind", "noop"})) ++follow_ups[int_field(j.at("payload").as_object(), "parent")];
+  for (auto id : ids) BOOST_TEST(follow_ups[id] == 1, "job " << id << " has " << follow_ups[id] << " follow-ups");
+  BOOST_TEST(follow_ups.size() == ids.size());
 }
 
 BOOST_AUTO_TEST_CASE(a_database_restart_mid_run_loses_nothing_and_needs_no_node_restart) {
