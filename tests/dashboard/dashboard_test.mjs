@@ -143,6 +143,8 @@ page.on("dialog", (d) => {
   d.dismiss();
 });
 
+// A step that throws (a click that finds nothing) fails the test, with the server stopped.
+process.on("uncaughtException", (e) => fail(e.stack ?? String(e)));
 mkdirSync(screenshotDir, { recursive: true });
 async function screenshot(name) {
   const path = join(screenshotDir, `${name}.png`);
@@ -285,8 +287,9 @@ await search({ error: "failure 1 of 1" });
 await listed("error text finds the job that failed once", [flaky.id]);
 await search({ state: "dead", error: "DIAGNOSTIC FAILURE" });
 await listed("error text (any case) with state finds the dead jobs", dead);
-const local = (d) => new Date(d - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19);
-await search({ kind: "noop", created_after: local(new Date(Date.now() + 60000)) });
+// datetime-local input: the browser's time zone, to the minute (Chromium drops ":00" seconds).
+const local = (d) => new Date(d - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+await search({ kind: "noop", created_after: local(new Date(Date.now() + 120000)) });
 await until("created after a minute from now lists nothing", async () => (await rowIds()).length === 0);
 await search({ kind: "noop", state: "completed", finished_after: local(new Date(testStart - 1000)), finished_before: local(new Date(Date.now() + 60000)) });
 await listed("finished within the test lists the completed noop jobs", [withResult.id, ...batch.jobs.map((j) => j.id)]);
