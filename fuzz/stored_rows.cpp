@@ -134,7 +134,7 @@ void write_rows(fixture& f, FuzzedDataProvider& in) {
     if (where & 16) insert(f.raw, "INSERT INTO cancel_requests VALUES (?1, ?2)", 2, in, {{1, id}});
     if (where & 32) insert(f.raw, "INSERT INTO unique_keys VALUES (?1, ?2)", 2, in, {{2, id}});
     for (std::int64_t seq = 1, errors = in.ConsumeIntegralInRange(0, 2); seq <= errors; ++seq)
-      insert(f.raw, "INSERT INTO job_errors VALUES (?1, ?2, ?3, ?4, ?5)", 5, in, {{1, id}, {2, seq}});
+      insert(f.raw, "INSERT INTO job_errors VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", 7, in, {{1, id}, {2, seq}});
   }
   insert(f.raw, "INSERT INTO activity_results VALUES ('a', 'u', ?1, ?2, ?3, ?4, ?5, ?6, ?7)", 7, in);
   insert(f.raw, "INSERT INTO profiles VALUES ('u', ?1, ?2, ?3, ?4, ?5, ?6)", 6, in);

@@ -3,7 +3,8 @@
 
 namespace spool::http {
 
-// The operator dashboard: one self-contained HTML page (no CDN) that polls the JSON API.
+// The operator dashboard: http/dashboard.html, one self-contained page (no CDN, no build step)
+// that polls the JSON API, compiled in by spool_embed_text (CMakeLists.txt).
 std::string_view dashboard_html();
 
 }  // namespace spool::http

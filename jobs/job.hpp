@@ -11,10 +11,14 @@
 
 namespace spool::jobs {
 
+// A failed attempt: when it ended (`at`) and why; when it started and on which node, where known
+// (rows written before migration 9 lack them).
 struct error_entry {
   int attempt = 0;
   time_point at;
   std::string message;
+  std::optional<time_point> started_at = {};
+  std::string node = {};
 };
 
 // A job as operators see it.

@@ -97,7 +97,11 @@ json::object to_json(const job& j) {
   o["note"] = j.note.empty() ? json::value(nullptr) : json::value(j.note);
   json::array errors;
   for (auto& e : j.errors)
-    errors.push_back(json::object{{"attempt", e.attempt}, {"at", to_rfc3339(e.at)}, {"message", e.message}});
+    errors.push_back(json::object{{"attempt", e.attempt},
+                                  {"at", to_rfc3339(e.at)},
+                                  {"message", e.message},
+                                  {"started_at", opt_time(e.started_at)},
+                                  {"node", e.node.empty() ? json::value(nullptr) : json::value(e.node)}});
   o["errors"] = std::move(errors);
   o["result"] = nullptr;
   if (j.result) {

@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -31,7 +32,15 @@ bool bool_field(const json::object& o, std::string_view key, bool fallback) {
   throw jobs::permanent_error("payload field '" + std::string(key) + "' must be a boolean");
 }
 
-asio::awaitable<jobs::outcome> noop(jobs::job_context&) { co_return jobs::outcome::success(); }
+// A "result" in the payload comes back as the job's result: a job with a result to show (demos,
+// the dashboard's test) without an application.
+asio::awaitable<jobs::outcome> noop(jobs::job_context& ctx) {
+  if (auto* result = ctx.payload().if_contains("result")) {
+    std::string text = json::serialize(*result);
+    co_return jobs::outcome::success(std::move(text));
+  }
+  co_return jobs::outcome::success();
+}
 
 asio::awaitable<jobs::outcome> sleep(jobs::job_context& ctx) {
   const auto ms = int_field(ctx.payload(), "ms", 0);

@@ -155,13 +155,18 @@ std::optional<jobs::job> sql_store::get(job_id id, time_point now) {
     if (found.empty()) return std::nullopt;
     auto& j = found.front();
     jobs::error_entry e;
-    long long at = 0, id_v = id;
-    soci::statement st = (s.prepare << "SELECT attempt, at, message FROM job_errors "
+    long long at = 0, started = 0, id_v = id;
+    std::string node;
+    soci::indicator started_i = soci::i_null, node_i = soci::i_null;
+    soci::statement st = (s.prepare << "SELECT attempt, at, message, started_at, node FROM job_errors "
                                        "WHERE job_id = :id ORDER BY seq",
-                          into(e.attempt), into(at), into(e.message), use(id_v));
+                          into(e.attempt), into(at), into(e.message), into(started, started_i),
+                          into(node, node_i), use(id_v));
     st.execute();
     while (st.fetch()) {
       e.at = from_us(at);
+      e.started_at = opt_time(started, started_i);
+      e.node = node_i == soci::i_ok ? node : "";
       j.errors.push_back(e);
     }
     std::string result;

@@ -82,10 +82,12 @@ struct sqlite_store::statements {
                               "DELETE FROM temp.batch WHERE NOT EXISTS (SELECT 1 FROM running r "
                               "WHERE r.id = batch.id AND r.lease_id = batch.lease) RETURNING id"};
   sqlite_statement insert_errors{db,
-                                 "INSERT INTO job_errors (job_id, seq, attempt, at, message) "
-                                 "SELECT b.id, COALESCE((SELECT MAX(seq) FROM job_errors e "
-                                 "WHERE e.job_id = b.id), 0) + 1, b.err_attempt, b.err_at, "
-                                 "b.err_msg FROM temp.batch b WHERE b.err_msg IS NOT NULL"};
+                                 "INSERT INTO job_errors (job_id, seq, attempt, at, message, "
+                                 "started_at, node) SELECT b.id, COALESCE((SELECT MAX(seq) FROM "
+                                 "job_errors e WHERE e.job_id = b.id), 0) + 1, b.err_attempt, "
+                                 "b.err_at, b.err_msg, r.attempted_at, l.worker FROM temp.batch b "
+                                 "LEFT JOIN running r ON r.id = b.id LEFT JOIN leases l ON "
+                                 "l.id = r.lease_id WHERE b.err_msg IS NOT NULL"};
   sqlite_statement insert_finished{db,
                                    "INSERT INTO finished (id, queue, state, attempt, attempted_at, "
                                    "finalized_at, note) SELECT b.id, r.queue, CASE b.next WHEN 0 "

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "http/metrics_text.hpp"
+#include "jobs/json.hpp"
 #include "tests/http/api_harness.hpp"
 
 using namespace spool;
@@ -238,6 +239,41 @@ BOOST_AUTO_TEST_CASE(nodes_list_this_node_as_the_alive_leader) {
         BOOST_TEST(n.at("alive").as_bool());
         BOOST_TEST(n.at("self").as_bool());
         BOOST_TEST(json::serialize(n.at("queues")) == R"(["default","other"])");
+        co_return;
+      }
+      asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(10));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    BOOST_FAIL("the node never appeared in /api/v1/nodes");
+  });
+}
+
+// The dashboard's nodes view: each node's heartbeat age and the jobs it runs; its job page: each
+// failed attempt's node and start.
+BOOST_AUTO_TEST_CASE(nodes_count_their_running_jobs_and_errors_name_their_node) {
+  api_harness h;
+  h.run([&](runtime::runtime& rt, http::api& api) -> asio::awaitable<void> {
+    auto sleeper = co_await create(api, R"({"kind":"sleep","payload":{"ms":60000}})");
+    auto failed = co_await create(api, R"({"kind":"fail","payload":{"times":99},"max_attempts":1})");
+    co_await await_state(api, sleeper, "running");
+    auto dead = co_await await_state(api, failed, "dead");
+    const auto& errors = dead.at("errors").as_array();
+    BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+    BOOST_TEST(errors[0].at("node").as_string() == rt.worker_id());
+    const auto started = jobs::parse_rfc3339(std::string(errors[0].at("started_at").as_string()));
+    const auto ended = jobs::parse_rfc3339(std::string(errors[0].at("at").as_string()));
+    BOOST_REQUIRE(started);
+    BOOST_REQUIRE(ended);
+    BOOST_TEST((*started <= *ended));
+    for (int i = 0; i < 200; ++i) {
+      auto nodes = body_of(co_await call(api, "GET", "/api/v1/nodes")).at("nodes").as_array();
+      if (!nodes.empty()) {
+        const auto& n = nodes[0].as_object();
+        BOOST_TEST(n.at("running_jobs").as_int64() == 1);
+        const double age = n.at("heartbeat_age_s").as_double();
+        BOOST_TEST(age >= 0.0);
+        BOOST_TEST(age < rt.settings().leader_ttl_s);
+        co_await call(api, "POST", "/api/v1/jobs/" + std::to_string(sleeper) + "/cancel");
         co_return;
       }
       asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(10));

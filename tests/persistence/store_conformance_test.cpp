@@ -107,6 +107,29 @@ BOOST_FIXTURE_TEST_CASE(insert_then_claim_returns_the_full_job, fixture) {
   BOOST_TEST(claim(10, t0 + 2ms, "mail").empty());
 }
 
+// The dashboard's attempt timeline: each failed attempt says when it started and on which node.
+BOOST_FIXTURE_TEST_CASE(a_failed_attempt_records_its_start_and_node, fixture) {
+  const auto id = add("k");
+  auto first = db->claim("default", 1, "node-a", t0, t0 + 30s);
+  BOOST_REQUIRE_EQUAL(first.size(), 1u);
+  std::vector<jobs::completion> retry{done(first[0], transition::to::retry, t0 + 1s, t0 + 2s)};
+  BOOST_TEST(db->complete(retry).empty());
+  auto second = db->claim("default", 1, "node-b", t0 + 3s, t0 + 33s);
+  BOOST_REQUIRE_EQUAL(second.size(), 1u);
+  std::vector<jobs::completion> dead{done(second[0], transition::to::dead, t0 + 4s)};
+  BOOST_TEST(db->complete(dead).empty());
+
+  const auto errors = get(id).errors;
+  BOOST_REQUIRE_EQUAL(errors.size(), 2u);
+  BOOST_TEST(errors[0].node == "node-a");
+  BOOST_TEST(errors[1].node == "node-b");
+  BOOST_REQUIRE(errors[0].started_at);
+  BOOST_REQUIRE(errors[1].started_at);
+  BOOST_TEST(errors[0].started_at->time_since_epoch().count() == t0.time_since_epoch().count());
+  BOOST_TEST(errors[1].started_at->time_since_epoch().count() == (t0 + 3s).time_since_epoch().count());
+  BOOST_TEST(errors[1].at.time_since_epoch().count() == (t0 + 4s).time_since_epoch().count());
+}
+
 BOOST_FIXTURE_TEST_CASE(claim_order_is_priority_then_run_at_then_id, fixture) {
   const auto a = add("k", 5, t0 - 3s);
   const auto b = add("k", 1, t0 - 1s);
