@@ -398,6 +398,16 @@ std::vector<node_info> sql_store::nodes(time_point now) {
       for (const auto& k : parsed_kinds.as_array()) copy.kinds.emplace_back(k.as_string());
       out.push_back(std::move(copy));
     }
+    // Running jobs per node: as many rows as run at once (the nodes' concurrency), one statement.
+    std::string worker;
+    long long running = 0;
+    soci::statement count = (s.prepare << "SELECT l.worker, COUNT(*) FROM running r JOIN leases l "
+                                          "ON l.id = r.lease_id GROUP BY l.worker",
+                             into(worker), into(running));
+    count.execute();
+    while (count.fetch())
+      for (auto& node : out)
+        if (node.id == worker) node.running = running;
     return out;
   });
 }

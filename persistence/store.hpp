@@ -75,6 +75,7 @@ struct node_info {
   std::vector<std::string> queues;
   bool leader = false;  // holds the maintenance leadership (read only)
   std::vector<std::string> kinds = {};  // the job kinds it runs, sorted
+  std::int64_t running = 0;  // jobs running under its leases (read only)
 };
 
 // What a producer asks for in one round (see store::complete_and_claim).

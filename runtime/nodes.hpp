@@ -10,7 +10,8 @@
 
 namespace spool::runtime {
 
-// `alive`: it heartbeat within one leader TTL (nodes heartbeat every third of it).
+// `alive`: it heartbeat within one leader TTL (nodes heartbeat every third of it);
+// `running_jobs`: the jobs running under its leases.
 inline boost::json::object to_json(const store::node_info& n, jobs::time_point now,
                                    jobs::duration leader_ttl) {
   boost::json::array queues, kinds;
@@ -24,7 +25,9 @@ inline boost::json::object to_json(const store::node_info& n, jobs::time_point n
           {"queues", std::move(queues)},
           {"kinds", std::move(kinds)},
           {"leader", n.leader},
-          {"alive", now - n.heartbeat_at < leader_ttl}};
+          {"alive", now - n.heartbeat_at < leader_ttl},
+          {"heartbeat_age_s", std::chrono::duration<double>(now - n.heartbeat_at).count()},
+          {"running_jobs", n.running}};
 }
 
 // The kinds some live node (heartbeat within one leader TTL) runs, sorted, without duplicates:
