@@ -1,6 +1,7 @@
-// The dashboard page, and the probes: /healthz (the process answers) and /readyz (it is not
-// draining and its database answers).
+// The dashboard page, the API's OpenAPI document, and the probes: /healthz (the process answers)
+// and /readyz (it is not draining and its database answers).
 #include "http/dashboard.hpp"
+#include "http/openapi.hpp"
 #include "http/reply.hpp"
 #include "http/routes/routes.hpp"
 
@@ -36,6 +37,10 @@ void add_page_routes(router& r) {
   r.add("GET", "/healthz", fixed(std::move(health)));
   r.add("GET", "/readyz", ready);
   r.add("GET", "/", fixed(std::move(page)));
+  // Under /api, so it needs the token like the rest of the API it describes.
+  response openapi;
+  openapi.body = std::string(openapi_json());
+  r.add("GET", "/api/v1/openapi.json", fixed(std::move(openapi)));
 }
 
 }  // namespace spool::http

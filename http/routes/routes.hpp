@@ -15,7 +15,7 @@ void add_node_routes(router& r);      // /api/v1/nodes
 void add_kind_routes(router& r);      // /api/v1/kinds
 void add_periodic_routes(router& r);  // /api/v1/periodic
 void add_stats_routes(router& r);     // /api/v1/stats, /metrics
-void add_page_routes(router& r);      // the dashboard, /healthz, /readyz
+void add_page_routes(router& r);      // the dashboard, /api/v1/openapi.json, /healthz, /readyz
 
 // GET /api/v1/jobs with the target's filters; `forced` overrides any state filter (the DLQ's).
 boost::asio::awaitable<response> list_jobs(runtime::runtime& rt, const target& t,

@@ -76,22 +76,25 @@ spool_build() {
 }
 
 # Tools of the HTTP, dashboard and docs tests: Debian's prometheus (for promtool), chromium and
-# graphviz (docs/diagrams), Node.js and npm when the machine has none, then tests/dashboard's npm
-# packages (playwright-core) from its lock file. Prints nothing when everything is in place.
+# graphviz (docs/diagrams), Node.js and npm when the machine has none, then the npm packages of
+# tests/dashboard (playwright-core) and tests/openapi (the OpenAPI validator) from their lock files.
+# Prints nothing when everything is in place.
 spool_install_test_tools() {
-  local extra=(prometheus chromium graphviz) dir="$SPOOL_ROOT/tests/dashboard" log
+  local extra=(prometheus chromium graphviz) dir log
   command -v node >/dev/null || extra+=(nodejs)
   command -v npm >/dev/null || extra+=(npm)
   spool_install_deps "${extra[@]}" || return
-  # npm writes node_modules/.package-lock.json on install: newer than the lock means up to date.
-  [[ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]] && return 0
-  log="$(mktemp /tmp/spool-npm.XXXXXX.log)"
-  if ! npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >"$log" 2>&1; then
-    cat "$log" >&2
-    echo "npm ci in tests/dashboard failed (log: $log)" >&2
-    return 1
-  fi
-  rm -f "$log"
+  for dir in "$SPOOL_ROOT/tests/dashboard" "$SPOOL_ROOT/tests/openapi"; do
+    # npm writes node_modules/.package-lock.json on install: newer than the lock means up to date.
+    [[ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]] && continue
+    log="$(mktemp /tmp/spool-npm.XXXXXX.log)"
+    if ! npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >"$log" 2>&1; then
+      cat "$log" >&2
+      echo "npm ci in ${dir#"$SPOOL_ROOT/"} failed (log: $log)" >&2
+      return 1
+    fi
+    rm -f "$log"
+  done
 }
 
 # Runs CPack on a configured and built build_dir, writing the .deb files to out_dir. CPack would
