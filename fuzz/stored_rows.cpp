@@ -128,7 +128,7 @@ void write_rows(fixture& f, FuzzedDataProvider& in) {
              {{1, id}, {5, id}});
     }
     if (where & 4)
-      insert(f.raw, "INSERT INTO finished VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", 7, in, {{1, id}});
+      insert(f.raw, "INSERT INTO finished VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", 8, in, {{1, id}});
     if (where & 8)
       insert(f.raw, "INSERT INTO dead_letter_jobs VALUES (?1, ?2, ?3, ?4, ?5, ?6)", 6, in, {{1, id}});
     if (where & 16) insert(f.raw, "INSERT INTO cancel_requests VALUES (?1, ?2)", 2, in, {{1, id}});

@@ -281,11 +281,13 @@ CREATE TABLE job_results (
 )
 )sql";
 
-// Each failed attempt's start and node, for the dashboard's attempt timeline: copied from the
-// running row and its lease by the completion that records the error. Older rows keep NULLs.
+// Each attempt's node, and a failed attempt's start, for the dashboard's attempt timeline:
+// copied from the running row and its lease by the completion that records the error or the
+// finished job. Older rows keep NULLs.
 constexpr std::string_view v9 = R"sql(
 ALTER TABLE job_errors ADD COLUMN started_at BIGINT;
-ALTER TABLE job_errors ADD COLUMN node TEXT
+ALTER TABLE job_errors ADD COLUMN node TEXT;
+ALTER TABLE finished ADD COLUMN node TEXT
 )sql";
 
 }  // namespace
@@ -301,7 +303,7 @@ const schema& core_schema() {
           {6, "job counts by queue and state; finished jobs by age", v6_sqlite, v6_postgresql, 0},
           {7, "nodes publish the kinds they run", v7, v7, 0},
           {8, "job results", v8_sqlite, v8_postgresql, 0},
-          {9, "failed attempts' start and node", v9, v9, 0},
+          {9, "attempts' node, failed attempts' start", v9, v9, 0},
       }};
   return core;
 }

@@ -74,8 +74,9 @@ struct pg_store::statements {
                       "(SELECT l.worker FROM leases l WHERE l.id = a.lease) FROM app a "
                       "WHERE a.err_msg IS NOT NULL), "
                       "fin AS (INSERT INTO finished (id, queue, state, attempt, attempted_at, "
-                      "finalized_at, note) SELECT a.id, a.queue, CASE a.next WHEN 0 THEN 'completed' "
-                      "ELSE 'cancelled' END, a.attempt, a.attempted_at, a.at, NULLIF(a.note, '') "
+                      "finalized_at, note, node) SELECT a.id, a.queue, CASE a.next WHEN 0 THEN "
+                      "'completed' ELSE 'cancelled' END, a.attempt, a.attempted_at, a.at, "
+                      "NULLIF(a.note, ''), (SELECT l.worker FROM leases l WHERE l.id = a.lease) "
                       "FROM app a WHERE a.next IN (0, 3)), "
                       // A job run again by an operator replaces its earlier result.
                       "res AS (INSERT INTO job_results (job_id, result) SELECT a.id, a.result FROM app a "

@@ -27,7 +27,7 @@ SELECT j.id, j.kind, j.queue, j.payload, j.priority, j.max_attempts, j.unique_ke
   q.run_at,
   COALESCE(r.attempted_at, f.attempted_at, d.attempted_at),
   COALESCE(f.finalized_at, d.dead_at),
-  l.lease_until, l.worker,
+  l.lease_until, COALESCE(l.worker, f.node),
   COALESCE(f.note, d.last_error, '')
 FROM jobs j
 LEFT JOIN running r ON r.id = j.id

@@ -55,9 +55,9 @@ struct sqlite_store::statements {
   // and the queue is the lease's (a lease is one claim from one queue, see take).
   sqlite_statement finish_ids{db,
                               "INSERT INTO finished (id, queue, state, attempt, attempted_at, "
-                              "finalized_at) SELECT id, queue, 'completed', attempt, attempted_at, "
-                              "?1 FROM running WHERE id IN (SELECT value FROM json_each(?3)) "
-                              "AND lease_id = ?2"};
+                              "finalized_at, node) SELECT id, queue, 'completed', attempt, "
+                              "attempted_at, ?1, (SELECT worker FROM leases WHERE id = ?2) FROM "
+                              "running WHERE id IN (SELECT value FROM json_each(?3)) AND lease_id = ?2"};
   sqlite_statement queue_of{db, "SELECT queue FROM running WHERE id = ?1"};
   sqlite_statement still_running{db,
                                  "SELECT id, queue FROM running WHERE id IN "
@@ -90,10 +90,11 @@ struct sqlite_store::statements {
                                  "l.id = r.lease_id WHERE b.err_msg IS NOT NULL"};
   sqlite_statement insert_finished{db,
                                    "INSERT INTO finished (id, queue, state, attempt, attempted_at, "
-                                   "finalized_at, note) SELECT b.id, r.queue, CASE b.next WHEN 0 "
-                                   "THEN 'completed' ELSE 'cancelled' END, b.attempt, "
-                                   "r.attempted_at, b.at, NULLIF(b.note, '') FROM temp.batch b "
-                                   "JOIN running r ON r.id = b.id WHERE b.next IN (0, 3)"};
+                                   "finalized_at, note, node) SELECT b.id, r.queue, CASE b.next "
+                                   "WHEN 0 THEN 'completed' ELSE 'cancelled' END, b.attempt, "
+                                   "r.attempted_at, b.at, NULLIF(b.note, ''), l.worker FROM "
+                                   "temp.batch b JOIN running r ON r.id = b.id LEFT JOIN leases l "
+                                   "ON l.id = r.lease_id WHERE b.next IN (0, 3)"};
   // Results of the successes still held (the stale ones are gone from the batch by now). A job
   // run again by an operator replaces its earlier result.
   sqlite_statement insert_results{db,

@@ -328,7 +328,8 @@ const succeeded = await attemptRows.nth(1).locator("td").allTextContents();
 if (failed[0] !== "1" || failed[1] !== nodeId || failed[2] === "-" || failed[3] === "-" || failed[4] !== "failed" ||
     failed[5] !== "diagnostic failure 1 of 1")
   await fail(`the failed attempt shows ${JSON.stringify(failed)}`);
-if (succeeded[0] !== "2" || succeeded[2] === "-" || succeeded[3] === "-" || succeeded[4] !== "completed")
+if (succeeded[0] !== "2" || succeeded[1] !== nodeId || succeeded[2] === "-" || succeeded[3] === "-" ||
+    succeeded[4] !== "completed")
   await fail(`the successful attempt shows ${JSON.stringify(succeeded)}`);
 await screenshot("job");
 await openJob(withResult.id);

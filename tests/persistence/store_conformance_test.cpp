@@ -128,6 +128,20 @@ BOOST_FIXTURE_TEST_CASE(a_failed_attempt_records_its_start_and_node, fixture) {
   BOOST_TEST(errors[0].started_at->time_since_epoch().count() == t0.time_since_epoch().count());
   BOOST_TEST(errors[1].started_at->time_since_epoch().count() == (t0 + 3s).time_since_epoch().count());
   BOOST_TEST(errors[1].at.time_since_epoch().count() == (t0 + 4s).time_since_epoch().count());
+  BOOST_TEST(get(id).worker == "", "a dead job names no node of its own: its last error does");
+
+  // A finished job names the node of its last attempt, completed or cancelled, plain or not.
+  const auto plain = add("k"), with_result = add("k"), cancelled = add("k");
+  auto third = db->claim("default", 3, "node-c", t0 + 5s, t0 + 35s);
+  BOOST_REQUIRE_EQUAL(third.size(), 3u);
+  std::map<jobs::job_id, jobs::claimed_job> by_id;
+  for (auto& c : third) by_id[c.id] = c;
+  std::vector<jobs::completion> ends{done(by_id[plain], transition::to::completed, t0 + 6s),
+                                     done(by_id[with_result], transition::to::completed, t0 + 6s),
+                                     done(by_id[cancelled], transition::to::cancelled, t0 + 6s)};
+  ends[1].change.result = "1";
+  BOOST_TEST(db->complete(ends).empty());
+  for (auto j : {plain, with_result, cancelled}) BOOST_TEST(get(j).worker == "node-c", "job " << j);
 }
 
 BOOST_FIXTURE_TEST_CASE(claim_order_is_priority_then_run_at_then_id, fixture) {
