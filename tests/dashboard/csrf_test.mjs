@@ -200,8 +200,10 @@ log(`form POST from ${evilBase}: ${form.status} ${form.body}; it carried the ses
 // 3. fetch() from the other origin.
 await page.goto(evilBase + "/fetch");
 const results = await until("the cross-site fetches finished", () => page.evaluate(() => window.results?.done && window.results));
-const simple = jobPosts.slice(1).find((p) => p.headers["content-type"] === "text/plain");
-if (!simple || simple.status !== 403) await fail(`the no-cors fetch POST was not refused: ${JSON.stringify(simple)}`);
+// The response handler above records a POST only after reading its headers and body: wait for it.
+const simple = await until("the no-cors fetch POST was recorded", () =>
+  jobPosts.slice(1).find((p) => p.headers["content-type"] === "text/plain"));
+if (simple.status !== 403) await fail(`the no-cors fetch POST was not refused: ${JSON.stringify(simple)}`);
 // The JSON one needs a CORS preflight, which the endpoint never grants: the browser does not send it.
 if (!String(results.json).startsWith("blocked")) await fail(`the JSON fetch POST was not blocked: ${JSON.stringify(results)}`);
 log(`fetch POSTs from ${evilBase}: simple answered ${simple.status}, JSON ${results.json}`);
