@@ -279,18 +279,8 @@ int enqueue(const config::settings& s, const enqueue_args& a) {
 
 int jobs_list(const config::settings& s, const store::list_filter& f, bool json) {
   const auto now = jobs::now();
-  auto list = read_store(s, [&](store::store& st) {
-    auto l = st.list(f, now);
-    // The list query leaves out error histories; scripts reading --json expect them filled.
-    if (json)
-      for (auto& j : l)
-        if (j.attempt > 0)
-          if (auto full = st.get(j.id, now)) {
-            j.errors = std::move(full->errors);
-            j.result = std::move(full->result);
-          }
-    return l;
-  });
+  // The list carries each job's error history and result (store::list reads them per page).
+  auto list = read_store(s, [&](store::store& st) { return st.list(f, now); });
   if (!json) {
     print_table(std::cout, list);
     return 0;

@@ -3,6 +3,8 @@
 // A job's state follows from the one table that holds it.
 #include <soci/soci.h>
 
+#include <map>
+
 #include "persistence/job_counts.hpp"
 #include "persistence/sql_store.hpp"
 #include "persistence/sql_transaction.hpp"
@@ -145,6 +147,43 @@ std::vector<jobs::job> select_jobs(soci::session& s, const std::string& where,
   return out;
 }
 
+// The error histories and results of listed jobs, read in chunks of ids: a few statements for a
+// page, never one per job. Only a job that has run can have either.
+void add_histories(soci::session& s, std::vector<jobs::job>& jobs) {
+  std::map<job_id, jobs::job*> by_id;
+  for (auto& j : jobs)
+    if (j.attempt > 0) by_id[j.id] = &j;
+  constexpr std::size_t chunk = 500;
+  for (auto it = by_id.begin(); it != by_id.end();) {
+    std::string ids;
+    for (std::size_t n = 0; n < chunk && it != by_id.end(); ++n, ++it)
+      ids += (ids.empty() ? "" : ",") + std::to_string(it->first);
+    long long e_job = 0, at = 0, started = 0;
+    jobs::error_entry e;
+    std::string node;
+    soci::indicator started_i = soci::i_null, node_i = soci::i_null;
+    soci::statement errors = (s.prepare << "SELECT job_id, attempt, at, message, started_at, node "
+                                           "FROM job_errors WHERE job_id IN (" + ids + ") ORDER BY job_id, seq",
+                              soci::into(e_job), soci::into(e.attempt), soci::into(at),
+                              soci::into(e.message), soci::into(started, started_i),
+                              soci::into(node, node_i));
+    errors.execute();
+    while (errors.fetch()) {
+      e.at = from_us(at);
+      e.started_at = opt_time(started, started_i);
+      e.node = node_i == soci::i_ok ? node : "";
+      by_id.at(e_job)->errors.push_back(e);
+    }
+    long long r_job = 0;
+    std::string result;
+    soci::statement results = (s.prepare << "SELECT job_id, CAST(result AS TEXT) FROM job_results "
+                                            "WHERE job_id IN (" + ids + ")",
+                               soci::into(r_job), soci::into(result));
+    results.execute();
+    while (results.fetch()) by_id.at(r_job)->result = result;
+  }
+}
+
 }  // namespace
 
 std::optional<jobs::job> sql_store::get(job_id id, time_point now) {
@@ -193,8 +232,11 @@ std::vector<jobs::job> sql_store::list(const list_filter& filter, time_point now
              "FROM job_errors e WHERE e.job_id = j.id AND LOWER(e.message) LIKE :err2 ESCAPE '\\'))";
   if (filter.before) where += " AND j.id < :before";
   where += " ORDER BY j.id DESC LIMIT :limit";
-  return call("list jobs",
-              [&](soci::session& s) { return select_jobs(s, where, filter, std::nullopt, now); });
+  return call("list jobs", [&](soci::session& s) {
+    auto jobs = select_jobs(s, where, filter, std::nullopt, now);
+    add_histories(s, jobs);
+    return jobs;
+  });
 }
 
 stats sql_store::count(time_point now) {
