@@ -40,6 +40,10 @@ void print_job(std::ostream& out, const jobs::job& j, int max_attempts) {
   if (j.lease_until) out << fmt::format("lease_until:  {}\n", when(j.lease_until));
   if (!j.worker.empty()) out << fmt::format("worker:       {}\n", j.worker);
   if (!j.note.empty()) out << fmt::format("note:         {}\n", j.note);
+  if (j.progress)
+    out << fmt::format("progress:     {:.0f}%{}{} (at {})\n", j.progress->fraction * 100,
+                       j.progress->note.empty() ? "" : " ", j.progress->note,
+                       jobs::to_rfc3339(j.progress->at));
   if (j.result) out << fmt::format("result:       {}\n", *j.result);
   out << fmt::format("errors:       {}\n", j.errors.size());
   for (auto& e : j.errors)

@@ -7,6 +7,7 @@
 
 #include <spool/job.hpp>
 
+#include "jobs/progress.hpp"
 #include "jobs/state.hpp"
 
 namespace spool::jobs {
@@ -41,6 +42,7 @@ struct job {
   std::string note;  // why a job was cancelled, or its last error when dead
   std::vector<error_entry> errors;
   std::optional<std::string> result;  // completed: what the handler returned (JSON text), if any
+  std::optional<jobs::progress> progress;  // running: the attempt's latest stored report, if any
 };
 
 }  // namespace spool::jobs

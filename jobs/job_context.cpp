@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "jobs/progress.hpp"
 #include "jobs/validation.hpp"
 
 namespace spool::jobs {
@@ -19,6 +20,11 @@ void job_context::enqueue(new_job job) {
   std::vector<new_job> one;
   one.push_back(std::move(job));
   enqueue(std::move(one));
+}
+
+void job_context::progress(double fraction, std::string_view note) {
+  if (auto why = check_progress(fraction)) throw std::invalid_argument(*why);
+  if (progress_ && *progress_) (*progress_)(job_, fraction, clip_progress_note(note));
 }
 
 }  // namespace spool::jobs

@@ -103,6 +103,11 @@ json::object to_json(const job& j) {
                                   {"started_at", opt_time(e.started_at)},
                                   {"node", e.node.empty() ? json::value(nullptr) : json::value(e.node)}});
   o["errors"] = std::move(errors);
+  o["progress"] = nullptr;
+  if (j.progress)
+    o["progress"] = json::object{{"fraction", j.progress->fraction},
+                                 {"note", j.progress->note},
+                                 {"at", to_rfc3339(j.progress->at)}};
   o["result"] = nullptr;
   if (j.result) {
     boost::system::error_code ec;

@@ -42,10 +42,18 @@ asio::awaitable<jobs::outcome> noop(jobs::job_context& ctx) {
   co_return jobs::outcome::success();
 }
 
+// With "steps": N, sleeps in N equal steps and reports progress after each ("step i of N").
 asio::awaitable<jobs::outcome> sleep(jobs::job_context& ctx) {
   const auto ms = int_field(ctx.payload(), "ms", 0);
-  asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
-  co_await timer.async_wait(asio::use_awaitable);
+  const auto steps = std::max<std::int64_t>(1, int_field(ctx.payload(), "steps", 1));
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (std::int64_t i = 1; i <= steps; ++i) {
+    timer.expires_after(std::chrono::milliseconds(ms / steps));
+    co_await timer.async_wait(asio::use_awaitable);
+    if (steps > 1)
+      ctx.progress(static_cast<double>(i) / static_cast<double>(steps),
+                   "step " + std::to_string(i) + " of " + std::to_string(steps));
+  }
   co_return jobs::outcome::success();
 }
 

@@ -290,6 +290,15 @@ ALTER TABLE job_errors ADD COLUMN node TEXT;
 ALTER TABLE finished ADD COLUMN node TEXT
 )sql";
 
+// A running attempt's latest progress report (job_context::progress), kept in its running row:
+// written by the progress keeper, fenced by the lease, and gone with the row when the attempt
+// ends, so that nothing has to clear it. Older rows have NULLs, as do attempts that never report.
+constexpr std::string_view v10 = R"sql(
+ALTER TABLE running ADD COLUMN progress DOUBLE PRECISION;
+ALTER TABLE running ADD COLUMN progress_note TEXT;
+ALTER TABLE running ADD COLUMN progress_at BIGINT
+)sql";
+
 }  // namespace
 
 const schema& core_schema() {
@@ -304,6 +313,7 @@ const schema& core_schema() {
           {7, "nodes publish the kinds they run", v7, v7, 0},
           {8, "job results", v8_sqlite, v8_postgresql, 0},
           {9, "attempts' node, failed attempts' start", v9, v9, 0},
+          {10, "running attempts' progress", v10, v10, 0},
       }};
   return core;
 }

@@ -10,6 +10,7 @@
 
 #include <soci/soci.h>
 
+#include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
@@ -83,6 +84,28 @@ std::vector<job_id> sql_store::cancel_requests() {
     // Requests whose job no longer runs are done with.
     if (stale) s << "DELETE FROM cancel_requests WHERE job_id NOT IN (SELECT id FROM running)";
     return out;
+  });
+}
+
+void sql_store::record_progress(std::span<const jobs::progress_update> updates) {
+  if (updates.empty()) return;
+  // Not durable: a report lost to a power cut is replaced by the next one.
+  write("record progress", false, [&](soci::session& s) {
+    // One statement for the whole batch: [[id, lease, fraction, note, at], ...].
+    boost::json::array rows;
+    for (const auto& u : updates)
+      rows.push_back(boost::json::array{u.id, u.lease, u.value.fraction, u.value.note, to_us(u.value.at)});
+    const std::string batch = boost::json::serialize(rows);
+    if (dialect_.backend == backend::sqlite)
+      s << "UPDATE running SET progress = u.value->>2, progress_note = u.value->>3, "
+           "progress_at = u.value->>4 FROM json_each(:b) u "
+           "WHERE running.id = u.value->>0 AND running.lease_id = u.value->>1",
+          use(batch);
+    else
+      s << "UPDATE running r SET progress = CAST(u->>2 AS double precision), progress_note = u->>3, "
+           "progress_at = CAST(u->>4 AS bigint) FROM jsonb_array_elements(CAST(:b AS jsonb)) u "
+           "WHERE r.id = CAST(u->>0 AS bigint) AND r.lease_id = CAST(u->>1 AS bigint)",
+          use(batch);
   });
 }
 

@@ -21,6 +21,7 @@ class sql_store : public store {
   void ping() override;
   std::vector<expired_job> expired(time_point now, int limit) override;
   std::vector<job_id> cancel_requests() override;
+  void record_progress(std::span<const jobs::progress_update> updates) override;
 
   std::optional<jobs::job> get(job_id id, time_point now) override;
   std::vector<jobs::job> list(const list_filter& filter, time_point now) override;

@@ -30,7 +30,8 @@ SELECT j.id, j.kind, j.queue, j.payload, j.priority, j.max_attempts, j.unique_ke
   COALESCE(r.attempted_at, f.attempted_at, d.attempted_at),
   COALESCE(f.finalized_at, d.dead_at),
   l.lease_until, COALESCE(l.worker, f.node),
-  COALESCE(f.note, d.last_error, '')
+  COALESCE(f.note, d.last_error, ''),
+  r.progress, r.progress_note, r.progress_at
 FROM jobs j
 LEFT JOIN running r ON r.id = j.id
 LEFT JOIN leases l ON l.id = r.lease_id
@@ -83,7 +84,10 @@ std::vector<jobs::job> select_jobs(soci::session& s, const std::string& where,
   long long c_after = us(filter.created_after), c_before = us(filter.created_before);
   long long f_after = us(filter.finished_after), f_before = us(filter.finished_before);
   std::string err_f = filter.error_contains ? like_pattern(*filter.error_contains) : "";
-  soci::indicator key_i, run_i, att_i, fin_i, lease_i, worker_i;
+  soci::indicator key_i, run_i, att_i, fin_i, lease_i, worker_i, prog_i, prog_note_i, prog_at_i;
+  double progress = 0;
+  std::string progress_note;
+  long long progress_at = 0;
 
   soci::statement st(s);
   st.alloc();
@@ -104,6 +108,9 @@ std::vector<jobs::job> select_jobs(soci::session& s, const std::string& where,
   st.exchange(into(lease_until, lease_i));
   st.exchange(into(worker, worker_i));
   st.exchange(into(note));
+  st.exchange(into(progress, prog_i));
+  st.exchange(into(progress_note, prog_note_i));
+  st.exchange(into(progress_at, prog_at_i));
   // Binds in the order their placeholders appear in `where`.
   st.exchange(use(now_us));
   if (id) st.exchange(use(id_v));
@@ -142,6 +149,9 @@ std::vector<jobs::job> select_jobs(soci::session& s, const std::string& where,
     j.lease_until = opt_time(lease_until, lease_i);
     if (worker_i == soci::i_ok) j.worker = worker;
     j.note = note;
+    if (prog_i == soci::i_ok && prog_at_i == soci::i_ok)
+      j.progress = jobs::progress{progress, prog_note_i == soci::i_ok ? progress_note : "",
+                                  from_us(progress_at)};
     out.push_back(std::move(j));
   }
   return out;

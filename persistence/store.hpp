@@ -176,6 +176,9 @@ class store {
                                           const claim_request& next) = 0;
 
   virtual void renew(std::span<const lease_id> leases, time_point until) = 0;
+  // Stores each attempt's latest progress report in one statement, each only while its job
+  // still runs under the update's lease (a report of a lost attempt is dropped).
+  virtual void record_progress(std::span<const jobs::progress_update> updates) = 0;
   virtual std::vector<expired_job> expired(time_point now, int limit) = 0;
   // The earliest run_at after `now` in the queue's ready set (one index seek per priority level).
   virtual std::optional<time_point> next_due(const std::string& queue, time_point now) = 0;

@@ -123,6 +123,11 @@ void attempt_slots::start_one(jobs::claimed_job job) {
     index = slots_.size();
     // Slots take the queue's strands in turn.
     slots_.push_back(std::make_unique<slot>(index, job_strands_[index % job_strands_.size()], core_.dog));
+    slots_.back()->progress = [this, s = slots_.back().get()](const jobs::claimed_job& j, double fraction,
+                                                             std::string note) {
+      s->reported = true;
+      core_.progress.report(j, fraction, std::move(note));
+    };
   } else {
     index = free_slots_.back();
     free_slots_.pop_back();
@@ -167,7 +172,7 @@ void attempt_slots::launch(slot& s, std::uint64_t serial) {
     return;
   }
   s.follow_ups.clear();
-  s.context.emplace(s.job, s.payload.get_object(), job_log_, s.follow_ups);
+  s.context.emplace(s.job, s.payload.get_object(), job_log_, s.follow_ups, &s.progress);
   boost::asio::awaitable<jobs::outcome> handler;
   try {
     handler = s.kind->entry->run(*s.context);
@@ -188,6 +193,7 @@ void attempt_slots::finish(slot& s, jobs::outcome result) {
   s.running_serial = 0;
   s.context.reset();
   const auto& j = s.job;
+  if (s.reported.exchange(false)) core_.progress.forget(j.id);  // its running row goes with it
   const auto& options = s.kind->options;
   result = settle(std::move(result), static_cast<cancel_reason>(s.reason.load()), options.timeout);
   result = jobs::check_result(std::move(result), core_.settings.result_max_bytes);

@@ -82,6 +82,8 @@ class attempt_slots {
     boost::json::value payload;
     std::optional<jobs::job_context> context;
     std::vector<jobs::new_job> follow_ups;  // what the attempt enqueued (job_context::enqueue)
+    jobs::job_context::progress_fn progress;  // into core::progress, noting that it reported
+    std::atomic<bool> reported{false};        // the attempt reported progress
     boost::asio::cancellation_signal signal;
   };
   // An attempt's end on its way to the owner: allocated when the attempt ends, so that the many

@@ -13,6 +13,7 @@
 #include "runtime/job_runner.hpp"
 #include "runtime/lease_book.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/progress_book.hpp"
 #include "runtime/watchdog.hpp"
 
 namespace spool::runtime {
@@ -41,6 +42,7 @@ struct core {
   store::db_executor& db;
   std::string worker_id;
   lease_book leases;
+  progress_book progress;
   producer_signals* producers = nullptr;  // set by the runtime once its producers exist
   std::atomic<int> in_flight{0};
   std::atomic<std::uint64_t> committed{0};  // outcomes the producers committed

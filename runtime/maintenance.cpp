@@ -45,6 +45,27 @@ asio::awaitable<void> maintenance::run_lease_keeper() {
   }
 }
 
+asio::awaitable<std::size_t> maintenance::store_progress_once() {
+  auto updates = core_.progress.take_unstored();
+  if (updates.empty()) co_return 0;
+  // Named lambda, not a temporary inside co_await: GCC 12 mis-moves captures.
+  auto store = [updates](store::store& s) { s.record_progress(updates); };
+  co_await core_.db.run(std::move(store));
+  co_return updates.size();
+}
+
+asio::awaitable<void> maintenance::run_progress_keeper() {
+  // At most one write per job per pass: so a job is written at most every 500 ms.
+  while (co_await sleep(std::chrono::milliseconds(500))) {
+    try {
+      if (auto n = co_await store_progress_once()) log::debug("progress_stored").kv("jobs", n);
+    } catch (const std::exception& e) {
+      // The reports are newer next time; a lost one is only a stale display.
+      log::warn("progress_store_failed").kv("error", e.what());
+    }
+  }
+}
+
 asio::awaitable<std::size_t> maintenance::rescue_once() {
   const auto now = jobs::now();
   // Named lambda, not a temporary inside co_await: GCC 12 mis-moves captures.

@@ -1,6 +1,6 @@
 #pragma once
 // The periodic services of a runtime: the lease keeper renews the leases of this process's
-// running batches; the cancel watcher picks up cancels that other processes asked for; the
+// running batches; the progress keeper stores its attempts' progress reports; the cancel watcher picks up cancels that other processes asked for; the
 // leadership loop records this node in the registry and takes or keeps the maintenance
 // leadership; on the leader only, the rescuer returns jobs whose lease expired (their worker
 // died) to the retry policy, the pruner deletes finished jobs past their retention, and silent
@@ -18,6 +18,10 @@ class maintenance {
   // One rescue pass; returns how many jobs it rescued.
   boost::asio::awaitable<std::size_t> rescue_once();
   boost::asio::awaitable<void> run_lease_keeper();
+  // Stores the progress reported since the last pass (progress_book), every 500 ms; returns
+  // how many reports one pass stored.
+  boost::asio::awaitable<std::size_t> store_progress_once();
+  boost::asio::awaitable<void> run_progress_keeper();
   boost::asio::awaitable<void> run_rescuer();
   // One pruning pass (retention.*): deletes finished jobs past their retention in batches of
   // `batch`, one transaction each; returns how many went.

@@ -300,6 +300,7 @@ asio::awaitable<void> runtime::run() {
   for (auto& [_, p] : m.producers)
     asio::co_spawn(p->strand(), p->watch_deadlines(), service("deadline_watcher"));
   asio::co_spawn(ex, m.maint.run_lease_keeper(), service("lease_keeper"));
+  asio::co_spawn(ex, m.maint.run_progress_keeper(), service("progress_keeper"));
   asio::co_spawn(ex, m.maint.run_rescuer(), service("rescuer"));
   asio::co_spawn(ex, m.maint.run_pruner(), service("pruner"));
   asio::co_spawn(ex, m.maint.run_cancel_watcher(), service("cancel_watcher"));

@@ -14,11 +14,14 @@ namespace spool::jobs {
 class job_context {
  public:
   using log_fn = std::function<void(const claimed_job&, std::string_view)>;
+  // Takes a checked progress report (fraction in 0..1, note clipped) for the runtime to store.
+  using progress_fn = std::function<void(const claimed_job&, double, std::string)>;
 
-  // `follow_ups` collects what enqueue() is given, for the runtime to commit with the attempt.
+  // `follow_ups` collects what enqueue() is given, for the runtime to commit with the attempt;
+  // `progress`, if given, receives progress() reports.
   job_context(const claimed_job& job, const boost::json::object& payload, const log_fn& log,
-              std::vector<new_job>& follow_ups)
-      : job_(job), payload_(payload), log_(log), follow_ups_(follow_ups) {}
+              std::vector<new_job>& follow_ups, const progress_fn* progress = nullptr)
+      : job_(job), payload_(payload), log_(log), follow_ups_(follow_ups), progress_(progress) {}
 
   const claimed_job& job() const { return job_; }
   const boost::json::object& payload() const { return payload_; }
@@ -37,11 +40,19 @@ class job_context {
   // The follow-ups enqueued so far in this attempt.
   const std::vector<new_job>& follow_ups() const { return follow_ups_; }
 
+  // How far this attempt has come: `fraction` from 0 to 1 and a short note (cut at 1 KiB).
+  // Cheap to call often: the runtime keeps the latest report and stores it with the running
+  // job at most every 500 ms, in one statement for all of the process's jobs; operators see it
+  // in `spool jobs show`, the API and the dashboard until the attempt ends. Throws
+  // std::invalid_argument for a fraction outside 0..1.
+  void progress(double fraction, std::string_view note = {});
+
  private:
   const claimed_job& job_;
   const boost::json::object& payload_;
   const log_fn& log_;
   std::vector<new_job>& follow_ups_;
+  const progress_fn* progress_;
 };
 
 // A handler is a coroutine. It runs on the job's own strand and may be cancelled (timeout,

@@ -338,8 +338,15 @@ BOOST_AUTO_TEST_CASE(real_answers_match_the_documented_schemas) {
     co_await checked(api, "POST", "/api/v1/jobs/" + std::to_string(later) + "/cancel", "", 409);
     const auto waiting = co_await created(api, R"({"kind":"noop","delay_s":3600})");
     co_await checked(api, "POST", "/api/v1/jobs/" + std::to_string(waiting) + "/cancel", "", 200);
-    const auto running = co_await created(api, R"({"kind":"sleep","payload":{"ms":10000}})");
+    const auto running = co_await created(api, R"({"kind":"sleep","payload":{"ms":60000,"steps":600}})");
     co_await await_state(api, running, "running");
+    // Its progress (a report every 100 ms, stored every 500 ms), checked against the schema.
+    co_await poll_until(
+        [&api, running] { return get_job(api, running); },
+        [](const json::object& job) { return !job.at("progress").is_null(); },
+        [](const json::object&) { return std::string("no progress shown after 10 s"); }, 10s, 20ms);
+    auto with_progress = co_await checked(api, "GET", "/api/v1/jobs/" + std::to_string(running), "", 200);
+    BOOST_TEST(body_of(with_progress).at("progress").at("note").as_string().starts_with("step "));
     co_await checked(api, "POST", "/api/v1/jobs/" + std::to_string(running) + "/cancel", "", 202);
 
     // Bulk, by filter.

@@ -144,6 +144,53 @@ BOOST_FIXTURE_TEST_CASE(a_failed_attempt_records_its_start_and_node, fixture) {
   for (auto j : {plain, with_result, cancelled}) BOOST_TEST(get(j).worker == "node-c", "job " << j);
 }
 
+// Progress reports: stored with the running attempt, only under its lease, replaced by newer
+// ones, shown by get and list, and gone once the attempt ends.
+BOOST_FIXTURE_TEST_CASE(progress_is_stored_under_the_lease_and_goes_with_the_attempt, fixture) {
+  const auto a = add("k"), b = add("k");
+  auto got = claim(2, t0);
+  BOOST_REQUIRE_EQUAL(got.size(), 2u);
+  std::map<jobs::job_id, jobs::claimed_job> by_id;
+  for (auto& c : got) by_id[c.id] = c;
+  BOOST_TEST(!get(a).progress, "no report yet");
+
+  std::vector<jobs::progress_update> reports{
+      {a, by_id[a].lease, {0.25, "chunk 1 of 4 \xc3\xa9", t0 + 1s}},
+      {b, by_id[b].lease + 1000, {0.5, "a stale attempt's report", t0 + 1s}}};
+  db->record_progress(reports);
+  auto shown = get(a).progress;
+  BOOST_REQUIRE(shown);
+  BOOST_TEST(shown->fraction == 0.25);
+  BOOST_TEST(shown->note == "chunk 1 of 4 \xc3\xa9");
+  BOOST_TEST(shown->at.time_since_epoch().count() == (t0 + 1s).time_since_epoch().count());
+  BOOST_TEST(!get(b).progress, "a report under another lease is dropped");
+
+  std::vector<jobs::progress_update> newer{{a, by_id[a].lease, {1.0, "", t0 + 2s}}};
+  db->record_progress(newer);
+  BOOST_TEST(get(a).progress->fraction == 1.0);
+  BOOST_TEST(get(a).progress->note == "");
+  store::list_filter running;
+  running.state = jobs::state::running;
+  auto listed = db->list(running, t0 + 1h);
+  BOOST_REQUIRE_EQUAL(listed.size(), 2u);
+  for (auto& j : listed) BOOST_TEST(j.progress.has_value() == (j.id == a), "job " << j.id);
+
+  std::vector<jobs::completion> ends{done(by_id[a], transition::to::completed, t0 + 3s),
+                                     done(by_id[b], transition::to::retry, t0 + 3s, t0 + 4s)};
+  BOOST_TEST(db->complete(ends).empty());
+  BOOST_TEST(!get(a).progress, "cleared when the job ends");
+  // A report that arrives after its attempt ended (the keeper's pass raced the completion)
+  // changes nothing, not even the next attempt's row.
+  auto again = claim(1, t0 + 5s);
+  BOOST_REQUIRE_EQUAL(again.size(), 1u);
+  db->record_progress(newer);
+  std::vector<jobs::progress_update> late{{b, by_id[b].lease, {0.9, "late", t0 + 5s}}};
+  db->record_progress(late);
+  BOOST_TEST(!get(a).progress);
+  BOOST_TEST(!get(b).progress, "the new attempt has reported nothing");
+  counts_agree("after progress reports");
+}
+
 BOOST_FIXTURE_TEST_CASE(claim_order_is_priority_then_run_at_then_id, fixture) {
   const auto a = add("k", 5, t0 - 3s);
   const auto b = add("k", 1, t0 - 1s);

@@ -134,6 +134,36 @@ BOOST_AUTO_TEST_CASE(a_stale_attempt_commits_no_follow_up) {
   BOOST_TEST(child_attempts(h.db.url(), id) == (std::vector<std::int64_t>{2}));
 }
 
+// A handler reports progress as often as it likes; the runtime stores the latest report with
+// the running job (fenced by its lease) within a pass of the progress keeper, and the report goes
+// when the attempt ends.
+BOOST_AUTO_TEST_CASE(progress_reports_reach_the_store_and_end_with_the_attempt) {
+  runtime_harness h;
+  std::atomic<bool> finish{false};
+  std::atomic<int> reports{0};
+  h.kinds.add("embed", [&](jobs::job_context& ctx) -> asio::awaitable<jobs::outcome> {
+    for (int i = 1; !finish; ++i) {
+      ctx.progress(0.4, "chunk " + std::to_string(i));  // thousands of reports: one stored per pass
+      ++reports;
+      co_await sleep_for(1ms);
+    }
+    BOOST_CHECK_THROW(ctx.progress(1.5), std::invalid_argument);
+    co_return jobs::outcome::success();
+  });
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    auto id = co_await enqueue(rt, "embed", "{}");
+    auto running = co_await await_job(rt, id, [](const jobs::job& j) {
+      return j.st == jobs::state::running && j.progress.has_value();
+    });
+    BOOST_TEST(running.progress->fraction == 0.4);
+    BOOST_TEST(running.progress->note.rfind("chunk ", 0) == 0u, running.progress->note);
+    finish = true;
+    auto done = co_await await_job(rt, id, in_state(jobs::state::completed));
+    BOOST_TEST(!done.progress.has_value(), "cleared when the job ends");
+  });
+  BOOST_TEST(reports > 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_failing_job_retries_then_succeeds) {
   runtime_harness h;
   h.settings.kinds["fail"].retry_base_s = 0.02;

@@ -50,6 +50,9 @@ class faulty_store final : public spool::store::store {
                                                 const spool::store::claim_request& next) override;
   void renew(std::span<const jobs::lease_id> leases, time_point until) override;
   std::vector<spool::store::expired_job> expired(time_point now, int limit) override;
+  void record_progress(std::span<const jobs::progress_update> updates) override {
+    real_.record_progress(updates);
+  }
   std::optional<time_point> next_due(const std::string& queue, time_point now) override {
     return real_.next_due(queue, now);
   }
