@@ -213,7 +213,7 @@ const nodeId = (await api("GET", "/api/v1/nodes")).nodes.find((n) => n.self).id;
 // Retried with growing delays (1 s, 2 s, 4 s, 8 s): by its fourth failure it waits long enough
 // to be caught retrying.
 const retrying = await api("POST", "/api/v1/jobs", { kind: "fail", payload: { times: 99 }, max_attempts: 10 });
-const sleeper = await api("POST", "/api/v1/jobs", { kind: "sleep", payload: { ms: 120000 } });
+const sleeper = await api("POST", "/api/v1/jobs", { kind: "sleep", payload: { ms: 120000, steps: 1200 } });
 const flaky = await api("POST", "/api/v1/jobs", { kind: "fail", payload: { times: 1 }, max_attempts: 3 });
 const withResult = await api("POST", "/api/v1/jobs", { kind: "noop", payload: { result: { answer: 42 } } });
 const batch = await api("POST", "/api/v1/jobs/batch", Array.from({ length: 10 }, () => ({ kind: "noop" })));
@@ -255,6 +255,11 @@ await until("the nodes view shows this node running one job", async () => {
 });
 await screenshot("nodes");
 await nav("overview");
+// The running job's progress (a report every 100 ms, stored every 500 ms; the page polls every 2 s).
+await until("the overview shows the running job's progress", async () => {
+  const cells = await page.locator(`#running tr[data-job="${sleeper.id}"] td`).allTextContents();
+  return cells.length === 7 && /^\d+% step \d+ of 1200$/.test(cells[5]) && cells;
+});
 const cancelText = await confirmed(`#cancel-${sleeper.id}`, false);
 if (!cancelText.includes(String(sleeper.id))) await fail(`the cancel confirmation says '${cancelText}'`);
 await unchanged(sleeper.id, "running");

@@ -435,7 +435,8 @@ BOOST_AUTO_TEST_CASE(the_checker_refuses_wrong_answers) {
   const std::string job =
       R"({"id":1,"kind":"noop","queue":"default","state":"completed","payload":{},"priority":0,"attempt":1,)"
       R"("max_attempts":null,"unique_key":null,"created_at":"2026-01-01T00:00:00.000000Z","run_at":null,)"
-      R"("attempted_at":null,"finalized_at":null,"lease_until":null,"worker":null,"note":null,"errors":[],"result":null})";
+      R"("attempted_at":null,"finalized_at":null,"lease_until":null,"worker":null,"note":null,"errors":[],)"
+      R"("progress":null,"result":null})";
   // The well-formed answer passes, so the refusals below are for what was changed.
   BOOST_TEST(check_answer("GET", "/api/v1/jobs/1", answer(200, job)).empty());
   auto changed = [&](std::string from, std::string to) {
@@ -450,6 +451,7 @@ BOOST_AUTO_TEST_CASE(the_checker_refuses_wrong_answers) {
       {"an unknown state", changed(R"("completed")", R"("finished")")},
       {"a time that is not RFC 3339", changed("2026-01-01T00:00:00.000000Z", "yesterday")},
       {"errors that are not a list", changed(R"("errors":[])", R"("errors":{})")},
+      {"progress over 1", changed(R"("progress":null)", R"("progress":{"fraction":1.5,"note":"","at":"2026-01-01T00:00:00Z"})")},
       {"an undocumented status", answer(418, job)},
       {"an error without a code", answer(404, R"({"error":{"message":"no job"}})")},
       {"a bare error string", answer(404, R"({"error":"not found","code":"not_found"})")},
