@@ -272,6 +272,8 @@ void validate(const settings& s) {
     if (!(h.max_snooze_s >= 0)) fail(where("max_snooze_s"), "must be >= 0");
     at_most_ten_years(at + ".max_snooze_s", h.max_snooze_s);
     if (h.secret_env && h.secret_env->empty()) fail(where("secret_env"), "must name an environment variable");
+    if (h.callback_url && !h.callback_url->starts_with("http://") && !h.callback_url->starts_with("https://"))
+      fail(where("callback_url"), "'" + *h.callback_url + "' must start with http:// or https://");
     for (auto& [name, value] : h.headers) {
       const bool token = !name.empty() && name.find_first_of(" \t\r\n:()<>@,;\\\"/[]?={}") == std::string::npos;
       if (!token) fail(where("headers"), "'" + name + "' is not a header name");

@@ -173,7 +173,7 @@ void periodic_from_json(settings& s, const json::value& v, const origin& o) {
 }
 
 // "http_kinds": [{"kind", "url", "timeout_s", "headers": {NAME: VALUE}, "secret_env",
-// "max_snooze_s"}, ...]; the values are checked by validate().
+// "max_snooze_s", "callback_url"}, ...]; the values are checked by validate().
 void http_kinds_from_json(settings& s, const json::value& v, const origin& o) {
   if (!v.is_array()) fail(o, "http_kinds", "must be an array of kinds");
   s.http_kinds.clear();
@@ -190,12 +190,13 @@ void http_kinds_from_json(settings& s, const json::value& v, const origin& o) {
       else if (field == "timeout_s") h.timeout_s = from_value<double>(fv, o, key);
       else if (field == "secret_env") h.secret_env = from_value<std::string>(fv, o, key);
       else if (field == "max_snooze_s") h.max_snooze_s = from_value<double>(fv, o, key);
+      else if (field == "callback_url") h.callback_url = from_value<std::string>(fv, o, key);
       else if (field == "headers") {
         if (!fv.is_object()) fail(o, key, "must be an object of header name -> value");
         for (auto& [name, hv] : fv.get_object())
           h.headers[std::string(name)] = from_value<std::string>(hv, o, key + "." + std::string(name));
       } else
-        fail(o, key, "unknown key (known: kind, url, timeout_s, headers, secret_env, max_snooze_s)");
+        fail(o, key, "unknown key (known: kind, url, timeout_s, headers, secret_env, max_snooze_s, callback_url)");
     }
     if (!kinded) fail(o, prefix + ".kind", "is required");
     if (!located) fail(o, prefix + ".url", "is required");

@@ -17,6 +17,7 @@ struct request {
   std::string sec_fetch_site = {};
   std::string host = {};
   std::string cookie = {};
+  std::string attempt_token = {};  // X-Spool-Attempt-Token: an HTTP kind's application calling back
 };
 
 struct response {

@@ -126,6 +126,7 @@ asio::awaitable<void> server::session(tcp::socket socket) {
       r.sec_fetch_site = std::string(req["Sec-Fetch-Site"]);
       r.host = std::string(req[bhttp::field::host]);
       r.cookie = std::string(req[bhttp::field::cookie]);
+      r.attempt_token = std::string(req["X-Spool-Attempt-Token"]);
       res = co_await api_.handle(r);
       keep_alive = req.keep_alive();
     }

@@ -128,6 +128,11 @@ void attempt_slots::start_one(jobs::claimed_job job) {
       s->reported = true;
       core_.progress.report(j, fraction, std::move(note));
     };
+    // On the attempt's strand, as finish() is, which revokes it.
+    slots_.back()->issue_token = [this, s = slots_.back().get()](const jobs::claimed_job& j) {
+      if (s->token.empty()) s->token = core_.tokens.issue(j);
+      return s->token;
+    };
   } else {
     index = free_slots_.back();
     free_slots_.pop_back();
@@ -172,7 +177,7 @@ void attempt_slots::launch(slot& s, std::uint64_t serial) {
     return;
   }
   s.follow_ups.clear();
-  s.context.emplace(s.job, s.payload.get_object(), job_log_, s.follow_ups, &s.progress);
+  s.context.emplace(s.job, s.payload.get_object(), job_log_, s.follow_ups, &s.progress, &s.issue_token);
   boost::asio::awaitable<jobs::outcome> handler;
   try {
     handler = s.kind->entry->run(*s.context);
@@ -194,6 +199,10 @@ void attempt_slots::finish(slot& s, jobs::outcome result) {
   s.context.reset();
   const auto& j = s.job;
   if (s.reported.exchange(false)) core_.progress.forget(j.id);  // its running row goes with it
+  if (!s.token.empty()) {
+    core_.tokens.revoke(s.token);
+    s.token.clear();
+  }
   const auto& options = s.kind->options;
   result = settle(std::move(result), static_cast<cancel_reason>(s.reason.load()), options.timeout);
   result = jobs::check_result(std::move(result), core_.settings.result_max_bytes);

@@ -84,6 +84,8 @@ class attempt_slots {
     std::vector<jobs::new_job> follow_ups;  // what the attempt enqueued (job_context::enqueue)
     jobs::job_context::progress_fn progress;  // into core::progress, noting that it reported
     std::atomic<bool> reported{false};        // the attempt reported progress
+    jobs::job_context::token_fn issue_token;  // once per attempt, into `token`
+    std::string token;                        // the attempt's token, if it asked for one
     boost::asio::cancellation_signal signal;
   };
   // An attempt's end on its way to the owner: allocated when the attempt ends, so that the many

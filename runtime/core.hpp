@@ -11,6 +11,7 @@
 #include "jobs/registry.hpp"
 #include "persistence/db_executor.hpp"
 #include "runtime/job_runner.hpp"
+#include "runtime/attempt_tokens.hpp"
 #include "runtime/lease_book.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/progress_book.hpp"
@@ -43,6 +44,7 @@ struct core {
   std::string worker_id;
   lease_book leases;
   progress_book progress;
+  attempt_tokens tokens{progress};
   producer_signals* producers = nullptr;  // set by the runtime once its producers exist
   std::atomic<int> in_flight{0};
   std::atomic<std::uint64_t> committed{0};  // outcomes the producers committed

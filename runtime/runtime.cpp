@@ -240,6 +240,12 @@ std::vector<runtime::queue_info> runtime::queue_infos() const {
   return out;
 }
 
+bool runtime::report_progress(std::string_view attempt_token, jobs::job_id id, double fraction,
+                              std::string_view note) {
+  if (auto why = jobs::check_progress(fraction)) throw std::invalid_argument(*why);
+  return impl_->c.tokens.report(attempt_token, id, fraction, jobs::clip_progress_note(note));
+}
+
 bool runtime::pause(std::string_view queue, bool paused) {
   auto it = impl_->producers.find(queue);
   if (it == impl_->producers.end()) return false;

@@ -8,6 +8,7 @@
 #include "http/reply.hpp"
 #include "http/routes/routes.hpp"
 #include "jobs/json.hpp"
+#include "jobs/progress.hpp"
 #include "jobs/validation.hpp"
 #include "runtime/nodes.hpp"
 
@@ -196,6 +197,32 @@ asio::awaitable<response> retry_job(const exchange& x) {
   co_return json_response(200, json::object{{"id", *id}, {"result", "due_now"}});
 }
 
+// An application's report for the attempt it is running (an HTTP kind's request carries the
+// token): {"fraction": 0..1, "note": "..."}. Only the attempt's token will do, not the admin's:
+// the report belongs to one attempt, and ends with it.
+asio::awaitable<response> post_progress(const exchange& x) {
+  const auto& raw = x.params[0];
+  auto id = to_int(raw);
+  if (!id) co_return error(404, "not_found", "no job '" + raw + "'");
+  if (x.req.attempt_token.empty())
+    co_return error(403, "forbidden", "progress is reported with the attempt's X-Spool-Attempt-Token header");
+  auto body = parse_body(x.req.body);
+  if (auto* bad = std::get_if<bad_input>(&body)) co_return error(bad->status, "bad_request", bad->message);
+  const auto* o = std::get<json::value>(body).if_object();
+  const auto* fraction = o ? o->if_contains("fraction") : nullptr;
+  const auto* note = o ? o->if_contains("note") : nullptr;
+  bool unknown = false;
+  if (o)
+    for (auto& [k, _] : *o) unknown |= k != "fraction" && k != "note";
+  if (!fraction || !fraction->is_number() || (note && !note->is_string()) || unknown)
+    co_return error(400, "bad_request", R"(expected {"fraction": 0..1, "note": "optional text"})");
+  const double f = fraction->to_number<double>();
+  if (auto why = jobs::check_progress(f)) co_return error(422, "invalid_progress", *why);
+  if (!x.rt.report_progress(x.req.attempt_token, *id, f, note ? std::string_view(note->get_string()) : ""))
+    co_return error(403, "forbidden", "the token is not that of a running attempt of job " + raw);
+  co_return json_response(202, json::object{{"id", *id}, {"accepted", true}});
+}
+
 }  // namespace
 
 asio::awaitable<response> list_jobs(runtime::runtime& rt, const target& t, std::optional<jobs::state> forced) {
@@ -232,6 +259,7 @@ void add_job_routes(router& r) {
   r.add("GET", "/api/v1/jobs/{id}", get_job);
   r.add("POST", "/api/v1/jobs/{id}/cancel", cancel_job);
   r.add("POST", "/api/v1/jobs/{id}/retry", retry_job);
+  r.add("POST", "/api/v1/jobs/{id}/progress", post_progress);
   add_bulk_routes(r);
 }
 

@@ -16,12 +16,16 @@ class job_context {
   using log_fn = std::function<void(const claimed_job&, std::string_view)>;
   // Takes a checked progress report (fraction in 0..1, note clipped) for the runtime to store.
   using progress_fn = std::function<void(const claimed_job&, double, std::string)>;
+  // Issues (once per attempt) the token of attempt_token().
+  using token_fn = std::function<std::string(const claimed_job&)>;
 
   // `follow_ups` collects what enqueue() is given, for the runtime to commit with the attempt;
-  // `progress`, if given, receives progress() reports.
+  // `progress`, if given, receives progress() reports; `token` issues attempt_token().
   job_context(const claimed_job& job, const boost::json::object& payload, const log_fn& log,
-              std::vector<new_job>& follow_ups, const progress_fn* progress = nullptr)
-      : job_(job), payload_(payload), log_(log), follow_ups_(follow_ups), progress_(progress) {}
+              std::vector<new_job>& follow_ups, const progress_fn* progress = nullptr,
+              const token_fn* token = nullptr)
+      : job_(job), payload_(payload), log_(log), follow_ups_(follow_ups), progress_(progress),
+        token_(token) {}
 
   const claimed_job& job() const { return job_; }
   const boost::json::object& payload() const { return payload_; }
@@ -47,12 +51,18 @@ class job_context {
   // std::invalid_argument for a fraction outside 0..1.
   void progress(double fraction, std::string_view note = {});
 
+  // A secret for a process outside this one (an application called by an HTTP kind) to act for
+  // this attempt only: POST /api/v1/jobs/{id}/progress with header X-Spool-Attempt-Token. It
+  // works until the attempt ends, for this job only. Empty where no runtime issues tokens.
+  std::string attempt_token() const { return token_ && *token_ ? (*token_)(job_) : std::string(); }
+
  private:
   const claimed_job& job_;
   const boost::json::object& payload_;
   const log_fn& log_;
   std::vector<new_job>& follow_ups_;
   const progress_fn* progress_;
+  const token_fn* token_;
 };
 
 // A handler is a coroutine. It runs on the job's own strand and may be cancelled (timeout,

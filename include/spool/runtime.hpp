@@ -59,6 +59,14 @@ class runtime {
   // A waiting (scheduled or retrying) job runs now.
   boost::asio::awaitable<jobs::retry_result> retry_now(jobs::job_id id);
 
+  // A progress report from outside the process (an application called by an HTTP kind) for the
+  // attempt of job `id` that `attempt_token` belongs to (job_context::attempt_token), stored as
+  // job_context::progress stores it. False, changing nothing, if the token is not that of a
+  // running attempt of job `id` in this process. Throws std::invalid_argument for a fraction
+  // outside 0..1. Any thread.
+  bool report_progress(std::string_view attempt_token, jobs::job_id id, double fraction,
+                       std::string_view note);
+
   struct queue_info {
     std::string name;
     int concurrency = 0;

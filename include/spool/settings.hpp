@@ -86,6 +86,10 @@ struct http_kind_settings {
   // The environment variable holding the HMAC secret that signs each request; none: unsigned.
   std::optional<std::string> secret_env;
   double max_snooze_s = 3600;  // the most a Retry-After or {"outcome":"snooze"} may delay a job
+  // This node's admin API as the application reaches it, for the request's "progress_url";
+  // by default http://HOST:PORT of `http` (a wildcard address as loopback). Unset with http "off":
+  // no callback then.
+  std::optional<std::string> callback_url;
 };
 
 struct settings {

@@ -57,14 +57,30 @@ asio::awaitable<jobs::outcome> not_runnable_here(jobs::job_context&) {
 
 }  // namespace
 
-std::string request_body(const jobs::claimed_job& job) {
+std::string request_body(const jobs::claimed_job& job, std::string_view progress_url) {
   // The payload was checked to be a JSON object at enqueue: it goes in as stored.
   std::string b;
-  b.reserve(job.payload.size() + job.kind.size() + job.queue.size() + 96);
+  b.reserve(job.payload.size() + job.kind.size() + job.queue.size() + progress_url.size() + 112);
   b += "{\"id\":" + std::to_string(job.id) + ",\"kind\":" + quoted(job.kind) +
        ",\"attempt\":" + std::to_string(job.attempt) + ",\"payload\":" + job.payload +
-       ",\"queue\":" + quoted(job.queue) + ",\"max_attempts\":" + std::to_string(job.max_attempts) + "}";
-  return b;
+       ",\"queue\":" + quoted(job.queue) + ",\"max_attempts\":" + std::to_string(job.max_attempts);
+  if (!progress_url.empty()) b += ",\"progress_url\":" + quoted(progress_url);
+  return b + "}";
+}
+
+std::string callback_base(const config::http_kind_settings& kind, const config::settings& all) {
+  if (kind.callback_url) {
+    auto url = *kind.callback_url;
+    while (url.ends_with('/')) url.pop_back();
+    return url;
+  }
+  if (all.http == "off") return "";
+  // HOST:PORT; a wildcard address listens on loopback too, and is no address to call.
+  const auto colon = all.http.rfind(':');
+  std::string host = all.http.substr(0, colon), port = colon == std::string::npos ? "" : all.http.substr(colon);
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "[::]" || host == "::") host = "[::1]";
+  return "http://" + host + port;
 }
 
 jobs::kind_options http_kind_options(const config::http_kind_settings& s) {
@@ -81,8 +97,10 @@ struct http_kind::impl {
   std::optional<asio::ssl::context> tls;
   connection_pool pool{max_idle_connections, max_idle_time};
   steady::duration timeout;
+  std::string callback;  // the admin API's base URL for the application, or "": no callback
 
-  http_connection::request make_request(const jobs::claimed_job& job) const {
+  http_connection::request make_request(const jobs::job_context& ctx) const {
+    const auto& job = ctx.job();
     http_connection::request req{bhttp::verb::post, ep.target, 11};
     for (auto& [name, value] : settings.headers) req.set(name, value);
     req.set(bhttp::field::host, ep.host_header);
@@ -92,7 +110,13 @@ struct http_kind::impl {
     req.set("X-Spool-Job-Id", std::to_string(job.id));
     req.set("X-Spool-Attempt", std::to_string(job.attempt));
     req.keep_alive(true);
-    req.body() = request_body(job);
+    std::string progress_url;
+    if (!callback.empty()) {
+      // The attempt's own token: the application reports progress with it until the attempt ends.
+      req.set("X-Spool-Attempt-Token", ctx.attempt_token());
+      progress_url = callback + "/api/v1/jobs/" + std::to_string(job.id) + "/progress";
+    }
+    req.body() = request_body(job, progress_url);
     if (secret) {
       const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
       const auto timestamp = std::to_string(now.time_since_epoch().count());
@@ -173,6 +197,7 @@ http_kind::http_kind(asio::any_io_executor ex, const config::http_kind_settings&
     impl_->tls->set_verify_mode(asio::ssl::verify_peer);
   }
   impl_->timeout = std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s.timeout_s));
+  impl_->callback = callback_base(s, all);
 }
 
 http_kind::~http_kind() = default;
@@ -180,7 +205,7 @@ http_kind::~http_kind() = default;
 std::size_t http_kind::idle_connections() const { return impl_->pool.idle(); }
 
 asio::awaitable<jobs::outcome> http_kind::run(jobs::job_context& ctx) {
-  const auto req = impl_->make_request(ctx.job());
+  const auto req = impl_->make_request(ctx);
   std::optional<answer> got;
   try {
     got = co_await impl_->exchange(req);

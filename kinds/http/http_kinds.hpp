@@ -34,8 +34,13 @@ class http_kind {
   std::unique_ptr<impl> impl_;
 };
 
-// The JSON an attempt POSTs: {"id","kind","attempt","payload","queue","max_attempts"}.
-std::string request_body(const jobs::claimed_job& job);
+// The JSON an attempt POSTs: {"id","kind","attempt","payload","queue","max_attempts"}, and
+// "progress_url" where the application can report progress (with the X-Spool-Attempt-Token header).
+std::string request_body(const jobs::claimed_job& job, std::string_view progress_url = {});
+
+// The admin API's base URL as the kind's application reaches it (callback_url, else from the
+// runtime's `http` address), or "" when the admin endpoint is off.
+std::string callback_base(const config::http_kind_settings& kind, const config::settings& all);
 
 // The kinds' policy: the request's own timeout fires first (a clear error), the job's a little
 // later; the default retry policy otherwise. The config's `kinds` entries override both.

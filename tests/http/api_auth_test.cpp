@@ -34,6 +34,21 @@ BOOST_AUTO_TEST_CASE(a_token_guards_the_api_but_not_the_health_checks) {
         BOOST_TEST((co_await call(api, "GET", "/")).status == 200u);
         BOOST_TEST((co_await call(api, "GET", "/metrics", "", "Bearer s3cret")).status == 200u);
         BOOST_TEST((co_await call(api, "GET", "/", "", "Bearer s3cret")).status == 200u);
+        // An attempt token (X-Spool-Attempt-Token, what an HTTP kind's application holds) reaches
+        // the progress route without the admin token, and that route only; the route checks it.
+        auto with_attempt_token = [&](std::string method, std::string target,
+                                      std::string token) -> asio::awaitable<http::response> {
+          http::request req{std::move(method), std::move(target), "", R"({"fraction":0.5})"};
+          req.content_type = "application/json";
+          req.host = "127.0.0.1:8080";
+          req.attempt_token = std::move(token);
+          co_return co_await api.handle(req);
+        };
+        BOOST_TEST((co_await with_attempt_token("POST", "/api/v1/jobs/1/progress", "")).status == 401u);
+        auto forged = co_await with_attempt_token("POST", "/api/v1/jobs/1/progress", "forged");
+        BOOST_TEST(forged.status == 403u, forged.body);
+        BOOST_TEST((co_await with_attempt_token("POST", "/api/v1/jobs/1/cancel", "forged")).status == 401u);
+        BOOST_TEST((co_await with_attempt_token("GET", "/api/v1/jobs/1", "forged")).status == 401u);
       },
       {.token = "s3cret"});
 }

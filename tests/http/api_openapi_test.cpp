@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -301,7 +302,46 @@ BOOST_AUTO_TEST_CASE(real_answers_match_the_documented_schemas) {
   nightly.cron = "0 3 * * *";
   nightly.kind = "noop";
   h.settings.periodic = {nightly};
+  // A kind that hands its attempt token out (as an HTTP kind does) and runs until told to end.
+  std::mutex token_mutex;
+  std::string token;
+  std::atomic<bool> release{false};
+  h.kinds.add("remote", [&](jobs::job_context& ctx) -> asio::awaitable<jobs::outcome> {
+    {
+      std::lock_guard lock(token_mutex);
+      token = ctx.attempt_token();
+    }
+    while (!release) co_await sleep_for(5ms);
+    co_return jobs::outcome::success();
+  });
   h.run([&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
+    // An application's progress report with its attempt's token; refused without one.
+    const auto remote = co_await created(api, R"({"kind":"remote"})");
+    co_await poll_until(
+        [&]() -> asio::awaitable<bool> {
+          std::lock_guard lock(token_mutex);
+          co_return !token.empty();
+        },
+        [](bool has) { return has; }, [](bool) { return std::string("no attempt token"); }, 10s);
+    auto progress = [&](std::string with, std::string body) {
+      http::request req{"POST", "/api/v1/jobs/" + std::to_string(remote) + "/progress", "", std::move(body)};
+      req.content_type = "application/json";
+      req.host = "127.0.0.1:8080";
+      req.attempt_token = std::move(with);
+      return req;
+    };
+    std::string held;
+    {
+      std::lock_guard lock(token_mutex);
+      held = token;
+    }
+    co_await checked(api, progress(held, R"({"fraction":0.5,"note":"half"})"), 202);
+    co_await checked(api, progress("", R"({"fraction":0.5})"), 403);
+    co_await checked(api, progress(held, R"({"fraction":5})"), 422);
+    co_await checked(api, progress(held, R"([1])"), 400);
+    release = true;
+    co_await await_state(api, remote, "completed");
+
     // Probes, page, document, stats, metrics.
     co_await checked(api, "GET", "/healthz", "", 200);
     co_await checked(api, "GET", "/readyz", "", 200);

@@ -211,4 +211,73 @@ BOOST_AUTO_TEST_CASE(readyz_turns_503_once_the_runtime_drains) {
   });
 }
 
+
+// An application reports its job's progress with the attempt's token (what an HTTP kind sends),
+// never with the admin token, and only for that job, only while the attempt runs.
+BOOST_AUTO_TEST_CASE(an_attempt_token_reports_progress_for_its_job_only_while_it_runs) {
+  api_harness h;
+  std::mutex m;
+  std::map<jobs::job_id, std::string> tokens;  // what each attempt handed its "application"
+  std::atomic<bool> finish{false};
+  h.kinds.add("remote", [&](jobs::job_context& ctx) -> asio::awaitable<jobs::outcome> {
+    {
+      std::lock_guard lock(m);
+      tokens[ctx.job().id] = ctx.attempt_token();
+      BOOST_TEST(ctx.attempt_token() == tokens[ctx.job().id], "one token per attempt");
+    }
+    while (!finish) co_await sleep_for(5ms);
+    co_return jobs::outcome::success();
+  });
+  h.run(
+      [&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
+        const auto a = co_await create(api, R"({"kind":"remote"})");
+        const auto b = co_await create(api, R"({"kind":"remote"})");
+        co_await await_state(api, a, "running");
+        co_await await_state(api, b, "running");
+        std::string token_a, token_b;
+        co_await poll_until(
+            [&]() -> asio::awaitable<bool> {
+              std::lock_guard lock(m);
+              co_return tokens.size() == 2;
+            },
+            [](bool both) { return both; }, [](bool) { return std::string("no tokens"); }, 5s);
+        {
+          std::lock_guard lock(m);
+          token_a = tokens[a];
+          token_b = tokens[b];
+        }
+        BOOST_TEST(token_a.size() == 48u);
+        BOOST_TEST(token_a != token_b);
+        auto report = [&](jobs::job_id id, std::string token, std::string body) -> asio::awaitable<http::response> {
+          http::request req{"POST", "/api/v1/jobs/" + std::to_string(id) + "/progress", "",
+                            std::move(body)};
+          req.content_type = "application/json";
+          req.host = "127.0.0.1:8080";
+          req.attempt_token = std::move(token);
+          co_return co_await api.handle(req);
+        };
+        auto ok = co_await report(a, token_a, R"({"fraction":0.3,"note":"page 3 of 10"})");
+        BOOST_TEST(ok.status == 202u, ok.body);
+        // Another job's token, no token, nonsense: refused, nothing stored.
+        BOOST_TEST((co_await report(a, token_b, R"({"fraction":0.9})")).status == 403u);
+        BOOST_TEST((co_await report(a, "", R"({"fraction":0.9})")).status == 403u);
+        BOOST_TEST((co_await report(a, "nonsense", R"({"fraction":0.9})")).status == 403u);
+        BOOST_TEST((co_await report(a, token_a, R"({"fraction":2})")).status == 422u);
+        BOOST_TEST((co_await report(a, token_a, R"({"note":"no fraction"})")).status == 400u);
+        BOOST_TEST((co_await report(a, token_a, R"({"fraction":0.5,"extra":1})")).status == 400u);
+        auto shown = co_await poll_until(
+            [&] { return get_job(api, a); }, [](const json::object& j) { return !j.at("progress").is_null(); },
+            [](const json::object&) { return std::string("no progress shown"); }, 5s);
+        BOOST_TEST(shown.at("progress").at("fraction").to_number<double>() == 0.3);
+        BOOST_TEST(shown.at("progress").at("note").as_string() == "page 3 of 10");
+        BOOST_TEST((co_await get_job(api, b)).at("progress").is_null());
+
+        finish = true;
+        co_await await_state(api, a, "completed");
+        auto late = co_await report(a, token_a, R"({"fraction":1})");
+        BOOST_TEST(late.status == 403u, "a token dies with its attempt: " << late.body);
+        BOOST_TEST((co_await get_job(api, a)).at("progress").is_null());
+      });
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -166,6 +166,45 @@ BOOST_AUTO_TEST_CASE(cancelling_a_running_job_closes_its_connection) {
   BOOST_TEST(app.connections() == 1);
 }
 
+// The request carries the attempt's token and where to report progress with it; the token
+// reports for this job while the request is open, and is dead once the attempt ended.
+BOOST_AUTO_TEST_CASE(a_request_carries_an_attempt_token_that_reports_progress_until_the_attempt_ends) {
+  server app([](auto&, int) { return hang(); });
+  http_harness h;
+  h.settings.http = "0.0.0.0:8181";
+  h.declare("embed", app.url() + "/embed");
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    const auto id = co_await enqueue(rt, "embed");
+    co_await poll_until([&]() -> asio::awaitable<bool> { co_return app.hang_started_at().has_value(); },
+                        [](bool held) { return held; }, [](bool) { return "the request never arrived"; }, 10s);
+    const auto req = app.requests().front();
+    const auto token = req.headers.at("X-Spool-Attempt-Token");
+    BOOST_TEST(token.size() == 48u);
+    BOOST_TEST(req.json.at("progress_url").as_string() ==
+               "http://127.0.0.1:8181/api/v1/jobs/" + std::to_string(id) + "/progress");
+    BOOST_TEST(!rt.report_progress(token, id + 1, 0.5, "another job"));
+    BOOST_TEST(rt.report_progress(token, id, 0.5, "half the document"));
+    auto j = co_await await_job(rt, id, [](const jobs::job& j) { return j.progress.has_value(); });
+    BOOST_TEST(j.progress->note == "half the document");
+    BOOST_TEST((co_await rt.cancel(id) == jobs::cancel_result::requested));
+    co_await await_job(rt, id, in_state(jobs::state::cancelled));
+    BOOST_TEST(!rt.report_progress(token, id, 0.9, "too late"));
+  });
+}
+
+BOOST_AUTO_TEST_CASE(the_callback_url_is_configured_or_follows_the_admin_address) {
+  config::http_kind_settings k;
+  config::settings all;
+  all.http = "10.0.0.5:9000";
+  BOOST_TEST(kinds::http::callback_base(k, all) == "http://10.0.0.5:9000");
+  all.http = "[::]:8080";
+  BOOST_TEST(kinds::http::callback_base(k, all) == "http://[::1]:8080");
+  all.http = "off";
+  BOOST_TEST(kinds::http::callback_base(k, all) == "");
+  k.callback_url = "https://spool.internal/";
+  BOOST_TEST(kinds::http::callback_base(k, all) == "https://spool.internal");
+}
+
 BOOST_AUTO_TEST_CASE(a_request_past_its_timeout_is_aborted_and_retried_on_a_new_connection) {
   server app([](auto&, int n) { return n == 0 ? hang() : answer(200); });
   http_harness h;
