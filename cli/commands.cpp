@@ -98,7 +98,10 @@ int run(const config::settings& s) {
     throw config::config_error(e.what());
   }
   kinds::ai::register_kinds(kinds, ai, s);
-  kinds::http::register_http_kinds(kinds, s, ioc.get_executor(), std::getenv);
+  // The admin endpoint's address as bound (port 0 picks one), for the HTTP kinds' progress_url;
+  // set before the io_context runs, so before any request is made.
+  std::string admin_base;
+  kinds::http::register_http_kinds(kinds, s, ioc.get_executor(), std::getenv, [&admin_base] { return admin_base; });
   // Constructed first: a refused setting (such as a `kinds` entry for no kind) is the only line.
   runtime::runtime rt(ioc.get_executor(), s, std::move(kinds), builtin_schemas());
   log::info("inference_backend").kv("backend", ai->backend->name())
@@ -151,6 +154,7 @@ int run(const config::settings& s) {
                                "with --http off");
     }
     asio::co_spawn(ioc, server->run(), runtime::log_escape("http_server"));
+    admin_base = kinds::http::admin_base_url(o.address, server->port());
   }
   // The store is open (the runtime's constructor opened and migrated it) and the admin endpoint
   // listens (the server binds and listens in its constructor): ready, once the io_context runs.

@@ -12,7 +12,8 @@ and `spool run` POSTs each attempt of their jobs here. This worker:
   - refuses requests whose X-Spool-Signature does not verify, or whose timestamp is more than
     five minutes off (401: a permanent failure, the job goes to the dead-letter queue);
   - embed_document {"text": "...", "fail_times": N}: answers 500 (retried) to the first N
-    attempts, then 200 with a toy embedding; {"discard": true} answers
+    attempts, then reports progress to the request's progress_url (with its
+    X-Spool-Attempt-Token) and answers 200 with a toy embedding; {"discard": true} answers
     {"outcome": "discard"}: the job is dead-lettered at once, whatever the status;
   - send_email {"to": "a@b"}: the first request of each job gets 429 with Retry-After: 1 (Spool
     snoozes the job, using up no attempt), the next 200; without "to" it answers 400 (permanent).
@@ -28,6 +29,8 @@ import os
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_SKEW_S = 300
@@ -48,17 +51,32 @@ def verify(headers, body):
     return hmac.compare_digest(expected, signature)
 
 
-def embed_document(job):
+def report_progress(job, token, fraction, note):
+    """Tells Spool how far the job has come; returns the HTTP status (202: accepted)."""
+    if not job.get("progress_url") or not token:
+        return None  # the runtime's admin endpoint is off
+    body = json.dumps({"fraction": fraction, "note": note}).encode()
+    req = urllib.request.Request(job["progress_url"], data=body, method="POST",
+                                 headers={"Content-Type": "application/json", "X-Spool-Attempt-Token": token})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as answer:
+            return answer.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def embed_document(job, token):
     payload = job["payload"]
     if payload.get("discard"):
         return 200, {"outcome": "discard", "error": "document was deleted"}, {}
     if job["attempt"] <= payload.get("fail_times", 0):
         return 500, {"error": "model not loaded yet"}, {}
     text = payload.get("text", "")
+    job["progress_status"] = report_progress(job, token, 0.5, "embedding %d characters" % len(text))
     return 200, {"embedding": [len(text), sum(map(ord, text)) % 997]}, {}
 
 
-def send_email(job):
+def send_email(job, token):
     if "to" not in job["payload"]:
         return 400, {"error": "payload has no 'to'"}, {}
     with lock:
@@ -84,8 +102,10 @@ class Handler(BaseHTTPRequestHandler):
             status, answer, extra = 401, {"error": "bad signature"}, {}
         else:
             job = json.loads(body)
-            status, answer, extra = route(job)
+            status, answer, extra = route(job, self.headers.get("X-Spool-Attempt-Token", ""))
             record = {"id": job["id"], "kind": job["kind"], "attempt": job["attempt"], "status": status}
+            if "progress_status" in job:
+                record["progress_status"] = job["progress_status"]
             if status == 200:
                 record["result"] = answer
             if journal:

@@ -68,19 +68,20 @@ std::string request_body(const jobs::claimed_job& job, std::string_view progress
   return b + "}";
 }
 
-std::string callback_base(const config::http_kind_settings& kind, const config::settings& all) {
-  if (kind.callback_url) {
-    auto url = *kind.callback_url;
-    while (url.ends_with('/')) url.pop_back();
-    return url;
-  }
-  if (all.http == "off") return "";
-  // HOST:PORT; a wildcard address listens on loopback too, and is no address to call.
-  const auto colon = all.http.rfind(':');
-  std::string host = all.http.substr(0, colon), port = colon == std::string::npos ? "" : all.http.substr(colon);
+std::string callback_base(const config::http_kind_settings& kind, std::string_view admin_base) {
+  if (!kind.callback_url) return std::string(admin_base);
+  auto url = *kind.callback_url;
+  while (url.ends_with('/')) url.pop_back();
+  return url;
+}
+
+std::string admin_base_url(std::string_view address, unsigned short port) {
+  // A wildcard address listens on loopback too, and is no address to call.
+  std::string host(address);
   if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
-  if (host == "[::]" || host == "::") host = "[::1]";
-  return "http://" + host + port;
+  if (host == "::" || host == "[::]") host = "::1";
+  if (host.find(':') != std::string::npos && !host.starts_with('[')) host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(port);
 }
 
 jobs::kind_options http_kind_options(const config::http_kind_settings& s) {
@@ -97,7 +98,7 @@ struct http_kind::impl {
   std::optional<asio::ssl::context> tls;
   connection_pool pool{max_idle_connections, max_idle_time};
   steady::duration timeout;
-  std::string callback;  // the admin API's base URL for the application, or "": no callback
+  std::function<std::string()> admin_base;  // the admin API as bound, or "" when it is off
 
   http_connection::request make_request(const jobs::job_context& ctx) const {
     const auto& job = ctx.job();
@@ -111,6 +112,7 @@ struct http_kind::impl {
     req.set("X-Spool-Attempt", std::to_string(job.attempt));
     req.keep_alive(true);
     std::string progress_url;
+    const auto callback = callback_base(settings, admin_base ? admin_base() : std::string());
     if (!callback.empty()) {
       // The attempt's own token: the application reports progress with it until the attempt ends.
       req.set("X-Spool-Attempt-Token", ctx.attempt_token());
@@ -175,8 +177,10 @@ struct http_kind::impl {
 };
 
 http_kind::http_kind(asio::any_io_executor ex, const config::http_kind_settings& s, std::size_t index,
-                     const config::settings& all, const std::function<const char*(const char*)>& getenv)
+                     const config::settings& all, const std::function<const char*(const char*)>& getenv,
+                     std::function<std::string()> admin_base)
     : impl_(std::make_unique<impl>()) {
+  impl_->admin_base = std::move(admin_base);
   const std::string at = "http_kinds[" + std::to_string(index) + "]";
   impl_->ex = std::move(ex);
   impl_->settings = s;
@@ -197,7 +201,6 @@ http_kind::http_kind(asio::any_io_executor ex, const config::http_kind_settings&
     impl_->tls->set_verify_mode(asio::ssl::verify_peer);
   }
   impl_->timeout = std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s.timeout_s));
-  impl_->callback = callback_base(s, all);
 }
 
 http_kind::~http_kind() = default;
@@ -225,7 +228,8 @@ asio::awaitable<jobs::outcome> http_kind::run(jobs::job_context& ctx) {
 
 void register_http_kinds(jobs::registry& reg, const config::settings& settings,
                          std::optional<asio::any_io_executor> ex,
-                         const std::function<const char*(const char*)>& getenv) {
+                         const std::function<const char*(const char*)>& getenv,
+                         const std::function<std::string()>& admin_base) {
   for (std::size_t i = 0; i < settings.http_kinds.size(); ++i) {
     const auto& s = settings.http_kinds[i];
     if (reg.find(s.kind))
@@ -235,7 +239,7 @@ void register_http_kinds(jobs::registry& reg, const config::settings& settings,
       reg.add(s.kind, not_runnable_here, http_kind_options(s));
       continue;
     }
-    auto kind = std::make_shared<http_kind>(*ex, s, i, settings, getenv);
+    auto kind = std::make_shared<http_kind>(*ex, s, i, settings, getenv, admin_base);
     // A plain lambda that calls the coroutine: the frame gets the shared_ptr as a parameter.
     reg.add(s.kind, [kind](jobs::job_context& ctx) { return run_kind(kind, ctx); }, http_kind_options(s));
   }

@@ -18,9 +18,12 @@ class http_kind {
  public:
   // Throws config::config_error naming `http_kinds[index].FIELD` for a URL that cannot be used or
   // a secret_env naming a variable that is not set (read through `getenv`).
+  // `admin_base` answers the admin API's base URL once it listens ("" when it is off): the
+  // requests' progress_url, unless the kind sets callback_url.
   http_kind(boost::asio::any_io_executor ex, const config::http_kind_settings& settings,
             std::size_t index, const config::settings& all,
-            const std::function<const char*(const char*)>& getenv);
+            const std::function<const char*(const char*)>& getenv,
+            std::function<std::string()> admin_base = {});
   ~http_kind();
 
   // One attempt: the request, its answer, and the outcome the answer means. Cancellation (the
@@ -38,9 +41,11 @@ class http_kind {
 // "progress_url" where the application can report progress (with the X-Spool-Attempt-Token header).
 std::string request_body(const jobs::claimed_job& job, std::string_view progress_url = {});
 
-// The admin API's base URL as the kind's application reaches it (callback_url, else from the
-// runtime's `http` address), or "" when the admin endpoint is off.
-std::string callback_base(const config::http_kind_settings& kind, const config::settings& all);
+// The admin API's base URL as the kind's application reaches it: callback_url, else `admin_base`
+// (the endpoint as bound; "" when it is off: then no progress_url and no token).
+std::string callback_base(const config::http_kind_settings& kind, std::string_view admin_base);
+// "http://HOST:PORT" of an endpoint bound to `address`, a wildcard address as loopback.
+std::string admin_base_url(std::string_view address, unsigned short port);
 
 // The kinds' policy: the request's own timeout fires first (a clear error), the job's a little
 // later; the default retry policy otherwise. The config's `kinds` entries override both.
@@ -51,6 +56,7 @@ jobs::kind_options http_kind_options(const config::http_kind_settings& settings)
 // their secrets are not looked up.
 void register_http_kinds(jobs::registry& reg, const config::settings& settings,
                          std::optional<boost::asio::any_io_executor> ex,
-                         const std::function<const char*(const char*)>& getenv);
+                         const std::function<const char*(const char*)>& getenv,
+                         const std::function<std::string()>& admin_base = {});
 
 }  // namespace spool::kinds::http

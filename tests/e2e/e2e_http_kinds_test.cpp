@@ -112,14 +112,19 @@ BOOST_AUTO_TEST_CASE(the_example_worker_runs_both_kinds_and_every_job_ends_as_th
   // What the application saw: every attempt, in order, with the results it answered.
   std::map<std::int64_t, std::vector<std::int64_t>> statuses;
   std::map<std::int64_t, json::object> results;
+  std::map<std::int64_t, std::int64_t> progress_statuses;  // the worker's progress report, answered
   for (auto& r : journal(journal_file)) {
     statuses[int_field(r, "id")].push_back(int_field(r, "status"));
+    if (r.contains("progress_status")) progress_statuses[int_field(r, "id")] = int_field(r, "progress_status");
     if (r.contains("result")) results[int_field(r, "id")] = r.at("result").as_object();
   }
   BOOST_TEST(statuses[embed_flaky] == (std::vector<std::int64_t>{500, 500, 200}), boost::test_tools::per_element());
   BOOST_TEST(statuses[email] == (std::vector<std::int64_t>{429, 200}), boost::test_tools::per_element());
   BOOST_TEST(statuses[embed_spent] == (std::vector<std::int64_t>{500, 500, 500}), boost::test_tools::per_element());
   BOOST_TEST(statuses.count(unsigned_email) == 0u);  // refused before it reached the journal
+  // The successful embeds reported progress through the admin API with their attempt's token.
+  BOOST_TEST(progress_statuses[embed_ok] == 202);
+  BOOST_TEST(progress_statuses[embed_flaky] == 202);
   BOOST_TEST(results[email].at("sent_to").as_string() == "ada@example.com");
   BOOST_TEST(results[embed_ok].at("embedding").as_array().size() == 2u);
   // The JSON body of the 2xx is the job's result; a job that did not complete has none.

@@ -18,6 +18,7 @@ namespace {
 constexpr auto secret = "whsec-test";
 
 struct http_harness : runtime_harness {
+  std::string admin_base;  // the admin endpoint the kinds' progress_url names ("": off)
   http_harness() {
     kinds = {};
     settings.queues = {{"default", 10}};
@@ -40,9 +41,10 @@ struct http_harness : runtime_harness {
   template <class Scenario>
   void run(Scenario scenario) {
     asio::io_context ioc(threads);
-    kinds::http::register_http_kinds(kinds, settings, ioc.get_executor(), [](const char* name) -> const char* {
-      return std::string_view(name) == "TEST_HTTP_SECRET" ? secret : nullptr;
-    });
+    kinds::http::register_http_kinds(
+        kinds, settings, ioc.get_executor(),
+        [](const char* name) -> const char* { return std::string_view(name) == "TEST_HTTP_SECRET" ? secret : nullptr; },
+        [this] { return admin_base; });
     runtime::runtime rt(ioc.get_executor(), settings, std::move(kinds));
     drive(ioc, rt, scenario(rt));
   }
@@ -171,7 +173,7 @@ BOOST_AUTO_TEST_CASE(cancelling_a_running_job_closes_its_connection) {
 BOOST_AUTO_TEST_CASE(a_request_carries_an_attempt_token_that_reports_progress_until_the_attempt_ends) {
   server app([](auto&, int) { return hang(); });
   http_harness h;
-  h.settings.http = "0.0.0.0:8181";
+  h.admin_base = kinds::http::admin_base_url("0.0.0.0", 8181);
   h.declare("embed", app.url() + "/embed");
   h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
     const auto id = co_await enqueue(rt, "embed");
@@ -193,16 +195,15 @@ BOOST_AUTO_TEST_CASE(a_request_carries_an_attempt_token_that_reports_progress_un
 }
 
 BOOST_AUTO_TEST_CASE(the_callback_url_is_configured_or_follows_the_admin_address) {
+  BOOST_TEST(kinds::http::admin_base_url("10.0.0.5", 9000) == "http://10.0.0.5:9000");
+  BOOST_TEST(kinds::http::admin_base_url("0.0.0.0", 8080) == "http://127.0.0.1:8080");
+  BOOST_TEST(kinds::http::admin_base_url("::", 8080) == "http://[::1]:8080");
+  BOOST_TEST(kinds::http::admin_base_url("fe80::1", 8080) == "http://[fe80::1]:8080");
   config::http_kind_settings k;
-  config::settings all;
-  all.http = "10.0.0.5:9000";
-  BOOST_TEST(kinds::http::callback_base(k, all) == "http://10.0.0.5:9000");
-  all.http = "[::]:8080";
-  BOOST_TEST(kinds::http::callback_base(k, all) == "http://[::1]:8080");
-  all.http = "off";
-  BOOST_TEST(kinds::http::callback_base(k, all) == "");
+  BOOST_TEST(kinds::http::callback_base(k, "http://127.0.0.1:8080") == "http://127.0.0.1:8080");
+  BOOST_TEST(kinds::http::callback_base(k, "") == "", "no admin endpoint, no callback");
   k.callback_url = "https://spool.internal/";
-  BOOST_TEST(kinds::http::callback_base(k, all) == "https://spool.internal");
+  BOOST_TEST(kinds::http::callback_base(k, "") == "https://spool.internal");
 }
 
 BOOST_AUTO_TEST_CASE(a_request_past_its_timeout_is_aborted_and_retried_on_a_new_connection) {
