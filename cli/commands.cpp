@@ -217,6 +217,10 @@ int enqueue(const config::settings& s, const enqueue_args& a) {
   }
   j.unique_key = a.unique_key;
   if (a.run_at && a.delay_s) throw usage_error("--run-at and --delay exclude each other");
+  j.depends_on = a.depends_on;
+  j.on_parent_failure = a.run_on_parent_failure ? jobs::parent_failure::run : jobs::parent_failure::cancel;
+  if (!j.depends_on.empty() && (a.run_at || a.delay_s))
+    throw usage_error("a job that depends on others is due when they have completed: give no --run-at or --delay");
   if (a.run_at) {
     j.run_at = jobs::parse_rfc3339(*a.run_at);
     if (!j.run_at) throw usage_error("--run-at: '" + *a.run_at + "' is not an RFC 3339 time");
@@ -271,7 +275,12 @@ int enqueue(const config::settings& s, const enqueue_args& a) {
     }
     if (!any_live && unknown_here) throw usage_error(no->message);
   }
-  auto result = st->insert(std::span(&j, 1), jobs::now()).front();
+  jobs::enqueue_result result;
+  try {
+    result = st->insert(std::span(&j, 1), jobs::now()).front();
+  } catch (const store::dependency_error& e) {
+    throw usage_error(e.what());
+  }
   std::cout << result.id << "\n";
   if (result.duplicate) {
     std::cerr << "spool: unique key '" << *j.unique_key << "' is held by job " << result.id

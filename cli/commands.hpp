@@ -28,6 +28,8 @@ struct enqueue_args {
   std::optional<double> unique_for_s;        // completed jobs hold the key this long
   bool error_on_conflict = false;            // a held key is an error (exit 3), not the holder's id
   bool force = false;                        // enqueue even when no live node runs the kind
+  std::vector<jobs::job_id> depends_on;      // pending until these jobs completed
+  bool run_on_parent_failure = false;        // run anyway when one ends dead or cancelled
 };
 
 int run(const config::settings& s);

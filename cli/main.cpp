@@ -114,6 +114,12 @@ int main(int argc, char** argv) {
                                     "States that hold the key (scheduled,available,running,retrying)");
   auto* o_ufor = enq->add_option("--unique-for", unique_for, "Completed jobs hold the key S seconds more");
   enq->add_flag("--force", ea.force, "Enqueue even when no live node runs the kind");
+  enq->add_option("--depends-on", ea.depends_on,
+                  "Pending until job ID has completed (repeat for several); cancelled if one ends dead or cancelled");
+  std::string on_parent_failure = "cancel";
+  enq->add_option("--on-parent-failure", on_parent_failure,
+                  "cancel (default) or run: what a parent that ends dead or cancelled does to this job")
+      ->check(CLI::IsMember({"cancel", "run"}));
   enq->add_option("--on-conflict", on_conflict, "return (print the holder's id, exit 0) or error (exit 3)")
       ->check(CLI::IsMember({"return", "error"}));
   enq->callback([&] {
@@ -125,6 +131,7 @@ int main(int argc, char** argv) {
       if (o_ustates->count()) ea.unique_states = unique_states;
       if (o_ufor->count()) ea.unique_for_s = unique_for;
       ea.error_on_conflict = on_conflict == "error";
+      ea.run_on_parent_failure = on_parent_failure == "run";
       return spool::cli::enqueue(layers.resolve(), ea);
     };
   });

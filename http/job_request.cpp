@@ -21,7 +21,8 @@ std::variant<json::value, bad_input> parse_body(std::string_view body) {
 }
 
 std::variant<jobs::new_job, bad_input> parse_job(const json::value& v, jobs::time_point now,
-                                                 bool* error_on_conflict, bool* force) {
+                                                 bool* error_on_conflict, bool* force,
+                                                 jobs::step_names* step) {
   if (!v.is_object()) return bad_input{400, "a job must be a JSON object"};
   const auto& o = v.get_object();
   jobs::new_job j;
@@ -101,10 +102,36 @@ std::variant<jobs::new_job, bad_input> parse_job(const json::value& v, jobs::tim
         return bad_input{422, "field 'delay_s' must be between 0 and ten years"};
       j.run_at = now + std::chrono::duration_cast<jobs::duration>(std::chrono::duration<double>(d));
       has_delay = true;
+    } else if (key == "depends_on") {
+      if (!val.is_array()) return type_error(key, "an array of job ids");
+      for (const auto& id : val.get_array()) {
+        auto n = as_int(id);
+        if (!n) return type_error(key, "an array of job ids");
+        j.depends_on.push_back(*n);
+      }
+    } else if (key == "on_parent_failure") {
+      if (!val.is_string() || (val.get_string() != "cancel" && val.get_string() != "run"))
+        return bad_input{422, "field 'on_parent_failure' must be \"cancel\" or \"run\""};
+      j.on_parent_failure = val.get_string() == "run" ? jobs::parent_failure::run : jobs::parent_failure::cancel;
+    } else if (key == "name" || key == "needs") {
+      if (!step) return bad_input{400, "field '" + std::string(key) + "' is accepted by POST /api/v1/jobs/batch only"};
+      if (key == "name") {
+        if (!val.is_string() || val.get_string().empty()) return type_error(key, "a non-empty string");
+        step->name = val.get_string();
+      } else {
+        if (!val.is_array()) return type_error(key, "an array of step names");
+        for (const auto& n : val.get_array()) {
+          if (!n.is_string()) return type_error(key, "an array of step names");
+          step->needs.emplace_back(n.get_string());
+        }
+      }
     } else {
       return bad_input{400, "unknown field '" + std::string(key) + "'"};
     }
   }
+  const bool waits = !j.depends_on.empty() || (step && !step->needs.empty());
+  if (waits && (has_run_at || has_delay))
+    return bad_input{422, "a job that depends on others is due when they have completed: give no run_at or delay_s"};
   if (!o.contains("kind")) return bad_input{400, "field 'kind' is required"};
   if (has_run_at && has_delay) return bad_input{422, "give run_at or delay_s, not both"};
   if (unique_args) {

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "jobs/job.hpp"
+#include "jobs/steps.hpp"
 
 namespace spool::http {
 
@@ -16,8 +17,10 @@ struct bad_input {
 // `error_on_conflict`: where the request may ask for a 409 on a held unique key ("on_conflict":
 // "error"); without it the field is refused. `force` ("force": true) lets a kind that no live node
 // runs through; without it the field is refused.
+// `step`, where the job is a step of a batch: its "name" and "needs" (refused elsewhere).
 std::variant<jobs::new_job, bad_input> parse_job(const boost::json::value& v, jobs::time_point now,
-                                                 bool* error_on_conflict = nullptr, bool* force = nullptr);
+                                                 bool* error_on_conflict = nullptr, bool* force = nullptr,
+                                                 jobs::step_names* step = nullptr);
 // The body as JSON: nothing but a bad_input for malformed or invalid UTF-8 or too deep input.
 std::variant<boost::json::value, bad_input> parse_body(std::string_view body);
 

@@ -43,6 +43,7 @@ struct job {
   std::vector<error_entry> errors;
   std::optional<std::string> result;  // completed: what the handler returned (JSON text), if any
   std::optional<jobs::progress> progress;  // running: the attempt's latest stored report, if any
+  std::vector<job_id> depends_on;  // the jobs it waits or waited for (new_job::depends_on, needs)
 };
 
 }  // namespace spool::jobs

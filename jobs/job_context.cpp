@@ -22,6 +22,11 @@ void job_context::enqueue(new_job job) {
   enqueue(std::move(one));
 }
 
+boost::asio::awaitable<std::vector<parent_result>> job_context::parent_results() const {
+  if (!parents_ || !*parents_) co_return std::vector<parent_result>{};
+  co_return co_await (*parents_)(job_.id);
+}
+
 void job_context::progress(double fraction, std::string_view note) {
   if (auto why = check_progress(fraction)) throw std::invalid_argument(*why);
   if (progress_ && *progress_) (*progress_)(job_, fraction, clip_progress_note(note));

@@ -103,6 +103,9 @@ json::object to_json(const job& j) {
                                   {"started_at", opt_time(e.started_at)},
                                   {"node", e.node.empty() ? json::value(nullptr) : json::value(e.node)}});
   o["errors"] = std::move(errors);
+  json::array parents;
+  for (auto p : j.depends_on) parents.push_back(p);
+  o["depends_on"] = std::move(parents);
   o["progress"] = nullptr;
   if (j.progress)
     o["progress"] = json::object{{"fraction", j.progress->fraction},

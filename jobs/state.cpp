@@ -5,7 +5,7 @@
 
 namespace spool::jobs {
 namespace {
-constexpr std::array<std::pair<state, std::string_view>, 7> names{{
+constexpr std::array<std::pair<state, std::string_view>, 8> names{{
     {state::scheduled, "scheduled"},
     {state::available, "available"},
     {state::running, "running"},
@@ -13,6 +13,7 @@ constexpr std::array<std::pair<state, std::string_view>, 7> names{{
     {state::completed, "completed"},
     {state::cancelled, "cancelled"},
     {state::dead, "dead"},
+    {state::pending, "pending"},
 }};
 }  // namespace
 

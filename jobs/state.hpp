@@ -6,7 +6,9 @@ namespace spool::jobs {
 
 // The states an operator can tell apart. Waiting jobs (scheduled, available, retrying) share the
 // ready set; which of the three a job is follows from its run_at and attempt (see ready_state).
-enum class state { scheduled, available, running, retrying, completed, cancelled, dead };
+// A pending job waits for the jobs it depends on (new_job::depends_on); it is in the ready set too,
+// never due until its last parent completes.
+enum class state { scheduled, available, running, retrying, completed, cancelled, dead, pending };
 
 std::string_view to_string(state s);
 std::optional<state> parse_state(std::string_view s);

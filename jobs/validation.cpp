@@ -28,6 +28,10 @@ std::optional<std::string> check(const new_job& job) {
   if (job.unique_for < duration::zero()) return "unique_for must be >= 0";
   if (!job.unique_key && (job.unique_states != default_unique_states || job.unique_for > duration::zero()))
     return "unique_states and unique_for need a unique key";
+  if (job.depends_on.size() + job.needs.size() > max_parents)
+    return "a job may depend on at most " + std::to_string(max_parents) + " jobs";
+  for (auto id : job.depends_on)
+    if (id <= 0) return "depends_on holds job ids (> 0), not " + std::to_string(id);
   return std::nullopt;
 }
 

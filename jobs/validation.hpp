@@ -10,6 +10,8 @@
 namespace spool::jobs {
 
 inline constexpr std::size_t max_payload_bytes = 1 << 20;
+// The most jobs one job may wait for (depends_on and needs together): a fan-in of 10,000.
+inline constexpr std::size_t max_parents = 10000;
 
 // Why a job may not be enqueued, or nothing when it may: kind and queue are names of
 // [A-Za-z0-9_.:-], the payload is a JSON object of at most 1 MiB, limits are sane.

@@ -299,6 +299,26 @@ ALTER TABLE running ADD COLUMN progress_note TEXT;
 ALTER TABLE running ADD COLUMN progress_at BIGINT
 )sql";
 
+// Dependencies (new_job::depends_on). A pending job waits in `ready` with run_at at the largest
+// value (never due: claims pass over it, nothing counts it as scheduled) and `waiting` holding how
+// many of its parents have not ended yet; the transaction that ends the last one sets its run_at
+// (ready_pending finds the few pending jobs for the leader's check). A parent is marked in its
+// jobs row, so that only the completions of jobs with dependants look for them. The edges are
+// kept until the jobs are pruned: a dependant reads its parents' results through them.
+// Version 11 is left to the flow control work.
+constexpr std::string_view v12 = R"sql(
+ALTER TABLE ready ADD COLUMN waiting INTEGER;
+ALTER TABLE jobs ADD COLUMN dependants BOOLEAN;
+ALTER TABLE jobs ADD COLUMN on_parent_failure INTEGER;
+CREATE TABLE job_dependencies (
+  parent_id BIGINT NOT NULL,
+  child_id  BIGINT NOT NULL,
+  PRIMARY KEY (parent_id, child_id)
+);
+CREATE INDEX job_dependencies_by_child ON job_dependencies (child_id, parent_id);
+CREATE INDEX ready_pending ON ready (id) WHERE run_at = 9223372036854775807
+)sql";
+
 }  // namespace
 
 const schema& core_schema() {
@@ -314,6 +334,7 @@ const schema& core_schema() {
           {8, "job results", v8_sqlite, v8_postgresql, 0},
           {9, "attempts' node, failed attempts' start", v9, v9, 0},
           {10, "running attempts' progress", v10, v10, 0},
+          {12, "job dependencies: pending jobs, their parents", v12, v12, 0},
       }};
   return core;
 }

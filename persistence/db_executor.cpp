@@ -60,6 +60,25 @@ void db_executor::flush_inserts(store& s) {
   flush_posted_ = false;
   auto group = std::move(pending_);
   pending_.clear();
+  // An enqueue with dependencies commits in a transaction of its own: its `needs` count within
+  // its own batch, and an unknown parent refuses that enqueue alone, not the others of the group.
+  for (auto it = group.begin(); it != group.end();) {
+    if (!any_dependencies(it->jobs)) {
+      ++it;
+      continue;
+    }
+    std::exception_ptr error;
+    std::vector<insert_result> mine;
+    try {
+      mine = s.insert(it->jobs, jobs::now());
+    } catch (...) {
+      error = std::current_exception();
+    }
+    if (!error && it->on_commit) it->on_commit(it->jobs, mine, {});
+    it->deliver(error, std::move(mine));
+    it = group.erase(it);
+  }
+  if (group.empty()) return;
   std::vector<jobs::new_job> all;
   for (auto& p : group)
     for (auto& j : p.jobs) all.push_back(std::move(j));

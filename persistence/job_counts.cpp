@@ -34,7 +34,7 @@ stats read_counts(soci::session& s, time_point now) {
   stats out;
   for (auto st : {jobs::state::scheduled, jobs::state::available, jobs::state::running,
                   jobs::state::retrying, jobs::state::completed, jobs::state::cancelled,
-                  jobs::state::dead})
+                  jobs::state::dead, jobs::state::pending})
     out.states[std::string(jobs::to_string(st))] = 0;
   const auto zero = out.states;
   std::map<std::string, std::map<std::string, std::int64_t>> stored;
@@ -47,7 +47,7 @@ stats read_counts(soci::session& s, time_point now) {
     st.execute();
     while (st.fetch()) stored[queue][state] = n;
   }
-  const long long now_us = to_us(now);
+  const long long now_us = to_us(now), pending = pending_run_at;
   for (auto& [queue, states] : stored) {
     std::int64_t total = 0;
     for (auto& [_, n] : states) total += n;
@@ -73,13 +73,18 @@ stats read_counts(soci::session& s, time_point now) {
       if (ind == soci::i_ok && first <= now_us && (!oldest || first < *oldest)) oldest = first;
       soci::indicator fi = soci::i_null;
       s << "SELECT COUNT(*), CAST(SUM(CASE WHEN attempt = 0 THEN 1 ELSE 0 END) AS BIGINT) FROM ready "
-           "WHERE queue = :q AND priority = :p AND run_at > :n",
-          into(later), into(fresh, fi), use(queue), use(level), use(now_us);
+           "WHERE queue = :q AND priority = :p AND run_at > :n AND run_at < :pending",
+          into(later), into(fresh, fi), use(queue), use(level), use(now_us), use(pending);
       if (fi != soci::i_ok) fresh = 0;
       q["scheduled"] += fresh;
       q["retrying"] += later - fresh;
+      // Pending jobs (waiting for their parents) sit at the end of the level's key.
+      long long waiting_for_parents = 0;
+      s << "SELECT COUNT(*) FROM ready WHERE queue = :q AND priority = :p AND run_at = :pending",
+          into(waiting_for_parents), use(queue), use(level), use(pending);
+      q["pending"] += waiting_for_parents;
     }
-    q["available"] = std::max<std::int64_t>(0, waiting - q["scheduled"] - q["retrying"]);
+    q["available"] = std::max<std::int64_t>(0, waiting - q["scheduled"] - q["retrying"] - q["pending"]);
     if (oldest) out.oldest_available[queue] = from_us(*oldest);
   }
   for (auto& [_, q] : out.queues)

@@ -54,7 +54,7 @@ struct pg_store::statements {
   // Rows: 'a' for each applied completion (id), 'c' for each claimed job.
   std::string queue, worker, payload, kind, batch_json, lease_ids, what, id_array, lease_array;
   long long now = 0, lease_until = 0, c_id = 0, c_due = 0, c_lease = 0, c_created = 0;
-  int limit = 0, c_priority = 0, c_attempt = 0, c_max = 0;
+  int limit = 0, c_priority = 0, c_attempt = 0, c_max = 0, c_dependants = 0;
   soci::statement round{
       (sql.prepare << "WITH input AS (SELECT DISTINCT ON (id, lease) * FROM (SELECT "
                       "CAST(v->>0 AS bigint) AS id, CAST(v->>1 AS bigint) AS lease, "
@@ -115,12 +115,16 @@ struct pg_store::statements {
                       "UNION ALL SELECT p.queue, 'running', 1 FROM picked p) t GROUP BY queue, state "
                       "HAVING SUM(d) <> 0 ORDER BY queue, state ON CONFLICT (queue, state, shard) "
                       "DO UPDATE SET n = job_counts.n + excluded.n) "
+                      // Claimed jobs say whether others wait for them; applied completions that
+                      // ended a job, whether it has dependants (one probe each).
                       "SELECT 'c' AS what, m.id, m.priority, m.attempt, m.due_at, m.lease_id, j.kind, "
-                      "j.payload, j.max_attempts, j.created_at FROM moved m JOIN jobs j ON j.id = m.id "
-                      "UNION ALL SELECT 'a', a.id, 0, 0, 0, 0, '', '', 0, 0 FROM app a "
-                      "ORDER BY 1, 3, 5, 2",
+                      "j.payload, j.max_attempts, j.created_at, CASE WHEN j.dependants THEN 1 ELSE 0 END "
+                      "FROM moved m JOIN jobs j ON j.id = m.id "
+                      "UNION ALL SELECT 'a', a.id, 0, 0, 0, 0, '', '', 0, 0, CASE WHEN a.next IN (0, 2, 3) "
+                      "AND EXISTS (SELECT 1 FROM job_dependencies d WHERE d.parent_id = a.id) THEN 1 ELSE 0 END "
+                      "FROM app a ORDER BY 1, 3, 5, 2",
        into(what), into(c_id), into(c_priority), into(c_attempt), into(c_due), into(c_lease),
-       into(kind), into(payload), into(c_max), into(c_created), use(batch_json), use(id_array),
+       into(kind), into(payload), into(c_max), into(c_created), into(c_dependants), use(batch_json), use(id_array),
        use(lease_array), use(queue), use(queue), use(queue), use(now), use(limit),
        use(limit), use(worker),
        use(lease_until), use(now))};
@@ -220,7 +224,7 @@ insert_and_claim_result pg_store::insert_and_claim(std::span<const jobs::new_job
                                                    std::span<const claim_request> claims) {
   return write("enqueue", !relaxed_enqueue_, [&](soci::session&) {
     insert_and_claim_result r;
-    if (!batch.empty()) r.inserted = st_->insert.rows(batch, now);
+    if (!batch.empty()) r.inserted = insert_rows(batch, now);
     for (const auto& c : claims) r.claimed.push_back(run_round({}, c).claimed);
     return r;
   });
@@ -228,7 +232,15 @@ insert_and_claim_result pg_store::insert_and_claim(std::span<const jobs::new_job
 
 std::vector<insert_result> pg_store::insert_in_transaction(std::span<const jobs::new_job> batch,
                                                          time_point now) {
-  return st_->insert.rows(batch, now);
+  return insert_rows(batch, now);
+}
+
+std::vector<insert_result> pg_store::insert_rows(std::span<const jobs::new_job> batch, time_point now) {
+  if (!any_dependencies(batch)) return st_->insert.rows(batch, now);
+  const auto stored = with_pending(batch);
+  auto inserted = st_->insert.rows(stored, now);
+  for (const auto& q : attach_dependencies(*sql_, batch, inserted, now)) st_->insert.notify(q);
+  return inserted;
 }
 
 round_result pg_store::complete_and_claim(std::span<const jobs::completion> done,
@@ -237,26 +249,46 @@ round_result pg_store::complete_and_claim(std::span<const jobs::completion> done
   const char* what = next.limit > 0 ? "claim" : "complete";
   const bool any_follow_up = std::any_of(done.begin(), done.end(),
                                          [](const jobs::completion& c) { return !c.follow_ups.empty(); });
-  auto round = [&](soci::session&) {
+  // Jobs that others wait for, as their claim found them: their dependants are settled in the
+  // transaction that ends them.
+  const bool any_dependants = std::any_of(done.begin(), done.end(),
+                                          [](const jobs::completion& c) { return c.has_dependants; });
+  std::vector<job_id> late_parents;  // dependants recorded after the claim: found by the round
+  auto round = [&](soci::session& s) {
     round_result r;
-    if (!any_follow_up) {
-      r = run_round(done, next);
-    } else {  // completions, their follow-ups, then the claim, which may take those
+    if (!any_follow_up && !any_dependants) {
+      r = run_round(done, next, &late_parents);
+    } else {  // completions, their dependants and follow-ups, then the claim, which may take those
       r = run_round(done, {});
+      if (any_dependants) r.released = settle_dependants(s, ended_jobs(done, r.stale), latest_at(done));
       if (auto follow = accepted_follow_ups(done, r.stale); !follow.empty())
-        r.follow_ups = st_->insert.rows(follow, latest_at(done));
+        r.follow_ups = insert_rows(follow, latest_at(done));
       r.claimed = run_round({}, next).claimed;
     }
     if (next.want_next_due) r.next_due = find_next_due(next.queue, next.now);
     return r;
   };
-  // Without follow-ups no transaction: the round statement commits by itself. With them, one
-  // transaction holds the completions, the follow-ups of those it applied and the claim.
-  return any_follow_up ? write(what, false, round) : call(what, round);
+  // Without follow-ups or dependants no transaction: the round statement commits by itself.
+  // With them, one transaction holds the completions, what they settle or add, and the claim.
+  auto r = any_follow_up || any_dependants ? write(what, false, round) : call(what, round);
+  if (!late_parents.empty()) {
+    // A dependency added while its parent ran (the claim saw none): settled right after the
+    // round; were the process to die in between, the leader's settle_pending does it.
+    std::vector<std::pair<job_id, jobs::state>> ended;
+    for (auto& e : ended_jobs(done, r.stale))
+      if (std::find(late_parents.begin(), late_parents.end(), e.first) != late_parents.end()) ended.push_back(e);
+    auto released = write("settle dependants", false, [&](soci::session& s) {
+      return settle_dependants(s, std::move(ended), latest_at(done));
+    });
+    for (const auto& q : released) st_->insert.notify(q);
+    r.released.insert(r.released.end(), released.begin(), released.end());
+  }
+  return r;
 }
 
 // The round statement: on its own it commits by itself; inside a transaction, with it.
-round_result pg_store::run_round(std::span<const jobs::completion> done, const claim_request& next) {
+round_result pg_store::run_round(std::span<const jobs::completion> done, const claim_request& next,
+                                 std::vector<job_id>* parents) {
   round_result r;
   if (done.empty() && next.limit <= 0) return r;
   auto& s = *st_;
@@ -280,6 +312,7 @@ round_result pg_store::run_round(std::span<const jobs::completion> done, const c
   while (s.round.fetch()) {
     if (s.what == "a") {
       applied.insert(s.c_id);
+      if (parents && s.c_dependants) parents->push_back(s.c_id);
       continue;
     }
     jobs::claimed_job c;
@@ -293,6 +326,7 @@ round_result pg_store::run_round(std::span<const jobs::completion> done, const c
     c.run_at = from_us(s.c_due);
     c.created_at = from_us(s.c_created);
     c.lease = s.c_lease;
+    c.has_dependants = s.c_dependants != 0;
     r.claimed.push_back(std::move(c));
   }
   for (const auto& c : done)
@@ -329,7 +363,8 @@ std::optional<time_point> pg_store::find_next_due(const std::string& queue, time
     s << "SELECT MIN(priority) FROM ready WHERE queue = :q AND priority > CAST(:p AS BIGINT)",
         into(level, ind), use(queue), use(after);
     if (ind != soci::i_ok) break;
-    s << "SELECT MIN(run_at) FROM ready WHERE queue = :q AND priority = :p AND run_at > :n",
+    s << "SELECT MIN(run_at) FROM ready WHERE queue = :q AND priority = :p AND run_at > :n "
+         "AND run_at < 9223372036854775807",
         into(at, ind), use(queue), use(level), use(now_us);
     if (ind == soci::i_ok && (!earliest || at < *earliest)) earliest = at;
   }

@@ -40,7 +40,11 @@ class pg_store final : public sql_store {
   // Inside a transaction: the enqueue's rows (pg_insert).
   std::vector<insert_result> insert_in_transaction(std::span<const jobs::new_job> batch,
                                                    time_point now) override;
-  round_result run_round(std::span<const jobs::completion> done, const claim_request& next);
+  // `parents`, if given, receives the applied completions' jobs that ended and have dependants.
+  round_result run_round(std::span<const jobs::completion> done, const claim_request& next,
+                         std::vector<job_id>* parents = nullptr);
+  // st_->insert.rows, and with dependencies the pending state and the edges (attach_dependencies).
+  std::vector<insert_result> insert_rows(std::span<const jobs::new_job> batch, time_point now);
   std::optional<time_point> find_next_due(const std::string& queue, time_point now);
 
   location where_;

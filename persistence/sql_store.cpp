@@ -124,6 +124,9 @@ cancel_result sql_store::cancel(job_id id, time_point now) {
       count_deltas d;
       d.move(queue, waiting_state, "cancelled", 1);
       add_counts(s, dialect_, d);
+      // Jobs waiting for this one are cancelled with it, or count it off (on_parent_failure run);
+      // one so made due is found by its producers' next poll.
+      settle_dependants(s, {{id, jobs::state::cancelled}}, now);
       return cancel_result::cancelled;
     }
     int n = 0;
@@ -142,14 +145,15 @@ cancel_result sql_store::cancel(job_id id, time_point now) {
 retry_result sql_store::retry_now(job_id id, time_point now) {
   return write("retry job now", true, [&](soci::session& s) {
     long long now_us = to_us(now), id_v = id;
+    long long pending = pending_run_at;
     soci::statement move = (s.prepare << "UPDATE ready SET run_at = :now WHERE id = :id "
-                                         "AND run_at > :now2",
-                            use(now_us), use(id_v), use(now_us));
+                                         "AND run_at > :now2 AND run_at < :p",
+                            use(now_us), use(id_v), use(now_us), use(pending));
     move.execute(true);
     if (move.get_affected_rows() > 0) return retry_result::moved;
     int n = 0;
-    s << "SELECT COUNT(*) FROM ready WHERE id = :id", into(n), use(id_v);
-    if (n) return retry_result::moved;  // due already
+    s << "SELECT COUNT(*) FROM ready WHERE id = :id AND run_at < :p", into(n), use(id_v), use(pending);
+    if (n) return retry_result::moved;  // due already (a pending job waits for its parents)
     s << "SELECT COUNT(*) FROM jobs WHERE id = :id", into(n), use(id_v);
     return n ? retry_result::not_waiting : retry_result::not_found;
   });
@@ -264,6 +268,8 @@ void sql_store::delete_job_rows(soci::session& s, const std::string& ids, const 
   remove("DELETE FROM job_errors WHERE job_id" + in);
   remove("DELETE FROM unique_keys WHERE job_id" + in);
   remove("DELETE FROM job_results WHERE job_id" + in);
+  remove("DELETE FROM job_dependencies WHERE child_id" + in);
+  remove("DELETE FROM job_dependencies WHERE parent_id" + in);
   for (const auto& component : schemas_)
     for (const auto& owned : component.job_rows)
       remove("DELETE FROM " + owned.table + " WHERE " + owned.job_column + in);

@@ -31,6 +31,8 @@ class sql_store : public store {
   std::int64_t requeue_dead(const dead_filter& which, time_point now) override;
   std::int64_t purge_dead(const dead_filter& which) override;
   std::int64_t prune(const prune_request& which) override;
+  std::vector<parent_result> parent_results(job_id child) override;
+  std::int64_t settle_pending(time_point now, int limit) override;
 
   bool lead(const std::string& node, time_point now, jobs::duration ttl) override;
   void resign(const std::string& node) override;
@@ -82,6 +84,22 @@ class sql_store : public store {
   // Deletes what belongs to the jobs `ids` (" IN (...)" as `in` binds it) outside the state
   // tables: error history, unique keys, the rows the schemas declare as theirs, the job itself.
   void delete_job_rows(soci::session& s, const std::string& ids, const std::string& in);
+
+  // Dependencies (sql_dependencies.cpp), inside the caller's write transaction.
+  // The batch as the concrete insert must write it: jobs that wait for parents start pending.
+  static std::vector<jobs::new_job> with_pending(std::span<const jobs::new_job> batch);
+  // After the insert of `batch` (as `inserted`): records each new job's parents, and makes it due
+  // (all completed), cancels it (one failed, on_parent_failure cancel) or keeps it pending with
+  // the number it waits for. Throws dependency_error for an unknown parent. Returns the queues
+  // of jobs it made due.
+  std::vector<std::string> attach_dependencies(soci::session& s, std::span<const jobs::new_job> batch,
+                                               std::span<const insert_result> inserted, time_point now);
+  // Jobs that ended (`ended`: id and final state, completed, dead or cancelled): their pending
+  // dependants count them off, and become due when none is left, or are cancelled (and so on
+  // down). Returns the queues of jobs it made due.
+  std::vector<std::string> settle_dependants(soci::session& s,
+                                             std::vector<std::pair<job_id, jobs::state>> ended,
+                                             time_point now);
 
   const dialect& dialect_;
 

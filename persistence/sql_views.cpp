@@ -22,6 +22,7 @@ SELECT j.id, j.kind, j.queue, j.payload, j.priority, j.max_attempts, j.unique_ke
   CASE WHEN r.id IS NOT NULL THEN 'running'
        WHEN f.id IS NOT NULL THEN f.state
        WHEN d.id IS NOT NULL THEN 'dead'
+       WHEN q.run_at = 9223372036854775807 THEN 'pending'
        WHEN q.run_at <= :now THEN 'available'
        WHEN q.attempt = 0 THEN 'scheduled'
        ELSE 'retrying' END,
@@ -48,8 +49,9 @@ std::string_view state_condition(jobs::state s) {
     case state::cancelled: return " AND f.state = 'cancelled'";
     case state::dead: return " AND d.id IS NOT NULL";
     case state::available: return " AND q.run_at <= :now2";
-    case state::scheduled: return " AND q.run_at > :now2 AND q.attempt = 0";
-    case state::retrying: return " AND q.run_at > :now2 AND q.attempt > 0";
+    case state::scheduled: return " AND q.run_at > :now2 AND q.run_at < 9223372036854775807 AND q.attempt = 0";
+    case state::retrying: return " AND q.run_at > :now2 AND q.run_at < 9223372036854775807 AND q.attempt > 0";
+    case state::pending: return " AND q.run_at = 9223372036854775807";
   }
   return "";
 }
@@ -143,7 +145,7 @@ std::vector<jobs::job> select_jobs(soci::session& s, const std::string& where,
     j.created_at = from_us(created);
     j.st = jobs::parse_state(st_name).value_or(jobs::state::available);
     j.attempt = attempt;
-    j.run_at = opt_time(run_at, run_i);
+    j.run_at = j.st == jobs::state::pending ? std::nullopt : opt_time(run_at, run_i);
     j.attempted_at = opt_time(attempted, att_i);
     j.finalized_at = opt_time(finalized, fin_i);
     j.lease_until = opt_time(lease_until, lease_i);
@@ -157,13 +159,27 @@ std::vector<jobs::job> select_jobs(soci::session& s, const std::string& where,
   return out;
 }
 
-// The error histories and results of listed jobs, read in chunks of ids: a few statements for a
-// page, never one per job. Only a job that has run can have either.
+// The error histories, results and parents of listed jobs, read in chunks of ids: a few
+// statements for a page, never one per job. Only a job that has run can have errors or a result.
 void add_histories(soci::session& s, std::vector<jobs::job>& jobs) {
+  constexpr std::size_t chunk = 500;
+  for (std::size_t from = 0; from < jobs.size(); from += chunk) {
+    std::map<job_id, jobs::job*> page;
+    std::string ids;
+    for (std::size_t i = from; i < std::min(jobs.size(), from + chunk); ++i) {
+      page[jobs[i].id] = &jobs[i];
+      ids += (ids.empty() ? "" : ",") + std::to_string(jobs[i].id);
+    }
+    long long child = 0, parent = 0;
+    soci::statement parents = (s.prepare << "SELECT child_id, parent_id FROM job_dependencies WHERE child_id IN (" +
+                                                ids + ") ORDER BY child_id, parent_id",
+                               soci::into(child), soci::into(parent));
+    parents.execute();
+    while (parents.fetch()) page.at(child)->depends_on.push_back(parent);
+  }
   std::map<job_id, jobs::job*> by_id;
   for (auto& j : jobs)
     if (j.attempt > 0) by_id[j.id] = &j;
-  constexpr std::size_t chunk = 500;
   for (auto it = by_id.begin(); it != by_id.end();) {
     std::string ids;
     for (std::size_t n = 0; n < chunk && it != by_id.end(); ++n, ++it)
@@ -222,6 +238,12 @@ std::optional<jobs::job> sql_store::get(job_id id, time_point now) {
     soci::indicator result_i = soci::i_null;
     s << "SELECT CAST(result AS TEXT) FROM job_results WHERE job_id = :id", into(result, result_i), use(id_v);
     if (s.got_data() && result_i == soci::i_ok) j.result = std::move(result);
+    long long parent = 0;
+    soci::statement parents = (s.prepare << "SELECT parent_id FROM job_dependencies WHERE child_id = :id "
+                                            "ORDER BY parent_id",
+                               into(parent), use(id_v));
+    parents.execute();
+    while (parents.fetch()) j.depends_on.push_back(parent);
     tx.commit();
     return std::move(j);
   });

@@ -30,7 +30,7 @@ struct sqlite_store::statements {
   sqlite_statement next_level{db, "SELECT MIN(priority) FROM ready WHERE queue = ?1 AND priority > ?2"};
   sqlite_statement level_next_due{db,
                                   "SELECT MIN(run_at) FROM ready WHERE queue = ?1 AND priority = ?2 "
-                                  "AND run_at > ?3"};
+                                  "AND run_at > ?3 AND run_at < 9223372036854775807"};
   // The level's due jobs in claim order with what a handler needs: the head of the ready key,
   // read in key order. The last row read bounds the range the next two statements move.
   sqlite_statement read_due{db,
@@ -134,6 +134,12 @@ struct sqlite_store::statements {
                                "SELECT r.queue, b.next, COUNT(*) FROM temp.batch b JOIN running r "
                                "ON r.id = b.id GROUP BY 1, 2"};
 
+  // Whether any of the jobs a round ended (a JSON array of ids) has dependants: one index probe
+  // each, into a table that is empty where nobody uses dependencies.
+  sqlite_statement any_dependants{db,
+                                  "SELECT 1 FROM job_dependencies WHERE parent_id IN "
+                                  "(SELECT value FROM json_each(?1)) LIMIT 1"};
+
   sqlite_statement renew_leases{db,
                                 "UPDATE leases SET lease_until = ?1 WHERE id IN "
                                 "(SELECT value FROM json_each(?2))"};
@@ -226,7 +232,7 @@ insert_and_claim_result sqlite_store::insert_and_claim(std::span<const jobs::new
                                                        std::span<const claim_request> claims) {
   return write("enqueue", !relaxed_enqueue_, [&](soci::session&) {
     insert_and_claim_result r;
-    r.inserted = insert_->rows(batch, now);
+    r.inserted = insert_rows(batch, now);
     for (const auto& c : claims) r.claimed.push_back(c.limit > 0 ? take(c) : std::vector<jobs::claimed_job>{});
     return r;
   });
@@ -234,7 +240,15 @@ insert_and_claim_result sqlite_store::insert_and_claim(std::span<const jobs::new
 
 std::vector<insert_result> sqlite_store::insert_in_transaction(std::span<const jobs::new_job> batch,
                                                              time_point now) {
-  return insert_->rows(batch, now);
+  return insert_rows(batch, now);
+}
+
+std::vector<insert_result> sqlite_store::insert_rows(std::span<const jobs::new_job> batch, time_point now) {
+  if (!any_dependencies(batch)) return insert_->rows(batch, now);
+  const auto stored = with_pending(batch);
+  auto inserted = insert_->rows(stored, now);
+  attach_dependencies(*sql_, batch, inserted, now);
+  return inserted;
 }
 
 round_result sqlite_store::complete_and_claim(std::span<const jobs::completion> done,
@@ -246,13 +260,25 @@ round_result sqlite_store::complete_and_claim(std::span<const jobs::completion> 
       r.stale = complete_successes(done);
       auto rest = complete_others(done);
       r.stale.insert(r.stale.end(), rest.begin(), rest.end());
+      if (auto ended = ended_jobs(done, r.stale); !ended.empty() && has_dependants(ended))
+        r.released = settle_dependants(*sql_, std::move(ended), latest_at(done));
       if (auto follow = accepted_follow_ups(done, r.stale); !follow.empty())
-        r.follow_ups = insert_->rows(follow, latest_at(done));
+        r.follow_ups = insert_rows(follow, latest_at(done));
     }
     if (next.limit > 0) r.claimed = take(next);
     if (next.want_next_due) r.next_due = find_next_due(next.queue, next.now);
     return r;
   });
+}
+
+bool sqlite_store::has_dependants(std::span<const std::pair<job_id, jobs::state>> ended) {
+  std::vector<job_id> ids;
+  for (auto& [id, _] : ended) ids.push_back(id);
+  const auto ids_json = id_array(ids);  // bound as it is: alive until the statement is reset
+  auto& probe = st_->any_dependants.bind(1, ids_json);
+  const bool found = probe.step();
+  if (found) probe.reset();
+  return found;
 }
 
 std::optional<long long> sqlite_store::next_level(const std::string& queue,

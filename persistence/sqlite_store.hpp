@@ -41,6 +41,10 @@ class sqlite_store final : public sql_store {
   // scheduled run_at of a queue.
   std::vector<insert_result> insert_in_transaction(std::span<const jobs::new_job> batch,
                                                    time_point now) override;
+  // insert_->rows, and with dependencies the pending state and the edges (attach_dependencies).
+  std::vector<insert_result> insert_rows(std::span<const jobs::new_job> batch, time_point now);
+  // Whether any of these jobs has dependants (one probe statement).
+  bool has_dependants(std::span<const std::pair<job_id, jobs::state>> ended);
   std::vector<jobs::claimed_job> take(const claim_request& next);
   std::optional<time_point> find_next_due(const std::string& queue, time_point now);
   std::optional<long long> next_level(const std::string& queue, std::optional<long long> after);

@@ -101,6 +101,8 @@ struct round_result {
   std::vector<insert_result> follow_ups;
   std::vector<jobs::claimed_job> claimed;
   std::optional<time_point> next_due;  // only when asked for; empty when nothing is scheduled
+  // The queues of pending jobs this round made due (their last parent completed here).
+  std::vector<std::string> released = {};
 };
 
 // One pass of the pruner over one final state: jobs that reached `state` (completed, cancelled
@@ -121,10 +123,23 @@ struct periodic_row {
   std::optional<job_id> last_job_id;
 };
 
+// A pending job's run_at: the largest time there is, never due (see core migration 12).
+inline constexpr long long pending_run_at = 9223372036854775807LL;
+
+using jobs::parent_result;
+
 // The follow-ups of the completions in `done` that were applied (not in `stale`), in order: what
 // a round inserts with them, and what its results answer.
 std::vector<jobs::new_job> accepted_follow_ups(std::span<const jobs::completion> done,
                                                std::span<const job_id> stale);
+
+// Whether any job of the batch waits for others (depends_on, needs).
+bool any_dependencies(std::span<const jobs::new_job> batch);
+
+// The applied completions of `done` (not in `stale`) that end their job: completed, dead or
+// cancelled, for their dependants to settle.
+std::vector<std::pair<job_id, jobs::state>> ended_jobs(std::span<const jobs::completion> done,
+                                                       std::span<const job_id> stale);
 
 // When the last of `done` happened: the creation time of the follow-ups a round inserts.
 time_point latest_at(std::span<const jobs::completion> done);
@@ -205,6 +220,13 @@ class store {
   virtual bool lead(const std::string& node, time_point now, jobs::duration ttl) = 0;
   // Gives the leadership up at once if `node` holds it (clean shutdown: no waiting for expiry).
   virtual void resign(const std::string& node) = 0;
+
+  // The jobs `child` depends on, by id, with the results of those that completed with one.
+  virtual std::vector<parent_result> parent_results(job_id child) = 0;
+  // The leader's check of pending jobs: releases or cancels up to `limit` whose parents have all
+  // ended but that were not settled when they did (a dependency added, on PostgreSQL, while its
+  // parent's completion was being committed). Returns how many it settled.
+  virtual std::int64_t settle_pending(time_point now, int limit) = 0;
 
   // Periodic jobs. Enqueues `job` for the tick `tick` of schedule `name`, and records that tick
   // as the schedule's last, in one durable transaction, unless a tick at or after it is recorded

@@ -47,6 +47,9 @@ std::vector<jobs::enqueue_result> enqueue(soci::session& app, std::span<const jo
     if (auto why = jobs::check(batch[i]))
       throw std::invalid_argument(batch.size() == 1 ? *why : "job " + std::to_string(i) + ": " + *why);
   if (batch.empty()) return {};
+  if (store::any_dependencies(batch))
+    throw std::invalid_argument("jobs with dependencies (depends_on, needs) are enqueued by the runtime, "
+                                "not in the application's transaction");
   try {
     return insert_on(app, batch);
   } catch (const std::logic_error&) {

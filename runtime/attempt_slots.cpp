@@ -128,6 +128,10 @@ void attempt_slots::start_one(jobs::claimed_job job) {
       s->reported = true;
       core_.progress.report(j, fraction, std::move(note));
     };
+    slots_.back()->parents = [this](jobs::job_id id) -> asio::awaitable<std::vector<jobs::parent_result>> {
+      auto read = [id](store::store& db) { return db.parent_results(id); };
+      co_return co_await core_.db.run(std::move(read));
+    };
     // On the attempt's strand, as finish() is, which revokes it.
     slots_.back()->issue_token = [this, s = slots_.back().get()](const jobs::claimed_job& j) {
       if (s->token.empty()) s->token = core_.tokens.issue(j);
@@ -177,7 +181,7 @@ void attempt_slots::launch(slot& s, std::uint64_t serial) {
     return;
   }
   s.follow_ups.clear();
-  s.context.emplace(s.job, s.payload.get_object(), job_log_, s.follow_ups, &s.progress, &s.issue_token);
+  s.context.emplace(s.job, s.payload.get_object(), job_log_, s.follow_ups, &s.progress, &s.issue_token, &s.parents);
   boost::asio::awaitable<jobs::outcome> handler;
   try {
     handler = s.kind->entry->run(*s.context);
@@ -213,6 +217,7 @@ void attempt_slots::finish(slot& s, jobs::outcome result) {
   // Onto the stack of ended attempts; the first one onto an empty stack posts the owner to
   // collect them all, so a burst of endings costs one post.
   jobs::completion done{j.id, j.lease, std::move(t)};
+  done.has_dependants = j.has_dependants;
   // Follow-ups go with a success only (see job_context::enqueue); a failed, snoozed or
   // cancelled attempt's are dropped here, and its next attempt enqueues them again.
   if (done.change.next == jobs::transition::to::completed) {

@@ -86,6 +86,7 @@ class attempt_slots {
     std::atomic<bool> reported{false};        // the attempt reported progress
     jobs::job_context::token_fn issue_token;  // once per attempt, into `token`
     std::string token;                        // the attempt's token, if it asked for one
+    jobs::job_context::parents_fn parents;    // job_context::parent_results
     boost::asio::cancellation_signal signal;
   };
   // An attempt's end on its way to the owner: allocated when the attempt ends, so that the many

@@ -108,6 +108,18 @@ asio::awaitable<std::size_t> maintenance::rescue_once() {
   co_return rescued;
 }
 
+asio::awaitable<std::int64_t> maintenance::settle_pending_once() {
+  auto settle = [now = jobs::now()](store::store& s) { return s.settle_pending(now, 1000); };
+  const auto settled = co_await core_.db.run(std::move(settle));
+  if (settled > 0) {
+    log::warn("pending_jobs_settled").kv("jobs", settled)
+        .kv("why", "their parents ended without settling them (a process died in between, or a dependency was "
+                   "added while its parent completed)");
+    for (const auto& [queue, _] : core_.settings.queues) core_.notify(queue, jobs::now());
+  }
+  co_return settled;
+}
+
 asio::awaitable<void> maintenance::run_rescuer() {
   const auto interval = std::chrono::duration_cast<jobs::duration>(
       std::chrono::duration<double>(core_.settings.rescue_interval_s));
@@ -119,6 +131,11 @@ asio::awaitable<void> maintenance::run_rescuer() {
         }
       } catch (const std::exception& e) {
         log::error("rescue_failed").kv("error", e.what());
+      }
+      try {
+        co_await settle_pending_once();
+      } catch (const std::exception& e) {
+        log::error("settle_pending_failed").kv("error", e.what());
       }
     }
     if (!co_await sleep(interval)) break;

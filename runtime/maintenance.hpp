@@ -23,6 +23,8 @@ class maintenance {
   boost::asio::awaitable<std::size_t> store_progress_once();
   boost::asio::awaitable<void> run_progress_keeper();
   boost::asio::awaitable<void> run_rescuer();
+  // One pass of the leader's check of pending jobs (store::settle_pending), with the rescuer.
+  boost::asio::awaitable<std::int64_t> settle_pending_once();
   // One pruning pass (retention.*): deletes finished jobs past their retention in batches of
   // `batch`, one transaction each; returns how many went.
   boost::asio::awaitable<std::int64_t> prune_once(int batch = 1000);

@@ -72,8 +72,11 @@ asio::awaitable<std::optional<response>> admit(runtime::runtime& rt, const std::
 
 // A duplicate (a unique key held by another job) answers 200 with that job and "duplicate": true;
 // only a single enqueue that asked with "on_conflict": "error" gets a 409.
+// `order`, for a batch of steps stored in another order (each after those it needs): the position
+// in `batch` of each job as the request listed it; the answer keeps the request's order.
 asio::awaitable<response> enqueue(runtime::runtime& rt, std::vector<jobs::new_job> batch,
-                                  std::vector<bool> forced, bool one, bool error_on_conflict = false) {
+                                  std::vector<bool> forced, bool one, bool error_on_conflict = false,
+                                  std::vector<std::size_t> order = {}) {
   if (rt.draining()) co_return error(503, "shutting_down", "the runtime is shutting down");
   if (auto refused = co_await admit(rt, batch, forced, one)) co_return *refused;
   std::vector<jobs::enqueue_result> results;
@@ -82,10 +85,17 @@ asio::awaitable<response> enqueue(runtime::runtime& rt, std::vector<jobs::new_jo
     results = co_await rt.enqueue(std::move(batch));
   } catch (const std::invalid_argument& e) {
     co_return error(422, "invalid_job", e.what());
+  } catch (const store::dependency_error& e) {
+    co_return error(422, "invalid_dependency", e.what());
   } catch (const std::exception& e) {
     failure = e.what();
   }
   if (!failure.empty()) co_return error(503, "database_unavailable", failure);
+  if (!order.empty()) {
+    std::vector<jobs::enqueue_result> as_asked;
+    for (auto k : order) as_asked.push_back(results[k]);
+    results = std::move(as_asked);
+  }
   if (one && error_on_conflict && results.front().duplicate) {
     auto r = error(409, "unique_key_conflict",
                    "the unique key is held by job " + std::to_string(results.front().id));
@@ -129,17 +139,36 @@ asio::awaitable<response> post_batch(const exchange& x) {
   if (v.get_array().size() > 10000) co_return error(422, "invalid_job", "at most 10000 jobs per batch");
   std::vector<jobs::new_job> batch;
   std::vector<bool> forced;
+  std::vector<jobs::step_names> steps;
   const auto now = jobs::now();
   for (std::size_t i = 0; i < v.get_array().size(); ++i) {
     bool force = false;
-    auto job = parse_job(v.get_array()[i], now, nullptr, &force);
+    jobs::step_names step;
+    auto job = parse_job(v.get_array()[i], now, nullptr, &force, &step);
     forced.push_back(force);
     if (auto* bad = std::get_if<bad_input>(&job))
       co_return error(bad->status, bad->status == 400 ? "bad_request" : "invalid_job",
                       "job " + std::to_string(i) + ": " + bad->message);
     batch.push_back(std::get<jobs::new_job>(std::move(job)));
+    steps.push_back(std::move(step));
   }
-  co_return co_await enqueue(x.rt, std::move(batch), std::move(forced), false);
+  const bool named = std::any_of(steps.begin(), steps.end(), [](auto& s) { return !s.needs.empty(); });
+  if (!named) co_return co_await enqueue(x.rt, std::move(batch), std::move(forced), false);
+  // Steps that need others: stored each after those it needs, in one transaction.
+  auto ordered = jobs::order_steps(steps);
+  if (auto* why = std::get_if<std::string>(&ordered)) co_return error(422, "invalid_dependency", *why);
+  const auto& o = std::get<jobs::step_order>(ordered);
+  std::vector<jobs::new_job> stored;
+  std::vector<bool> stored_forced;
+  std::vector<std::size_t> position(batch.size());
+  for (std::size_t k = 0; k < o.order.size(); ++k) {
+    const auto i = o.order[k];
+    position[i] = k;
+    stored.push_back(std::move(batch[i]));
+    stored.back().needs = o.needs[i];
+    stored_forced.push_back(forced[i]);
+  }
+  co_return co_await enqueue(x.rt, std::move(stored), std::move(stored_forced), false, false, std::move(position));
 }
 
 asio::awaitable<response> get_job(const exchange& x) {

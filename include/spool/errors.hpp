@@ -20,4 +20,10 @@ struct store_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// An enqueue refused as a whole, nothing stored: a job depends on a job that does not exist, or
+// on a step of its batch that does not come before it.
+struct dependency_error : store_error {
+  using store_error::store_error;
+};
+
 }  // namespace spool::store

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace spool::jobs {
 
@@ -19,6 +20,9 @@ inline time_point now() { return std::chrono::time_point_cast<duration>(clock::n
 
 inline constexpr int default_max_attempts = 25;
 
+// What becomes of a job whose parent (a job it depends on) ends dead or cancelled.
+enum class parent_failure { cancel, run };
+
 // What a producer of work hands to enqueue.
 struct new_job {
   std::string kind;
@@ -32,6 +36,13 @@ struct new_job {
   // scheduled, available, running and retrying.
   unsigned unique_states = 0b1111;
   duration unique_for{0};  // > 0: a completed job holds its key this long after it finished
+  // The jobs this one waits for: it is `pending` until all of them completed, then due (at run_at
+  // if that is later). Ids of jobs already stored, and `needs`: positions of earlier jobs in the
+  // same enqueue batch (a workflow's steps). If one of them ends dead or cancelled, this job is
+  // cancelled, or runs anyway with parent_failure::run.
+  std::vector<job_id> depends_on{};
+  std::vector<std::size_t> needs{};
+  parent_failure on_parent_failure = parent_failure::cancel;
 };
 
 struct enqueue_result {
@@ -51,6 +62,13 @@ struct claimed_job {
   time_point run_at;  // when it became due
   time_point created_at;
   lease_id lease = 0;
+  bool has_dependants = false;  // other jobs wait for this one (as the claim found it)
+};
+
+// A job that another depends on, as the dependant reads it (job_context::parent_results).
+struct parent_result {
+  job_id id = 0;
+  std::optional<std::string> result;  // its result (JSON text), if it completed with one
 };
 
 // What cancelling or retrying a job by id found.

@@ -18,14 +18,16 @@ class job_context {
   using progress_fn = std::function<void(const claimed_job&, double, std::string)>;
   // Issues (once per attempt) the token of attempt_token().
   using token_fn = std::function<std::string(const claimed_job&)>;
+  // Reads the parents of a job, for parent_results().
+  using parents_fn = std::function<boost::asio::awaitable<std::vector<parent_result>>(job_id)>;
 
   // `follow_ups` collects what enqueue() is given, for the runtime to commit with the attempt;
   // `progress`, if given, receives progress() reports; `token` issues attempt_token().
   job_context(const claimed_job& job, const boost::json::object& payload, const log_fn& log,
               std::vector<new_job>& follow_ups, const progress_fn* progress = nullptr,
-              const token_fn* token = nullptr)
+              const token_fn* token = nullptr, const parents_fn* parents = nullptr)
       : job_(job), payload_(payload), log_(log), follow_ups_(follow_ups), progress_(progress),
-        token_(token) {}
+        token_(token), parents_(parents) {}
 
   const claimed_job& job() const { return job_; }
   const boost::json::object& payload() const { return payload_; }
@@ -56,6 +58,11 @@ class job_context {
   // works until the attempt ends, for this job only. Empty where no runtime issues tokens.
   std::string attempt_token() const { return token_ && *token_ ? (*token_)(job_) : std::string(); }
 
+  // The jobs this one depends on (new_job::depends_on, needs), by id, each with its result if it
+  // completed with one: a dependant's input. One read of the database; empty for a job without
+  // parents, or where no runtime reads them.
+  boost::asio::awaitable<std::vector<parent_result>> parent_results() const;
+
  private:
   const claimed_job& job_;
   const boost::json::object& payload_;
@@ -63,6 +70,7 @@ class job_context {
   std::vector<new_job>& follow_ups_;
   const progress_fn* progress_;
   const token_fn* token_;
+  const parents_fn* parents_;
 };
 
 // A handler is a coroutine. It runs on the job's own strand and may be cancelled (timeout,

@@ -77,7 +77,8 @@ struct fixture {
     if (to == transition::to::retry || to == transition::to::dead)
       t.error = jobs::error_entry{c.attempt, at, "boom " + std::to_string(c.attempt)};
     if (to == transition::to::dead) t.note = "boom";
-    return {c.id, c.lease, t};
+    // As the runtime does: the claim says whether others wait for the job.
+    return {c.id, c.lease, t, {}, c.has_dependants};
   }
 };
 
@@ -1091,4 +1092,133 @@ BOOST_FIXTURE_TEST_CASE(two_leaders_racing_for_one_tick_make_one_job, fixture) {
     BOOST_TEST(rows("SELECT COUNT(*) FROM jobs") == round + 1);
   }
   counts_agree("racing periodic enqueues");
+}
+
+// --- dependencies -------------------------------------------------------------------------------
+
+namespace {
+jobs::new_job dependant(std::vector<jobs::job_id> parents,
+                        jobs::parent_failure on_failure = jobs::parent_failure::cancel) {
+  jobs::new_job j;
+  j.kind = "child";
+  j.depends_on = std::move(parents);
+  j.on_parent_failure = on_failure;
+  return j;
+}
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(a_dependant_is_pending_until_its_parents_complete_and_due_in_that_transaction, fixture) {
+  const auto p1 = add("k"), p2 = add("k");
+  const auto child = add(dependant({p1, p2}), t0);
+  BOOST_TEST(get(child).st == jobs::state::pending);
+  BOOST_TEST(!get(child).run_at.has_value(), "a pending job has no run_at to show");
+  BOOST_TEST((get(child).depends_on == std::vector<jobs::job_id>{p1, p2}));
+  BOOST_TEST(db->count(t0).states.at("pending") == 1);
+  BOOST_TEST(db->retry_now(child, t0) == store::retry_result::not_waiting);
+  BOOST_TEST(!db->next_due("default", t0), "nothing to wake a producer for");
+
+  auto parents = claim(10, t0 + 1ms);
+  BOOST_REQUIRE_EQUAL(parents.size(), 2u);  // the dependant is not due
+  std::map<jobs::job_id, jobs::claimed_job> by_id;
+  for (auto& c : parents) by_id[c.id] = c;
+  if (scratch.url().starts_with("postgresql")) BOOST_TEST(by_id[p1].has_dependants, "the claim says so");
+  std::vector<jobs::completion> first{done(by_id[p1], transition::to::completed, t0 + 1s)};
+  first[0].change.result = R"({"words":3})";
+  BOOST_TEST(db->complete(first).empty());
+  BOOST_TEST(get(child).st == jobs::state::pending, "one parent is still running");
+
+  // The last parent's round makes it due, and can claim it at once.
+  std::vector<jobs::completion> last{done(by_id[p2], transition::to::completed, t0 + 2s)};
+  auto round = db->complete_and_claim(last, {.queue = "default", .limit = 10, .worker = "w1",
+                                             .now = t0 + 2s, .lease_until = t0 + 32s});
+  BOOST_TEST(round.stale.empty());
+  BOOST_TEST((round.released == std::vector<std::string>{"default"}));
+  BOOST_REQUIRE_EQUAL(round.claimed.size(), 1u);
+  BOOST_TEST(round.claimed[0].id == child);
+
+  const auto results = db->parent_results(child);
+  BOOST_REQUIRE_EQUAL(results.size(), 2u);
+  BOOST_TEST(results[0].id == p1);
+  BOOST_REQUIRE(results[0].result.has_value());
+  BOOST_TEST(boost::json::parse(*results[0].result) == boost::json::parse(R"({"words":3})"));
+  BOOST_TEST(results[1].id == p2);
+  BOOST_TEST(!results[1].result.has_value());
+  counts_agree("after a dependant ran");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_parent_that_ends_dead_cancels_its_dependants_down_the_line_unless_they_run_anyway,
+                        fixture) {
+  const auto parent = add("k");
+  const auto cancelled = add(dependant({parent}), t0);
+  const auto grandchild = add(dependant({cancelled}), t0);
+  const auto anyway = add(dependant({parent}, jobs::parent_failure::run), t0);
+  auto got = claim(10, t0);
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  std::vector<jobs::completion> dead{done(got[0], transition::to::dead, t0 + 1s)};
+  BOOST_TEST(db->complete(dead).empty());
+  BOOST_TEST(get(cancelled).st == jobs::state::cancelled);
+  BOOST_TEST(get(cancelled).note == "dependency " + std::to_string(parent) + " ended dead");
+  BOOST_TEST(get(grandchild).st == jobs::state::cancelled);
+  BOOST_TEST(get(grandchild).note == "dependency " + std::to_string(cancelled) + " ended cancelled");
+  BOOST_TEST(get(anyway).st == jobs::state::available);
+  counts_agree("after a failure cascade");
+
+  // A job that depends on ended jobs: due at once on completed ones, cancelled on a dead one.
+  const auto late = add(dependant({parent}), t0 + 2s);
+  BOOST_TEST(get(late).st == jobs::state::cancelled);
+  const auto after_anyway = add(dependant({parent}, jobs::parent_failure::run), t0 + 2s);
+  BOOST_TEST(get(after_anyway).st == jobs::state::available);
+}
+
+BOOST_FIXTURE_TEST_CASE(cancelling_a_waiting_parent_cancels_its_dependant, fixture) {
+  const auto parent = add("k", 0, t0 + 1h);
+  const auto child = add(dependant({parent}), t0);
+  BOOST_TEST(db->cancel(parent, t0) == store::cancel_result::cancelled);
+  BOOST_TEST(get(child).st == jobs::state::cancelled);
+  BOOST_TEST(db->cancel(child, t0) == store::cancel_result::already_final);
+  const auto other = add(dependant({add("k", 0, t0 + 1h)}), t0);
+  BOOST_TEST(db->cancel(other, t0) == store::cancel_result::cancelled, "a pending job can be cancelled itself");
+  counts_agree("after cancels");
+}
+
+BOOST_FIXTURE_TEST_CASE(unknown_parents_and_needs_out_of_order_are_refused_with_nothing_stored, fixture) {
+  const auto before = rows("SELECT COUNT(*) FROM jobs");
+  std::vector<jobs::new_job> batch{{.kind = "k"}, dependant({4242})};
+  BOOST_CHECK_THROW(db->insert(batch, t0), store::dependency_error);
+  jobs::new_job needs_later{.kind = "k"};
+  needs_later.needs = {1};
+  std::vector<jobs::new_job> out_of_order{needs_later, {.kind = "k"}};
+  BOOST_CHECK_THROW(db->insert(out_of_order, t0), store::dependency_error);
+  BOOST_TEST(rows("SELECT COUNT(*) FROM jobs") == before);
+  BOOST_TEST(rows("SELECT COUNT(*) FROM job_dependencies") == 0);
+
+  // Steps of one batch: the second needs the first.
+  jobs::new_job second{.kind = "k"};
+  second.needs = {0};
+  std::vector<jobs::new_job> steps{{.kind = "k"}, second};
+  auto ids = db->insert(steps, t0);
+  BOOST_TEST(get(ids[1].id).st == jobs::state::pending);
+  BOOST_TEST((get(ids[1].id).depends_on == std::vector<jobs::job_id>{ids[0].id}));
+  counts_agree("after refused and accepted batches");
+}
+
+// The leader's check: a pending job whose parents all ended without settling it (its count lost,
+// as after a crash between a PostgreSQL round and its settling) is released then.
+BOOST_FIXTURE_TEST_CASE(settle_pending_releases_a_dependant_its_parents_did_not, fixture) {
+  const auto parent = add("k");
+  const auto child = add(dependant({parent}), t0);
+  const auto other = add(dependant({add("k", 0, t0 + 1h)}), t0);
+  {
+    auto s = test::raw_session(scratch.url());
+    *s << "UPDATE ready SET waiting = 5 WHERE id = " + std::to_string(child);
+  }
+  auto got = claim(10, t0);
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  std::vector<jobs::completion> ok{done(got[0], transition::to::completed, t0 + 1s)};
+  BOOST_TEST(db->complete(ok).empty());
+  BOOST_TEST(get(child).st == jobs::state::pending, "its count says 4 more");
+  BOOST_TEST(db->settle_pending(t0 + 2s, 100) == 1);
+  BOOST_TEST(get(child).st == jobs::state::available);
+  BOOST_TEST(get(other).st == jobs::state::pending, "a parent of it has not ended");
+  BOOST_TEST(db->settle_pending(t0 + 3s, 100) == 0);
 }

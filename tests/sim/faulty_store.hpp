@@ -53,6 +53,10 @@ class faulty_store final : public spool::store::store {
   void record_progress(std::span<const jobs::progress_update> updates) override {
     real_.record_progress(updates);
   }
+  std::vector<jobs::parent_result> parent_results(jobs::job_id child) override {
+    return real_.parent_results(child);
+  }
+  std::int64_t settle_pending(time_point now, int limit) override { return real_.settle_pending(now, limit); }
   std::optional<time_point> next_due(const std::string& queue, time_point now) override {
     return real_.next_due(queue, now);
   }
