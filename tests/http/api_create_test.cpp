@@ -1,5 +1,7 @@
 // Creating jobs through the admin API, in-process against a real runtime: 201 and the job runs,
 // batches whole or not at all, and every way a body is refused (400, 422, 409).
+#include <mutex>
+
 #include "tests/http/api_harness.hpp"
 
 using namespace spool;
@@ -211,6 +213,76 @@ BOOST_AUTO_TEST_CASE(a_held_key_answers_the_holder_or_409_on_request) {
     BOOST_TEST(retry.status == 409u);
     BOOST_TEST(error_code(retry) == "not_waiting");
   });
+}
+
+// Dependencies through the API: depends_on ids, a batch of named steps that need each other
+// (stored in one transaction in an order that works, answered in the request's), refusals.
+BOOST_AUTO_TEST_CASE(jobs_wait_for_their_parents_and_bad_dependencies_store_nothing) {
+  api_harness h;
+  std::atomic<bool> release{false};
+  h.kinds.add("held", [&](jobs::job_context&) -> asio::awaitable<jobs::outcome> {
+    while (!release) co_await sleep_for(5ms);
+    co_return jobs::outcome::success(R"({"part":1})");
+  });
+  std::mutex m;
+  std::vector<std::vector<jobs::parent_result>> seen;  // what each "join" step read of its parents
+  h.kinds.add("join", [&](jobs::job_context& ctx) -> asio::awaitable<jobs::outcome> {
+    auto parents = co_await ctx.parent_results();
+    std::lock_guard lock(m);
+    seen.push_back(std::move(parents));
+    co_return jobs::outcome::success();
+  });
+  h.run([&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
+    const auto parent = co_await create(api, R"({"kind":"held"})");
+    const auto child = co_await create(api, R"({"kind":"join","depends_on":[)" + std::to_string(parent) + "]}");
+    auto pending = co_await get_job(api, child);
+    BOOST_TEST(state_of(pending) == "pending");
+    BOOST_TEST(pending.at("depends_on").as_array().size() == 1u);
+    BOOST_TEST(pending.at("run_at").is_null());
+
+    // A batch of steps, listed with the final one first: "a" and "b" fan in to "final".
+    auto batch = co_await call(api, "POST", "/api/v1/jobs/batch",
+                               R"([{"kind":"join","name":"final","needs":["a","b"]},)"
+                               R"({"kind":"held","name":"a"},{"kind":"held","name":"b"}])");
+    BOOST_TEST(batch.status == 201u, batch.body);
+    const auto steps = body_of(batch).at("jobs").as_array();
+    BOOST_REQUIRE_EQUAL(steps.size(), 3u);
+    BOOST_TEST(steps[0].at("state").as_string() == "pending", "answered in the request's order");
+    const auto final_id = steps[0].at("id").as_int64();
+    auto final_job = co_await get_job(api, final_id);
+    BOOST_TEST((final_job.at("depends_on") ==
+                json::array{steps[1].at("id").as_int64(), steps[2].at("id").as_int64()}));
+
+    // Refused, nothing stored: an unknown parent, a cycle, an unknown step name, a delay.
+    const auto count_before = count_of(body_of(co_await call(api, "GET", "/api/v1/jobs?limit=1000")));
+    auto unknown = co_await call(api, "POST", "/api/v1/jobs", R"({"kind":"join","depends_on":[987654]})");
+    BOOST_TEST(unknown.status == 422u);
+    BOOST_TEST(error_code(unknown) == "invalid_dependency");
+    BOOST_TEST(unknown.body.find("987654") != std::string::npos, unknown.body);
+    auto cycle = co_await call(api, "POST", "/api/v1/jobs/batch",
+                               R"([{"kind":"join","name":"x","needs":["y"]},{"kind":"join","name":"y","needs":["x"]}])");
+    BOOST_TEST(cycle.status == 422u);
+    BOOST_TEST(error_code(cycle) == "invalid_dependency");
+    BOOST_TEST(cycle.body.find("cycle") != std::string::npos, cycle.body);
+    auto nameless = co_await call(api, "POST", "/api/v1/jobs/batch", R"([{"kind":"join","needs":["nobody"]}])");
+    BOOST_TEST(nameless.status == 422u);
+    auto delayed = co_await call(api, "POST", "/api/v1/jobs",
+                                 R"({"kind":"join","delay_s":5,"depends_on":[)" + std::to_string(parent) + "]}");
+    BOOST_TEST(delayed.status == 422u);
+    auto single_needs = co_await call(api, "POST", "/api/v1/jobs", R"({"kind":"join","needs":["a"]})");
+    BOOST_TEST(single_needs.status == 400u);
+    BOOST_TEST(count_of(body_of(co_await call(api, "GET", "/api/v1/jobs?limit=1000"))) == count_before);
+
+    // The parents complete: the dependants run and read their parents' results.
+    release = true;
+    co_await await_state(api, child, "completed");
+    co_await await_state(api, final_id, "completed");
+  });
+  BOOST_REQUIRE_EQUAL(seen.size(), 2u);
+  for (auto& parents : seen) {
+    BOOST_TEST(!parents.empty());
+    for (auto& p : parents) BOOST_TEST(boost::json::parse(p.result.value_or("null")) == boost::json::parse(R"({"part":1})"));
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -476,7 +476,7 @@ BOOST_AUTO_TEST_CASE(the_checker_refuses_wrong_answers) {
       R"({"id":1,"kind":"noop","queue":"default","state":"completed","payload":{},"priority":0,"attempt":1,)"
       R"("max_attempts":null,"unique_key":null,"created_at":"2026-01-01T00:00:00.000000Z","run_at":null,)"
       R"("attempted_at":null,"finalized_at":null,"lease_until":null,"worker":null,"note":null,"errors":[],)"
-      R"("progress":null,"result":null})";
+      R"("depends_on":[],"progress":null,"result":null})";
   // The well-formed answer passes, so the refusals below are for what was changed.
   BOOST_TEST(check_answer("GET", "/api/v1/jobs/1", answer(200, job)).empty());
   auto changed = [&](std::string from, std::string to) {

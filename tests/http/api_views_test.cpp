@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(queues_report_counts_concurrency_and_pause) {
     BOOST_TEST(other.at("name").as_string() == "other");
     BOOST_TEST(
         json::serialize(def.at("counts")) ==
-        R"({"available":0,"cancelled":0,"completed":6,"dead":1,"retrying":0,"running":0,"scheduled":1})");
+        R"({"available":0,"cancelled":0,"completed":6,"dead":1,"pending":0,"retrying":0,"running":0,"scheduled":1})");
     BOOST_TEST(def.at("concurrency").as_int64() == 10);
     BOOST_TEST(def.at("paused").as_bool() == false);
     BOOST_TEST(def.at("running_here").as_int64() == 0);
@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(stats_report_totals_and_rates) {
     auto stats = body_of(r).as_object();
     BOOST_TEST(
         json::serialize(stats.at("totals")) ==
-        R"({"available":1,"cancelled":0,"completed":6,"dead":1,"retrying":0,"running":0,"scheduled":1})");
+        R"({"available":1,"cancelled":0,"completed":6,"dead":1,"pending":0,"retrying":0,"running":0,"scheduled":1})");
     // 8 attempts ended: 5 noop and 1 flaky success, 1 flaky retry, 1 dead; 2 of them failures.
     for (auto window : {"1m", "5m", "15m"}) {
       const auto& w = stats.at("windows").at(window).as_object();
