@@ -54,7 +54,7 @@ struct pg_store::statements {
   // Rows: 'a' for each applied completion (id), 'c' for each claimed job.
   std::string queue, worker, payload, kind, batch_json, lease_ids, what, id_array, lease_array;
   long long now = 0, lease_until = 0, c_id = 0, c_due = 0, c_lease = 0, c_created = 0;
-  int limit = 0, c_priority = 0, c_attempt = 0, c_max = 0, c_dependants = 0;
+  int limit = 0, c_priority = 0, c_attempt = 0, c_max = 0, c_dependants = 0, c_parents = 0;
   soci::statement round{
       (sql.prepare << "WITH input AS (SELECT DISTINCT ON (id, lease) * FROM (SELECT "
                       "CAST(v->>0 AS bigint) AS id, CAST(v->>1 AS bigint) AS lease, "
@@ -118,13 +118,14 @@ struct pg_store::statements {
                       // Claimed jobs say whether others wait for them; applied completions that
                       // ended a job, whether it has dependants (one probe each).
                       "SELECT 'c' AS what, m.id, m.priority, m.attempt, m.due_at, m.lease_id, j.kind, "
-                      "j.payload, j.max_attempts, j.created_at, CASE WHEN j.dependants THEN 1 ELSE 0 END "
+                      "j.payload, j.max_attempts, j.created_at, CASE WHEN j.dependants THEN 1 ELSE 0 END, "
+                      "CASE WHEN j.on_parent_failure IS NULL THEN 0 ELSE 1 END "
                       "FROM moved m JOIN jobs j ON j.id = m.id "
                       "UNION ALL SELECT 'a', a.id, 0, 0, 0, 0, '', '', 0, 0, CASE WHEN a.next IN (0, 2, 3) "
-                      "AND EXISTS (SELECT 1 FROM job_dependencies d WHERE d.parent_id = a.id) THEN 1 ELSE 0 END "
+                      "AND EXISTS (SELECT 1 FROM job_dependencies d WHERE d.parent_id = a.id) THEN 1 ELSE 0 END, 0 "
                       "FROM app a ORDER BY 1, 3, 5, 2",
        into(what), into(c_id), into(c_priority), into(c_attempt), into(c_due), into(c_lease),
-       into(kind), into(payload), into(c_max), into(c_created), into(c_dependants), use(batch_json), use(id_array),
+       into(kind), into(payload), into(c_max), into(c_created), into(c_dependants), into(c_parents), use(batch_json), use(id_array),
        use(lease_array), use(queue), use(queue), use(queue), use(now), use(limit),
        use(limit), use(worker),
        use(lease_until), use(now))};
@@ -327,6 +328,7 @@ round_result pg_store::run_round(std::span<const jobs::completion> done, const c
     c.created_at = from_us(s.c_created);
     c.lease = s.c_lease;
     c.has_dependants = s.c_dependants != 0;
+    c.has_parents = s.c_parents != 0;
     r.claimed.push_back(std::move(c));
   }
   for (const auto& c : done)

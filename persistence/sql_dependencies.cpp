@@ -133,7 +133,9 @@ std::vector<std::string> sql_store::attach_dependencies(soci::session& s, std::s
           use(child), use(ids);
     s << "UPDATE jobs SET dependants = TRUE WHERE id" + in, use(ids);
     const bool run_anyway = j.on_parent_failure == jobs::parent_failure::run;
-    if (run_anyway) s << "UPDATE jobs SET on_parent_failure = 1 WHERE id = :c", use(child);
+    // Set for every job with parents (0 cancel, 1 run): the claim reads from it that it has some.
+    const int policy = run_anyway ? 1 : 0;
+    s << "UPDATE jobs SET on_parent_failure = :f WHERE id = :c", use(policy), use(child);
     if (failed && !run_anyway) {
       cancel_pending(s, dialect_, child,
                      "dependency " + std::to_string(failed->first) + " ended " +

@@ -35,7 +35,8 @@ struct sqlite_store::statements {
   // read in key order. The last row read bounds the range the next two statements move.
   sqlite_statement read_due{db,
                             "SELECT r.id, r.run_at, r.attempt, j.kind, j.payload, j.max_attempts, "
-                            "j.created_at FROM ready r JOIN jobs j ON j.id = r.id WHERE r.queue = ?1 "
+                            "j.created_at, j.on_parent_failure IS NOT NULL FROM ready r JOIN jobs j "
+                            "ON j.id = r.id WHERE r.queue = ?1 "
                             "AND r.priority = ?2 AND r.run_at <= ?3 ORDER BY r.run_at, r.id LIMIT ?4"};
   sqlite_statement insert_lease{db,
                                 "INSERT INTO leases (worker, lease_until, remaining) "
@@ -312,6 +313,7 @@ std::vector<jobs::claimed_job> sqlite_store::take(const claim_request& next) {
       c.payload = rows.text(4);
       c.max_attempts = static_cast<int>(rows.int64(5));
       c.created_at = from_us(rows.int64(6));
+      c.has_parents = rows.int64(7) != 0;
       c.priority = static_cast<int>(*level);
       c.queue = next.queue;
       out.push_back(std::move(c));

@@ -57,7 +57,8 @@ asio::awaitable<jobs::outcome> not_runnable_here(jobs::job_context&) {
 
 }  // namespace
 
-std::string request_body(const jobs::claimed_job& job, std::string_view progress_url) {
+std::string request_body(const jobs::claimed_job& job, std::string_view progress_url,
+                         std::span<const jobs::parent_result> parents) {
   // The payload was checked to be a JSON object at enqueue: it goes in as stored.
   std::string b;
   b.reserve(job.payload.size() + job.kind.size() + job.queue.size() + progress_url.size() + 112);
@@ -65,6 +66,14 @@ std::string request_body(const jobs::claimed_job& job, std::string_view progress
        ",\"attempt\":" + std::to_string(job.attempt) + ",\"payload\":" + job.payload +
        ",\"queue\":" + quoted(job.queue) + ",\"max_attempts\":" + std::to_string(job.max_attempts);
   if (!progress_url.empty()) b += ",\"progress_url\":" + quoted(progress_url);
+  if (job.has_parents) {
+    // Results are JSON as stored; a parent without one (or pruned) has null.
+    b += ",\"parents\":[";
+    for (std::size_t i = 0; i < parents.size(); ++i)
+      b += std::string(i ? "," : "") + "{\"id\":" + std::to_string(parents[i].id) +
+           ",\"result\":" + parents[i].result.value_or("null") + "}";
+    b += "]";
+  }
   return b + "}";
 }
 
@@ -100,7 +109,8 @@ struct http_kind::impl {
   steady::duration timeout;
   std::function<std::string()> admin_base;  // the admin API as bound, or "" when it is off
 
-  http_connection::request make_request(const jobs::job_context& ctx) const {
+  http_connection::request make_request(const jobs::job_context& ctx,
+                                        std::span<const jobs::parent_result> parents) const {
     const auto& job = ctx.job();
     http_connection::request req{bhttp::verb::post, ep.target, 11};
     for (auto& [name, value] : settings.headers) req.set(name, value);
@@ -118,7 +128,7 @@ struct http_kind::impl {
       req.set("X-Spool-Attempt-Token", ctx.attempt_token());
       progress_url = callback + "/api/v1/jobs/" + std::to_string(job.id) + "/progress";
     }
-    req.body() = request_body(job, progress_url);
+    req.body() = request_body(job, progress_url, parents);
     if (secret) {
       const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
       const auto timestamp = std::to_string(now.time_since_epoch().count());
@@ -208,7 +218,9 @@ http_kind::~http_kind() = default;
 std::size_t http_kind::idle_connections() const { return impl_->pool.idle(); }
 
 asio::awaitable<jobs::outcome> http_kind::run(jobs::job_context& ctx) {
-  const auto req = impl_->make_request(ctx);
+  std::vector<jobs::parent_result> parents;
+  if (ctx.job().has_parents) parents = co_await ctx.parent_results();
+  const auto req = impl_->make_request(ctx, parents);
   std::optional<answer> got;
   try {
     got = co_await impl_->exchange(req);

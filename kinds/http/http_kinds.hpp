@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "config/config.hpp"
@@ -37,9 +38,11 @@ class http_kind {
   std::unique_ptr<impl> impl_;
 };
 
-// The JSON an attempt POSTs: {"id","kind","attempt","payload","queue","max_attempts"}, and
-// "progress_url" where the application can report progress (with the X-Spool-Attempt-Token header).
-std::string request_body(const jobs::claimed_job& job, std::string_view progress_url = {});
+// The JSON an attempt POSTs: {"id","kind","attempt","payload","queue","max_attempts"},
+// "progress_url" where the application can report progress (with the X-Spool-Attempt-Token
+// header), and for a job with parents "parents": [{"id", "result"}] (result null without one).
+std::string request_body(const jobs::claimed_job& job, std::string_view progress_url = {},
+                         std::span<const jobs::parent_result> parents = {});
 
 // The admin API's base URL as the kind's application reaches it: callback_url, else `admin_base`
 // (the endpoint as bound; "" when it is off: then no progress_url and no token).

@@ -194,6 +194,33 @@ BOOST_AUTO_TEST_CASE(a_request_carries_an_attempt_token_that_reports_progress_un
   });
 }
 
+// A job with parents gets their results in its request: the application's input from the steps
+// before it.
+BOOST_AUTO_TEST_CASE(a_dependant_job_posts_its_parents_results) {
+  server app([](auto& req, int) {
+    return answer(200, req.json.contains("parents") ? R"({"joined":true})" : R"({"vector":[0.5]})");
+  });
+  http_harness h;
+  h.declare("embed", app.url() + "/embed");
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    const auto parent = co_await enqueue(rt, "embed", R"({"doc":"a"})");
+    jobs::new_job join;
+    join.kind = "embed";
+    join.depends_on = {parent};
+    std::vector<jobs::new_job> batch;  // named: GCC 12 cannot take a braced list inside co_await
+    batch.push_back(join);
+    const auto child = (co_await rt.enqueue(std::move(batch))).front().id;
+    co_await await_job(rt, child, in_state(jobs::state::completed));
+  });
+  BOOST_TEST_REQUIRE(app.request_count() == 2);
+  const auto first = app.requests()[0], second = app.requests()[1];
+  BOOST_TEST(!first.json.contains("parents"), "a job without parents gets none");
+  const auto& parents = second.json.at("parents").as_array();
+  BOOST_REQUIRE_EQUAL(parents.size(), 1u);
+  BOOST_TEST(parents[0].at("id").as_int64() == first.json.at("id").as_int64());
+  BOOST_TEST(parents[0].at("result").at("vector").as_array().size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(the_callback_url_is_configured_or_follows_the_admin_address) {
   BOOST_TEST(kinds::http::admin_base_url("10.0.0.5", 9000) == "http://10.0.0.5:9000");
   BOOST_TEST(kinds::http::admin_base_url("0.0.0.0", 8080) == "http://127.0.0.1:8080");
