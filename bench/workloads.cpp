@@ -230,6 +230,55 @@ run_result drain(const options& o, const std::string& db, int n, const std::stri
   return r;
 }
 
+// A workflow of JOBS noop steps fanning in to one final step (which needs them all), stored as one
+// batch, drained at concurrency C; then, on a fresh database, JOBS + 1 independent noop jobs the
+// same way. seconds: the workflow's; extra: the independent jobs' time and the ratio.
+run_result fan_in(const options& o, const std::string& db) {
+  const int n = o.jobs;
+  run_result r;
+  r.jobs = n + 1;
+  r.concurrency = o.concurrency;
+  {
+    auto st = store::open(db);
+    st->migrate();
+    std::vector<jobs::new_job> steps(n, jobs::new_job{.kind = "noop"});
+    jobs::new_job final_step{.kind = "final"};
+    for (int i = 0; i < n; ++i) final_step.needs.push_back(static_cast<std::size_t>(i));
+    steps.push_back(std::move(final_step));
+    st->insert(steps, jobs::now());
+  }
+  std::atomic<std::uint64_t> committed_at_final{0};
+  std::atomic<int> final_runs{0};
+  run_counter counter(n);
+  jobs::registry kinds;
+  kinds.add("noop", counter.handler());
+  kinds.add("final", [&](jobs::job_context& ctx) -> asio::awaitable<jobs::outcome> {
+    const auto parents = co_await ctx.parent_results();
+    committed_at_final = parents.size();
+    ++final_runs;
+    co_return jobs::outcome::success();
+  });
+  with_runtime(base_settings(o, db, o.concurrency), std::move(kinds), [&](runtime::runtime& rt) -> asio::awaitable<void> {
+    const auto start = steady::now();
+    const auto end = co_await committed(rt, static_cast<std::uint64_t>(n) + 1);
+    r.seconds = std::chrono::duration<double>(end - start).count();
+    round_trips(rt, r);
+  });
+  counter.check(r);
+  check_all_completed(db, n + 1, r);
+  if (final_runs != 1) r.problems.push_back("the final step ran " + std::to_string(final_runs.load()) + " times");
+  if (committed_at_final != static_cast<std::uint64_t>(n))
+    r.problems.push_back("the final step read " + std::to_string(committed_at_final.load()) + " parents, not " +
+                         std::to_string(n));
+  // The same number of jobs without dependencies, same database kind, same concurrency.
+  reset_database(db);
+  auto plain = drain(o, db, n + 1, "noop", "{}", o.concurrency);
+  for (auto& p : plain.problems) r.problems.push_back("independent jobs: " + p);
+  r.extra["independent_s"] = plain.seconds;
+  r.extra["ratio"] = plain.seconds > 0 ? r.seconds / plain.seconds : 0;
+  return r;
+}
+
 // Percentile p (0..1) of sorted values.
 double percentile(const std::vector<double>& sorted, double p) {
   return sorted.empty() ? 0.0 : sorted[std::min(sorted.size() - 1, std::size_t(p * sorted.size()))];
@@ -601,6 +650,8 @@ const std::vector<workload>& all_workloads() {
       {"retention-soak", 5000000,
        "JOBS jobs through with retention 1 s: database size every tenth, throughput vs keeping",
        [](const options& o, const std::string& db) { return retention_soak(o, db); }},
+      {"fan-in", 10000, "a workflow of JOBS noop steps into one final step vs JOBS + 1 independent jobs",
+       [](const options& o, const std::string& db) { return fan_in(o, db); }},
       {"http-kind", 20000,
        "an HTTP kind against a local endpoint answering at once: jobs/s, then enqueue -> request p50/p99",
        http_kind_workload},

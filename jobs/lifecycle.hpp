@@ -55,9 +55,6 @@ struct completion {
   // Jobs the attempt enqueued (job_context::enqueue): only a success carries them, and a store
   // inserts them in the transaction that applies this completion, only if it applies it.
   std::vector<new_job> follow_ups = {};
-  // Other jobs wait for this one (claimed_job::has_dependants): a store releases or cancels them
-  // in the transaction that applies this completion.
-  bool has_dependants = false;
 };
 
 }  // namespace spool::jobs

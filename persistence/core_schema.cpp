@@ -302,13 +302,13 @@ ALTER TABLE running ADD COLUMN progress_at BIGINT
 // Dependencies (new_job::depends_on). A pending job waits in `ready` with run_at at the largest
 // value (never due: claims pass over it, nothing counts it as scheduled) and `waiting` holding how
 // many of its parents have not ended yet; the transaction that ends the last one sets its run_at
-// (ready_pending finds the few pending jobs for the leader's check). A parent is marked in its
-// jobs row, so that only the completions of jobs with dependants look for them. The edges are
-// kept until the jobs are pruned: a dependant reads its parents' results through them.
+// (ready_pending finds the few pending jobs for the leader's check). A completion finds a job's
+// dependants by the edges' key (parent first), one probe each. A dependant's jobs row records its
+// on_parent_failure (0 cancel, 1 run; NULL: no parents). The edges are kept until the jobs are
+// pruned: a dependant reads its parents' results through them.
 // Version 11 is left to the flow control work.
 constexpr std::string_view v12 = R"sql(
 ALTER TABLE ready ADD COLUMN waiting INTEGER;
-ALTER TABLE jobs ADD COLUMN dependants BOOLEAN;
 ALTER TABLE jobs ADD COLUMN on_parent_failure INTEGER;
 CREATE TABLE job_dependencies (
   parent_id BIGINT NOT NULL,

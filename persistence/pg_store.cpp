@@ -53,7 +53,7 @@ struct pg_store::statements {
   // scheduled jobs behind it are never read.
   // Rows: 'a' for each applied completion (id), 'c' for each claimed job.
   std::string queue, worker, payload, kind, batch_json, lease_ids, what, id_array, lease_array;
-  long long now = 0, lease_until = 0, c_id = 0, c_due = 0, c_lease = 0, c_created = 0;
+  long long now = 0, lease_until = 0, c_id = 0, c_due = 0, c_lease = 0, c_created = 0, done_at = 0;
   int limit = 0, c_priority = 0, c_attempt = 0, c_max = 0, c_dependants = 0, c_parents = 0;
   soci::statement round{
       (sql.prepare << "WITH input AS (SELECT DISTINCT ON (id, lease) * FROM (SELECT "
@@ -105,6 +105,16 @@ struct pg_store::statements {
                       "attempted_at, due_at) SELECT p.id, p.queue, p.priority, p.attempt + 1, l.id, "
                       "CAST(:now2 AS bigint), p.run_at FROM picked p CROSS JOIN lease l "
                       "RETURNING id, priority, attempt, due_at, lease_id), "
+                      // Pending dependants of the jobs completed here count them off, and become
+                      // due when none is left, in this statement: the row lock (taken in id order)
+                      // makes concurrent rounds count one after the other. A parent that ended dead
+                      // or cancelled is settled by settle_dependants (its 'a' row says so).
+                      "dec AS (UPDATE ready r SET waiting = CASE WHEN r.waiting - x.n <= 0 THEN NULL "
+                      "ELSE r.waiting - x.n END, run_at = CASE WHEN r.waiting - x.n <= 0 THEN "
+                      "CAST(:done_at AS bigint) ELSE r.run_at END FROM (SELECT d.child_id, COUNT(*) AS n "
+                      "FROM job_dependencies d JOIN app a ON a.id = d.parent_id WHERE a.next = 0 "
+                      "GROUP BY d.child_id ORDER BY d.child_id) x WHERE r.id = x.child_id "
+                      "AND r.run_at = 9223372036854775807 RETURNING r.id, r.queue, r.run_at), "
                       // The round's changes to job_counts, one row per queue and state, in key
                       // order (see job_counts.hpp).
                       "counted AS (INSERT INTO job_counts (queue, state, shard, n) SELECT queue, "
@@ -115,20 +125,22 @@ struct pg_store::statements {
                       "UNION ALL SELECT p.queue, 'running', 1 FROM picked p) t GROUP BY queue, state "
                       "HAVING SUM(d) <> 0 ORDER BY queue, state ON CONFLICT (queue, state, shard) "
                       "DO UPDATE SET n = job_counts.n + excluded.n) "
-                      // Claimed jobs say whether others wait for them; applied completions that
-                      // ended a job, whether it has dependants (one probe each).
+                      // Claimed jobs say whether they had parents;
+                      // applied completions that ended a job dead or cancelled, whether it has
+                      // dependants (one probe each); 'r' rows name dependants made due.
                       "SELECT 'c' AS what, m.id, m.priority, m.attempt, m.due_at, m.lease_id, j.kind, "
-                      "j.payload, j.max_attempts, j.created_at, CASE WHEN j.dependants THEN 1 ELSE 0 END, "
+                      "j.payload, j.max_attempts, j.created_at, 0, "
                       "CASE WHEN j.on_parent_failure IS NULL THEN 0 ELSE 1 END "
                       "FROM moved m JOIN jobs j ON j.id = m.id "
-                      "UNION ALL SELECT 'a', a.id, 0, 0, 0, 0, '', '', 0, 0, CASE WHEN a.next IN (0, 2, 3) "
+                      "UNION ALL SELECT 'a', a.id, 0, 0, 0, 0, '', '', 0, 0, CASE WHEN a.next IN (2, 3) "
                       "AND EXISTS (SELECT 1 FROM job_dependencies d WHERE d.parent_id = a.id) THEN 1 ELSE 0 END, 0 "
-                      "FROM app a ORDER BY 1, 3, 5, 2",
+                      "FROM app a UNION ALL SELECT 'r', d.id, 0, 0, 0, 0, d.queue, '', 0, 0, 0, 0 FROM dec d "
+                      "WHERE d.run_at <> 9223372036854775807 ORDER BY 1, 3, 5, 2",
        into(what), into(c_id), into(c_priority), into(c_attempt), into(c_due), into(c_lease),
        into(kind), into(payload), into(c_max), into(c_created), into(c_dependants), into(c_parents), use(batch_json), use(id_array),
        use(lease_array), use(queue), use(queue), use(queue), use(now), use(limit),
        use(limit), use(worker),
-       use(lease_until), use(now))};
+       use(lease_until), use(now), use(done_at))};
   soci::statement renew{
       (sql.prepare << "UPDATE leases SET lease_until = :u WHERE id IN (SELECT CAST("
                       "jsonb_array_elements_text(CAST(:ids AS jsonb)) AS bigint))",
@@ -250,18 +262,19 @@ round_result pg_store::complete_and_claim(std::span<const jobs::completion> done
   const char* what = next.limit > 0 ? "claim" : "complete";
   const bool any_follow_up = std::any_of(done.begin(), done.end(),
                                          [](const jobs::completion& c) { return !c.follow_ups.empty(); });
-  // Jobs that others wait for, as their claim found them: their dependants are settled in the
-  // transaction that ends them.
-  const bool any_dependants = std::any_of(done.begin(), done.end(),
-                                          [](const jobs::completion& c) { return c.has_dependants; });
-  std::vector<job_id> late_parents;  // dependants recorded after the claim: found by the round
+  // Jobs that ended dead or cancelled with dependants waiting: found by the round statement.
+  std::vector<job_id> failed_parents;
   auto round = [&](soci::session& s) {
     round_result r;
-    if (!any_follow_up && !any_dependants) {
-      r = run_round(done, next, &late_parents);
-    } else {  // completions, their dependants and follow-ups, then the claim, which may take those
-      r = run_round(done, {});
-      if (any_dependants) r.released = settle_dependants(s, ended_jobs(done, r.stale), latest_at(done));
+    if (!any_follow_up) {
+      r = run_round(done, next, &failed_parents);
+    } else {  // completions, their follow-ups, then the claim, which may take those
+      r = run_round(done, {}, &failed_parents);
+      if (!failed_parents.empty()) {
+        auto more = settle_dependants(s, failed_ended(done, r.stale, failed_parents), latest_at(done));
+        r.released.insert(r.released.end(), more.begin(), more.end());
+        failed_parents.clear();
+      }
       if (auto follow = accepted_follow_ups(done, r.stale); !follow.empty())
         r.follow_ups = insert_rows(follow, latest_at(done));
       r.claimed = run_round({}, next).claimed;
@@ -269,22 +282,30 @@ round_result pg_store::complete_and_claim(std::span<const jobs::completion> done
     if (next.want_next_due) r.next_due = find_next_due(next.queue, next.now);
     return r;
   };
-  // Without follow-ups or dependants no transaction: the round statement commits by itself.
-  // With them, one transaction holds the completions, what they settle or add, and the claim.
-  auto r = any_follow_up || any_dependants ? write(what, false, round) : call(what, round);
-  if (!late_parents.empty()) {
-    // A dependency added while its parent ran (the claim saw none): settled right after the
-    // round; were the process to die in between, the leader's settle_pending does it.
-    std::vector<std::pair<job_id, jobs::state>> ended;
-    for (auto& e : ended_jobs(done, r.stale))
-      if (std::find(late_parents.begin(), late_parents.end(), e.first) != late_parents.end()) ended.push_back(e);
+  // Without follow-ups no transaction: the round statement commits by itself, dependants of the
+  // completed jobs counted down in it. With them, one transaction holds the completions, the
+  // follow-ups of those it applied and the claim.
+  auto r = any_follow_up ? write(what, false, round) : call(what, round);
+  if (!failed_parents.empty()) {
+    // Dependants of a job that ended dead or cancelled (rare): cancelled, or counted down for
+    // on_parent_failure run, right after the round; were the process to die in between, the
+    // leader's settle_pending does it.
     auto released = write("settle dependants", false, [&](soci::session& s) {
-      return settle_dependants(s, std::move(ended), latest_at(done));
+      return settle_dependants(s, failed_ended(done, r.stale, failed_parents), latest_at(done));
     });
     for (const auto& q : released) st_->insert.notify(q);
     r.released.insert(r.released.end(), released.begin(), released.end());
   }
   return r;
+}
+
+std::vector<std::pair<job_id, jobs::state>> pg_store::failed_ended(std::span<const jobs::completion> done,
+                                                                   std::span<const job_id> stale,
+                                                                   std::span<const job_id> parents) {
+  std::vector<std::pair<job_id, jobs::state>> out;
+  for (auto& e : ended_jobs(done, stale))
+    if (std::find(parents.begin(), parents.end(), e.first) != parents.end()) out.push_back(e);
+  return out;
 }
 
 // The round statement: on its own it commits by itself; inside a transaction, with it.
@@ -308,12 +329,17 @@ round_result pg_store::run_round(std::span<const jobs::completion> done, const c
   s.limit = std::max(0, next.limit);
   s.worker = next.worker;
   s.lease_until = to_us(next.lease_until);
+  s.done_at = to_us(latest_at(done));
   std::unordered_set<job_id> applied;
   s.round.execute(false);
   while (s.round.fetch()) {
     if (s.what == "a") {
       applied.insert(s.c_id);
       if (parents && s.c_dependants) parents->push_back(s.c_id);
+      continue;
+    }
+    if (s.what == "r") {  // a dependant made due: its queue (in the kind column)
+      r.released.push_back(s.kind);
       continue;
     }
     jobs::claimed_job c;
@@ -327,7 +353,6 @@ round_result pg_store::run_round(std::span<const jobs::completion> done, const c
     c.run_at = from_us(s.c_due);
     c.created_at = from_us(s.c_created);
     c.lease = s.c_lease;
-    c.has_dependants = s.c_dependants != 0;
     c.has_parents = s.c_parents != 0;
     r.claimed.push_back(std::move(c));
   }

@@ -40,12 +40,17 @@ class pg_store final : public sql_store {
   // Inside a transaction: the enqueue's rows (pg_insert).
   std::vector<insert_result> insert_in_transaction(std::span<const jobs::new_job> batch,
                                                    time_point now) override;
-  // `parents`, if given, receives the applied completions' jobs that ended and have dependants.
+  // `parents`, if given, receives the applied completions' jobs that ended dead or cancelled and
+  // have dependants (those that completed are counted down in the statement).
   round_result run_round(std::span<const jobs::completion> done, const claim_request& next,
                          std::vector<job_id>* parents = nullptr);
   // st_->insert.rows, and with dependencies the pending state and the edges (attach_dependencies).
   std::vector<insert_result> insert_rows(std::span<const jobs::new_job> batch, time_point now);
   std::optional<time_point> find_next_due(const std::string& queue, time_point now);
+  // Those of ended_jobs(done, stale) that are in `parents`.
+  static std::vector<std::pair<job_id, jobs::state>> failed_ended(std::span<const jobs::completion> done,
+                                                                  std::span<const job_id> stale,
+                                                                  std::span<const job_id> parents);
 
   location where_;
   std::unique_ptr<soci::session> sql_;

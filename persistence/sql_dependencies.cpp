@@ -5,6 +5,7 @@
 // transactions ending two of its parents count down one after the other.
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -41,11 +42,11 @@ namespace {
 
 // Takes a pending job out of `ready` into `finished` as cancelled; false if it is not pending.
 bool cancel_pending(soci::session& s, const dialect& d, job_id id, const std::string& note, long long now_us) {
-  long long id_v = id, sentinel = pending_run_at;
+  long long id_v = id;
   int attempt = 0;
   std::string queue;
-  s << "DELETE FROM ready WHERE id = :id AND run_at = :p RETURNING queue, attempt", into(queue),
-      into(attempt), use(id_v), use(sentinel);
+  s << "DELETE FROM ready WHERE id = :id AND run_at = 9223372036854775807 RETURNING queue, attempt", into(queue),
+      into(attempt), use(id_v);
   if (!s.got_data()) return false;
   s << "INSERT INTO finished (id, queue, state, attempt, attempted_at, finalized_at, note) "
        "VALUES (:id, :q, 'cancelled', :a, NULL, :t, :n)",
@@ -58,10 +59,10 @@ bool cancel_pending(soci::session& s, const dialect& d, job_id id, const std::st
 
 // Makes a pending job due now; returns its queue, or "" if it is not pending.
 std::string release_pending(soci::session& s, job_id id, long long now_us) {
-  long long id_v = id, sentinel = pending_run_at;
+  long long id_v = id;
   std::string queue;
-  s << "UPDATE ready SET run_at = :now, waiting = NULL WHERE id = :id AND run_at = :p RETURNING queue",
-      into(queue), use(now_us), use(id_v), use(sentinel);
+  s << "UPDATE ready SET run_at = :now, waiting = NULL WHERE id = :id AND run_at = 9223372036854775807 RETURNING queue",
+      into(queue), use(now_us), use(id_v);
   return s.got_data() ? queue : std::string();
 }
 
@@ -131,7 +132,6 @@ std::vector<std::string> sql_store::attach_dependencies(soci::session& s, std::s
       s << "INSERT INTO job_dependencies (parent_id, child_id) SELECT CAST(x AS bigint), CAST(:c AS bigint) "
            "FROM jsonb_array_elements_text(CAST(:ids AS jsonb)) x",
           use(child), use(ids);
-    s << "UPDATE jobs SET dependants = TRUE WHERE id" + in, use(ids);
     const bool run_anyway = j.on_parent_failure == jobs::parent_failure::run;
     // Set for every job with parents (0 cancel, 1 run): the claim reads from it that it has some.
     const int policy = run_anyway ? 1 : 0;
@@ -157,7 +157,39 @@ std::vector<std::string> sql_store::settle_dependants(soci::session& s,
   std::vector<std::string> due;
   const bool pg = dialect_.backend == backend::postgresql;
   const std::string in = " IN (" + std::string(dialect_.id_list) + ")";
-  const long long now_us = to_us(now), sentinel = pending_run_at;
+  const long long now_us = to_us(now);
+  // The common case, parents that all completed: each dependant counts them off in one statement
+  // (after its row is locked, in id order, on PostgreSQL), and those left at zero become due.
+  const bool all_completed = std::all_of(ended.begin(), ended.end(),
+                                         [](const auto& e) { return e.second == jobs::state::completed; });
+  if (all_completed && !ended.empty()) {
+    std::vector<std::int64_t> list;
+    for (auto& [id, _] : ended) list.push_back(id);
+    const auto ids = id_array(list);
+    // How many of these parents each dependant has: from the parents' side of the edges (their
+    // key), never scanning a dependant's other edges (a fan-in's final step has thousands).
+    std::vector<std::pair<long long, long long>> counts;
+    {
+      long long child = 0, n = 0;
+      soci::statement st = (s.prepare << "SELECT child_id, COUNT(*) FROM job_dependencies WHERE parent_id" + in +
+                                             " GROUP BY child_id ORDER BY child_id",
+                            into(child), into(n), use(ids));
+      st.execute();
+      while (st.fetch()) counts.emplace_back(child, n);
+    }
+    // One statement each, in id order (the order of the row locks on PostgreSQL): counted off,
+    // and due now when none is left.
+    for (auto& [child, n] : counts) {
+      std::string queue;
+      long long run_at = 0;
+      s << "UPDATE ready SET waiting = CASE WHEN waiting - :n1 <= 0 THEN NULL ELSE waiting - :n2 END, "
+           "run_at = CASE WHEN waiting - :n3 <= 0 THEN :now ELSE run_at END "
+           "WHERE id = :c AND run_at = 9223372036854775807 RETURNING queue, run_at",
+          into(queue), into(run_at), use(n), use(n), use(n), use(now_us), use(child);
+      if (s.got_data() && run_at != pending_run_at) due.push_back(queue);
+    }
+    return due;
+  }
   while (!ended.empty()) {
     std::map<job_id, jobs::state> state_of(ended.begin(), ended.end());
     std::vector<std::int64_t> list;
@@ -179,8 +211,8 @@ std::vector<std::string> sql_store::settle_dependants(soci::session& s,
       soci::indicator waiting_i = soci::i_null, run_i = soci::i_null;
       std::string queue;
       s << "SELECT r.queue, r.waiting, j.on_parent_failure FROM ready r JOIN jobs j ON j.id = r.id "
-           "WHERE r.id = :c AND r.run_at = :p" + std::string(pg ? " FOR UPDATE OF r" : ""),
-          into(queue), into(waiting, waiting_i), into(run_anyway, run_i), use(child_v), use(sentinel);
+           "WHERE r.id = :c AND r.run_at = 9223372036854775807" + std::string(pg ? " FOR UPDATE OF r" : ""),
+          into(queue), into(waiting, waiting_i), into(run_anyway, run_i), use(child_v);
       if (!s.got_data()) continue;  // not pending: settled already, or cancelled
       std::optional<std::pair<job_id, jobs::state>> failed;
       for (auto p : parents)
@@ -207,12 +239,12 @@ std::vector<std::string> sql_store::settle_dependants(soci::session& s,
 std::int64_t sql_store::settle_pending(time_point now, int limit) {
   return write("settle pending jobs", false, [&](soci::session& s) -> std::int64_t {
     const bool pg = dialect_.backend == backend::postgresql;
-    const long long now_us = to_us(now), sentinel = pending_run_at;
+    const long long now_us = to_us(now);
     std::vector<long long> pending;
     {
       long long id = 0;
-      soci::statement st = (s.prepare << "SELECT id FROM ready WHERE run_at = :p ORDER BY id LIMIT :l",
-                            into(id), use(sentinel), use(limit));
+      soci::statement st = (s.prepare << "SELECT id FROM ready WHERE run_at = 9223372036854775807 ORDER BY id LIMIT :l",
+                            into(id), use(limit));
       st.execute();
       while (st.fetch()) pending.push_back(id);
     }
@@ -223,8 +255,8 @@ std::int64_t sql_store::settle_pending(time_point now, int limit) {
       soci::indicator run_i = soci::i_null;
       std::string queue;
       s << "SELECT r.queue, j.on_parent_failure FROM ready r JOIN jobs j ON j.id = r.id "
-           "WHERE r.id = :c AND r.run_at = :p" + std::string(pg ? " FOR UPDATE OF r" : ""),
-          into(queue), into(run_anyway, run_i), use(child), use(sentinel);
+           "WHERE r.id = :c AND r.run_at = 9223372036854775807" + std::string(pg ? " FOR UPDATE OF r" : ""),
+          into(queue), into(run_anyway, run_i), use(child);
       if (!s.got_data()) continue;
       long long parent = 0;
       int state = 0;

@@ -217,7 +217,6 @@ void attempt_slots::finish(slot& s, jobs::outcome result) {
   // Onto the stack of ended attempts; the first one onto an empty stack posts the owner to
   // collect them all, so a burst of endings costs one post.
   jobs::completion done{j.id, j.lease, std::move(t)};
-  done.has_dependants = j.has_dependants;
   // Follow-ups go with a success only (see job_context::enqueue); a failed, snoozed or
   // cancelled attempt's are dropped here, and its next attempt enqueues them again.
   if (done.change.next == jobs::transition::to::completed) {

@@ -147,6 +147,11 @@ asio::awaitable<void> producer::round(producer_fsm::round r) {
     }
     core_.leases.release(released);
     core_.committed.fetch_add(done.size() - rejected.size(), std::memory_order_relaxed);
+    // Dependants these completions made due: here at once, other queues through their producers.
+    for (const auto& q : result.released) {
+      if (q == queue_) next |= fsm_.job_due(wall_now, steady_now, wall_now);
+      else core_.notify(q, wall_now);
+    }
   }
   const int claimed = static_cast<int>(result.claimed.size());
   start_claimed(std::move(result.claimed));

@@ -62,7 +62,6 @@ struct claimed_job {
   time_point run_at;  // when it became due
   time_point created_at;
   lease_id lease = 0;
-  bool has_dependants = false;  // other jobs wait for this one (as the claim found it)
   bool has_parents = false;     // it waited for others (job_context::parent_results reads them)
 };
 
