@@ -290,6 +290,23 @@ ALTER TABLE job_errors ADD COLUMN node TEXT;
 ALTER TABLE finished ADD COLUMN node TEXT
 )sql";
 
+// Version 10 is left to the job dependencies work.
+//
+// Flow control that every node sharing the database honours. `queue_settings` holds a queue's
+// pause (runtime::pause), read by each node once per poll interval; a row outlives the queue's
+// jobs, and resuming keeps it (paused = 0). A job's snooze tally (how many snoozes, their delays
+// summed in microseconds) is checked against its kind's snooze ceiling: the claim reads it with
+// the job, and only a completion that snoozes writes it. One text for both dialects.
+constexpr std::string_view v11 = R"sql(
+CREATE TABLE queue_settings (
+  queue      TEXT    PRIMARY KEY,
+  paused     INTEGER NOT NULL DEFAULT 0,
+  updated_at BIGINT  NOT NULL
+);
+ALTER TABLE jobs ADD COLUMN snoozes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN snoozed_us BIGINT NOT NULL DEFAULT 0
+)sql";
+
 }  // namespace
 
 const schema& core_schema() {
@@ -304,6 +321,7 @@ const schema& core_schema() {
           {7, "nodes publish the kinds they run", v7, v7, 0},
           {8, "job results", v8_sqlite, v8_postgresql, 0},
           {9, "attempts' node, failed attempts' start", v9, v9, 0},
+          {11, "queue pause stored; jobs' snooze tallies", v11, v11, 0},
       }};
   return core;
 }

@@ -53,8 +53,8 @@ struct pg_store::statements {
   // scheduled jobs behind it are never read.
   // Rows: 'a' for each applied completion (id), 'c' for each claimed job.
   std::string queue, worker, payload, kind, batch_json, lease_ids, what, id_array, lease_array;
-  long long now = 0, lease_until = 0, c_id = 0, c_due = 0, c_lease = 0, c_created = 0;
-  int limit = 0, c_priority = 0, c_attempt = 0, c_max = 0;
+  long long now = 0, lease_until = 0, c_id = 0, c_due = 0, c_lease = 0, c_created = 0, c_snoozed = 0;
+  int limit = 0, c_priority = 0, c_attempt = 0, c_max = 0, c_snoozes = 0;
   soci::statement round{
       (sql.prepare << "WITH input AS (SELECT DISTINCT ON (id, lease) * FROM (SELECT "
                       "CAST(v->>0 AS bigint) AS id, CAST(v->>1 AS bigint) AS lease, "
@@ -116,11 +116,13 @@ struct pg_store::statements {
                       "HAVING SUM(d) <> 0 ORDER BY queue, state ON CONFLICT (queue, state, shard) "
                       "DO UPDATE SET n = job_counts.n + excluded.n) "
                       "SELECT 'c' AS what, m.id, m.priority, m.attempt, m.due_at, m.lease_id, j.kind, "
-                      "j.payload, j.max_attempts, j.created_at FROM moved m JOIN jobs j ON j.id = m.id "
-                      "UNION ALL SELECT 'a', a.id, 0, 0, 0, 0, '', '', 0, 0 FROM app a "
+                      "j.payload, j.max_attempts, j.created_at, j.snoozes, j.snoozed_us FROM moved m "
+                      "JOIN jobs j ON j.id = m.id "
+                      "UNION ALL SELECT 'a', a.id, 0, 0, 0, 0, '', '', 0, 0, 0, 0 FROM app a "
                       "ORDER BY 1, 3, 5, 2",
        into(what), into(c_id), into(c_priority), into(c_attempt), into(c_due), into(c_lease),
-       into(kind), into(payload), into(c_max), into(c_created), use(batch_json), use(id_array),
+       into(kind), into(payload), into(c_max), into(c_created), into(c_snoozes), into(c_snoozed),
+       use(batch_json), use(id_array),
        use(lease_array), use(queue), use(queue), use(queue), use(now), use(limit),
        use(limit), use(worker),
        use(lease_until), use(now))};
@@ -237,12 +239,17 @@ round_result pg_store::complete_and_claim(std::span<const jobs::completion> done
   const char* what = next.limit > 0 ? "claim" : "complete";
   const bool any_follow_up = std::any_of(done.begin(), done.end(),
                                          [](const jobs::completion& c) { return !c.follow_ups.empty(); });
-  auto round = [&](soci::session&) {
+  const bool snoozes = any_snooze(done);
+  auto round = [&](soci::session& sql) {
     round_result r;
+    // The snoozed jobs are back in `ready`, but no other node sees them before this commits,
+    // and this round's own claim (one snapshot with the completions) does not take them.
     if (!any_follow_up) {
       r = run_round(done, next);
+      if (snoozes) record_snoozes(sql, done, r.stale);
     } else {  // completions, their follow-ups, then the claim, which may take those
       r = run_round(done, {});
+      if (snoozes) record_snoozes(sql, done, r.stale);
       if (auto follow = accepted_follow_ups(done, r.stale); !follow.empty())
         r.follow_ups = st_->insert.rows(follow, latest_at(done));
       r.claimed = run_round({}, next).claimed;
@@ -250,9 +257,9 @@ round_result pg_store::complete_and_claim(std::span<const jobs::completion> done
     if (next.want_next_due) r.next_due = find_next_due(next.queue, next.now);
     return r;
   };
-  // Without follow-ups no transaction: the round statement commits by itself. With them, one
-  // transaction holds the completions, the follow-ups of those it applied and the claim.
-  return any_follow_up ? write(what, false, round) : call(what, round);
+  // Without follow-ups or snoozes no transaction: the round statement commits by itself. With
+  // them, one transaction holds the completions, what comes with those it applied and the claim.
+  return any_follow_up || snoozes ? write(what, false, round) : call(what, round);
 }
 
 // The round statement: on its own it commits by itself; inside a transaction, with it.
@@ -293,6 +300,8 @@ round_result pg_store::run_round(std::span<const jobs::completion> done, const c
     c.run_at = from_us(s.c_due);
     c.created_at = from_us(s.c_created);
     c.lease = s.c_lease;
+    c.snoozes = s.c_snoozes;
+    c.snoozed_for = jobs::duration(s.c_snoozed);
     r.claimed.push_back(std::move(c));
   }
   for (const auto& c : done)

@@ -51,6 +51,10 @@ struct claimed_job {
   time_point run_at;  // when it became due
   time_point created_at;
   lease_id lease = 0;
+  // Snoozes so far (across attempts, until an operator requeues it from the dead-letter queue),
+  // and their requested delays summed: what the kind's snooze ceiling is checked against.
+  int snoozes = 0;
+  duration snoozed_for{0};
 };
 
 // What cancelling or retrying a job by id found.
