@@ -433,14 +433,16 @@ int kinds(const config::settings& s, bool json) {
     std::cout << jobs::to_text(boost::json::object{{"kinds", all}}) << "\n";
     return 0;
   }
-  std::cout << fmt::format("{:<22} {:>12} {:>12} {:>12} {:>7} {:>10}  {}\n", "KIND", "MAX_ATTEMPTS",
-                           "RETRY_BASE_S", "RETRY_CAP_S", "JITTER", "TIMEOUT_S", "PAYLOAD_CHECKED");
+  std::cout << fmt::format("{:<22} {:>12} {:>12} {:>12} {:>7} {:>10} {:>12} {:>16}  {}\n", "KIND",
+                           "MAX_ATTEMPTS", "RETRY_BASE_S", "RETRY_CAP_S", "JITTER", "TIMEOUT_S",
+                           "MAX_SNOOZES", "MAX_SNOOZE_TOTAL_S", "PAYLOAD_CHECKED");
   for (auto& v : all) {
     auto& k = v.as_object();
-    std::cout << fmt::format("{:<22} {:>12} {:>12g} {:>12g} {:>7g} {:>10g}  {}\n",
+    std::cout << fmt::format("{:<22} {:>12} {:>12g} {:>12g} {:>7g} {:>10g} {:>12} {:>16g}  {}\n",
                              k.at("kind").as_string().c_str(), k.at("max_attempts").as_int64(),
                              k.at("retry_base_s").as_double(), k.at("retry_cap_s").as_double(),
                              k.at("retry_jitter").as_double(), k.at("timeout_s").as_double(),
+                             k.at("max_snoozes").as_int64(), k.at("max_snooze_total_s").as_double(),
                              k.at("payload_checked").as_bool() ? "yes" : "no");
   }
   std::cout << "(the diagnostic kinds noop, sleep, fail, abort, throw, hang, hog and block run only "

@@ -30,13 +30,16 @@ std::vector<std::int64_t> started_attempts(const std::string& log, job_id id) {
 
 BOOST_AUTO_TEST_CASE(spool_kinds_lists_the_kinds_with_their_configured_policy) {
   sandbox sb;
-  sb.write_config(R"({"kinds": {"fail": {"max_attempts": 4}}})");
+  sb.write_config(R"({"kinds": {"fail": {"max_attempts": 4, "max_snoozes": 7}}})");
   boost::system::error_code ec;
   const auto v = boost::json::parse(sb.spool_ok({"kinds", "--json"}), ec);
   BOOST_REQUIRE(!ec);
   std::map<std::string, boost::json::object> by_name;
   for (auto& k : v.at("kinds").as_array()) by_name[std::string(k.at("kind").as_string())] = k.as_object();
   BOOST_TEST(by_name.at("fail").at("max_attempts").as_int64() == 4);
+  BOOST_TEST(by_name.at("fail").at("max_snoozes").as_int64() == 7);
+  BOOST_TEST(by_name.at("noop").at("max_snoozes").as_int64() == 100);
+  BOOST_TEST(by_name.at("noop").at("max_snooze_total_s").as_double() == 86400);
   BOOST_TEST(by_name.at("activity_processing").at("payload_checked").as_bool());
   BOOST_TEST(sb.spool_ok({"kinds"}).find("profile_generation") != std::string::npos);
 }
