@@ -39,7 +39,7 @@ BOOST_AUTO_TEST_CASE(spool_kinds_lists_the_kinds_with_their_configured_policy) {
   BOOST_TEST(by_name.at("fail").at("max_attempts").as_int64() == 4);
   BOOST_TEST(by_name.at("fail").at("max_snoozes").as_int64() == 7);
   BOOST_TEST(by_name.at("noop").at("max_snoozes").as_int64() == 100);
-  BOOST_TEST(by_name.at("noop").at("max_snooze_total_s").as_double() == 86400);
+  BOOST_TEST(by_name.at("noop").at("max_snooze_total_s").to_number<double>() == 86400);
   BOOST_TEST(by_name.at("activity_processing").at("payload_checked").as_bool());
   BOOST_TEST(sb.spool_ok({"kinds"}).find("profile_generation") != std::string::npos);
 }
