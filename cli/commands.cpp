@@ -2,6 +2,7 @@
 
 #include "runtime/nodes.hpp"
 #include "runtime/periodic_view.hpp"
+#include "runtime/queue_view.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -445,14 +446,16 @@ int kinds(const config::settings& s, bool json) {
     std::cout << jobs::to_text(boost::json::object{{"kinds", all}}) << "\n";
     return 0;
   }
-  std::cout << fmt::format("{:<22} {:>12} {:>12} {:>12} {:>7} {:>10}  {}\n", "KIND", "MAX_ATTEMPTS",
-                           "RETRY_BASE_S", "RETRY_CAP_S", "JITTER", "TIMEOUT_S", "PAYLOAD_CHECKED");
+  std::cout << fmt::format("{:<22} {:>12} {:>12} {:>12} {:>7} {:>10} {:>12} {:>16}  {}\n", "KIND",
+                           "MAX_ATTEMPTS", "RETRY_BASE_S", "RETRY_CAP_S", "JITTER", "TIMEOUT_S",
+                           "MAX_SNOOZES", "MAX_SNOOZE_TOTAL_S", "PAYLOAD_CHECKED");
   for (auto& v : all) {
     auto& k = v.as_object();
-    std::cout << fmt::format("{:<22} {:>12} {:>12g} {:>12g} {:>7g} {:>10g}  {}\n",
+    std::cout << fmt::format("{:<22} {:>12} {:>12g} {:>12g} {:>7g} {:>10g} {:>12} {:>16g}  {}\n",
                              k.at("kind").as_string().c_str(), k.at("max_attempts").as_int64(),
                              k.at("retry_base_s").as_double(), k.at("retry_cap_s").as_double(),
                              k.at("retry_jitter").as_double(), k.at("timeout_s").as_double(),
+                             k.at("max_snoozes").as_int64(), k.at("max_snooze_total_s").as_double(),
                              k.at("payload_checked").as_bool() ? "yes" : "no");
   }
   std::cout << "(the diagnostic kinds noop, sleep, fail, abort, throw, hang, hog and block run only "
@@ -464,6 +467,54 @@ int migrate(const config::settings& s) {
   auto st = store::open(s.db, {.schemas = builtin_schemas()});
   const int n = st->migrate();
   std::cout << "applied " << n << " migration" << (n == 1 ? "" : "s") << "\n";
+  return 0;
+}
+
+}  // namespace spool::cli
+
+namespace spool::cli {
+
+int queues_list(const config::settings& s, bool json) {
+  const auto now = jobs::now();
+  auto read = [&](store::store& st) {
+    return std::tuple{st.count(now), st.paused_queues(), st.nodes(now)};
+  };
+  const auto [counts, paused, nodes] = read_store(s, read);
+  const auto ttl = std::chrono::duration_cast<jobs::duration>(std::chrono::duration<double>(s.leader_ttl_s));
+  std::map<std::string, int> served_by;
+  for (auto& n : nodes)
+    if (now - n.heartbeat_at < ttl)
+      for (auto& q : n.queues) ++served_by[q];
+  std::vector<std::string> served;
+  for (auto& [q, _] : served_by) served.push_back(q);
+  auto all = runtime::queues_to_json(counts, paused, served, now);
+  for (auto& [name, o] : all) o["served_by"] = served_by[name];
+  if (json) {
+    boost::json::array out;
+    for (auto& [_, o] : all) out.push_back(o);
+    std::cout << jobs::to_text(boost::json::object{{"queues", out}}) << "\n";
+    return 0;
+  }
+  std::cout << fmt::format("{:<16}", "QUEUE");
+  for (auto& [state, _] : counts.states) std::cout << fmt::format("{:>11}", state);
+  std::cout << fmt::format("{:>10}  {:<7} {}\n", "SERVED_BY", "PAUSED", "PAUSED_SINCE");
+  for (auto& [name, o] : all) {
+    std::cout << fmt::format("{:<16}", name);
+    for (auto& [state, _] : counts.states)
+      std::cout << fmt::format("{:>11}", o.at("counts").at(state).as_int64());
+    const bool p = o.at("paused").as_bool();
+    std::cout << fmt::format("{:>10}  {:<7} {}\n", served_by[name], p ? "yes" : "no",
+                             p ? o.at("paused_since").as_string().c_str() : "-");
+  }
+  return 0;
+}
+
+int queues_pause(const config::settings& s, const std::string& queue, bool paused) {
+  if (!config::valid_name(queue))
+    throw usage_error("'" + queue + "' is not a queue name (1-64 characters of A-Z a-z 0-9 _ - . :)");
+  open_store(s)->set_paused(queue, paused, jobs::now());
+  std::cout << "queue " << queue << (paused ? " paused" : " resumed")
+            << ": every node applies it within its poll interval\n";
   return 0;
 }
 

@@ -42,6 +42,10 @@ int dlq_list(const config::settings& s, int limit, bool json);
 int dlq_requeue(const config::settings& s, std::optional<jobs::job_id> id);
 int dlq_purge(const config::settings& s, std::optional<jobs::job_id> id);
 int stats(const config::settings& s, bool json);
+// Every queue the database knows of, with its counts, the live nodes serving it and its pause.
+int queues_list(const config::settings& s, bool json);
+// Stores the queue's pause (or resume), which every node applies within its poll interval.
+int queues_pause(const config::settings& s, const std::string& queue, bool paused);
 int nodes(const config::settings& s, bool json);
 int kinds(const config::settings& s, bool json);
 // The configured periodic jobs with their next run and the last tick the database recorded.

@@ -210,6 +210,19 @@ int main(int argc, char** argv) {
   auto* st = app.add_subcommand("stats", "Job counts per queue and state");
   st->add_flag("--json", json, "JSON output");
   st->callback([&] { action = [&] { return spool::cli::stats(layers.resolve(), json); }; });
+  // spool queues list|pause|resume
+  auto* qs = app.add_subcommand("queues", "Queues: counts and pause, for every node sharing the database");
+  qs->require_subcommand(1);
+  auto* ql = qs->add_subcommand("list", "Each queue with its counts, the live nodes serving it and its pause");
+  ql->add_flag("--json", json, "JSON output");
+  ql->callback([&] { action = [&] { return spool::cli::queues_list(layers.resolve(), json); }; });
+  std::string queue_name;
+  auto* qp = qs->add_subcommand("pause", "Stop every node claiming from the queue (running jobs finish)");
+  qp->add_option("name", queue_name, "Queue")->required();
+  qp->callback([&] { action = [&] { return spool::cli::queues_pause(layers.resolve(), queue_name, true); }; });
+  auto* qr = qs->add_subcommand("resume", "Let every node claim from the queue again");
+  qr->add_option("name", queue_name, "Queue")->required();
+  qr->callback([&] { action = [&] { return spool::cli::queues_pause(layers.resolve(), queue_name, false); }; });
   auto* nd = app.add_subcommand("nodes", "Runtime nodes sharing the database, and the leader");
   nd->add_flag("--json", json, "JSON output");
   nd->callback([&] { action = [&] { return spool::cli::nodes(layers.resolve(), json); }; });
@@ -231,7 +244,7 @@ int main(int argc, char** argv) {
                                          "open no database");
   cc->callback([&] { action = [&] { return spool::cli::config_check(layers.resolve()); }; });
 
-  for (auto* sub : {run, enq, jobs, jl, js, jc, jr, dlq, dl, dr, dp, st, nd, kd, pe, pl, mg, cf, cc})
+  for (auto* sub : {run, enq, jobs, jl, js, jc, jr, dlq, dl, dr, dp, st, qs, ql, qp, qr, nd, kd, pe, pl, mg, cf, cc})
     sub->fallthrough();
 
   try {

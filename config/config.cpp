@@ -234,8 +234,12 @@ void validate(const settings& s) {
       fail(s.where(p + ".retry_jitter"), "must be in [0, 1)");
     if (k.max_attempts && *k.max_attempts < 1) fail(s.where(p + ".max_attempts"), "must be >= 1");
     if (k.timeout_s && !(*k.timeout_s > 0)) fail(s.where(p + ".timeout_s"), "must be > 0");
+    if (k.max_snoozes && *k.max_snoozes < 0) fail(s.where(p + ".max_snoozes"), "must be >= 0");
+    if (k.max_snooze_total_s && !(*k.max_snooze_total_s >= 0))
+      fail(s.where(p + ".max_snooze_total_s"), "must be >= 0");
     for (auto [key, v] : {std::pair{".retry_base_s", k.retry_base_s}, std::pair{".retry_cap_s", k.retry_cap_s},
-                          std::pair{".timeout_s", k.timeout_s}})
+                          std::pair{".timeout_s", k.timeout_s},
+                          std::pair{".max_snooze_total_s", k.max_snooze_total_s}})
       if (v) at_most_ten_years(p + key, *v);
   }
   std::set<std::string, std::less<>> schedules;

@@ -111,6 +111,8 @@ void kinds_from_json(settings& s, const json::value& v, const origin& o) {
       else if (field == "retry_jitter") k.retry_jitter = from_value<double>(fv, o, key);
       else if (field == "max_attempts") k.max_attempts = from_value<int>(fv, o, key);
       else if (field == "timeout_s") k.timeout_s = from_value<double>(fv, o, key);
+      else if (field == "max_snoozes") k.max_snoozes = from_value<int>(fv, o, key);
+      else if (field == "max_snooze_total_s") k.max_snooze_total_s = from_value<double>(fv, o, key);
       else {
         std::string known;
         for (auto n : kind_keys) known += (known.empty() ? "" : ", ") + std::string(n);
@@ -272,7 +274,7 @@ std::vector<key_spec> make_keys() {
                   SPOOL_FIELD(retention.interval_s)));
   k.push_back({"retention.queues", "", "", "Per-queue retention: NAME -> {completed_s, cancelled_s, dead_s}",
                "", retention_queues_from_json, nullptr});
-  k.push_back({"kinds", "", "", "Per-kind retry policy and timeout", "", kinds_from_json, nullptr});
+  k.push_back({"kinds", "", "", "Per-kind retry policy, timeout and snooze ceiling", "", kinds_from_json, nullptr});
   k.push_back({"periodic", "", "", "Periodic jobs: [{name, cron, timezone, kind, queue, payload, ...}]", "",
                periodic_from_json, nullptr});
   k.push_back({"http_kinds", "", "", "Kinds run by an application over HTTP: [{kind, url, timeout_s, ...}]",

@@ -185,6 +185,8 @@ json::array kinds_to_json(const registry& kinds, const config::settings& setting
                                {"retry_cap_s", seconds(o.retry.cap)},
                                {"retry_jitter", o.retry.jitter},
                                {"timeout_s", seconds(o.timeout)},
+                               {"max_snoozes", o.snoozes.max_snoozes},
+                               {"max_snooze_total_s", seconds(o.snoozes.max_total)},
                                {"payload_checked", static_cast<bool>(o.check_payload)}});
   }
   return out;

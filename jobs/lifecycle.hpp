@@ -14,6 +14,13 @@
 
 namespace spool::jobs {
 
+// A job's snoozes so far: how many, and their delays summed (claimed_job carries them).
+struct snooze_tally {
+  int count = 0;
+  duration total{0};
+  bool operator==(const snooze_tally&) const = default;
+};
+
 struct transition {
   enum class to {
     completed,  // -> finished (completed)
@@ -29,6 +36,8 @@ struct transition {
   std::optional<error_entry> error;
   std::string note;  // cancel reason, or the error that killed a dead job
   std::string result;  // completed: the handler's result (JSON text), or empty
+  // requeue after a snooze: the job's tally with this snooze, which the store records with it.
+  std::optional<snooze_tally> snoozed = {};
 };
 
 std::string_view to_string(transition::to t);
@@ -38,9 +47,14 @@ std::string_view to_string(transition::to t);
 outcome check_result(outcome result, std::size_t max_bytes);
 
 // The next state of a job whose attempt `attempt` (1-based) ended with `result` at `now`.
-// `max_attempts` <= 0 means the policy's limit.
+// `max_attempts` <= 0 means the policy's limit. A snooze that takes the job's tally (`so_far`,
+// before it) past `ceiling` fails the attempt instead, with an error that says which limit.
 transition decide(const outcome& result, int attempt, int max_attempts, const retry_policy& policy,
-                  time_point now, std::mt19937_64& rng);
+                  time_point now, std::mt19937_64& rng, snooze_tally so_far = {},
+                  const snooze_ceiling& ceiling = {});
+
+// Why a snooze that brings the tally to `after` is refused, or empty when `ceiling` allows it.
+std::string snooze_refusal(const snooze_tally& after, const snooze_ceiling& ceiling);
 
 // A job whose worker vanished (its lease expired): a failed attempt, so a job that kills its
 // process ends in the dead-letter queue instead of crash-looping.

@@ -43,6 +43,8 @@ kind_options with_settings(kind_options o, const config::kind_settings& k) {
   if (k.retry_jitter) o.retry.jitter = *k.retry_jitter;
   if (k.max_attempts) o.retry.max_attempts = *k.max_attempts;
   if (k.timeout_s) o.timeout = seconds(*k.timeout_s);
+  if (k.max_snoozes) o.snoozes.max_snoozes = *k.max_snoozes;
+  if (k.max_snooze_total_s) o.snoozes.max_total = seconds(*k.max_snooze_total_s);
   return o;
 }
 

@@ -299,6 +299,21 @@ ALTER TABLE running ADD COLUMN progress_note TEXT;
 ALTER TABLE running ADD COLUMN progress_at BIGINT
 )sql";
 
+// Flow control that every node sharing the database honours. `queue_settings` holds a queue's
+// pause (runtime::pause), read by each node once per poll interval; a row outlives the queue's
+// jobs, and resuming keeps it (paused = 0). A job's snooze tally (how many snoozes, their delays
+// summed in microseconds) is checked against its kind's snooze ceiling: the claim reads it with
+// the job, and only a completion that snoozes writes it. One text for both dialects.
+constexpr std::string_view v11 = R"sql(
+CREATE TABLE queue_settings (
+  queue      TEXT    PRIMARY KEY,
+  paused     INTEGER NOT NULL DEFAULT 0,
+  updated_at BIGINT  NOT NULL
+);
+ALTER TABLE jobs ADD COLUMN snoozes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN snoozed_us BIGINT NOT NULL DEFAULT 0
+)sql";
+
 // Dependencies (new_job::depends_on). A pending job waits in `ready` with run_at at the largest
 // value (never due: claims pass over it, nothing counts it as scheduled) and `waiting` holding how
 // many of its parents have not ended yet; the transaction that ends the last one sets its run_at
@@ -306,7 +321,6 @@ ALTER TABLE running ADD COLUMN progress_at BIGINT
 // dependants by the edges' key (parent first), one probe each. A dependant's jobs row records its
 // on_parent_failure (0 cancel, 1 run; NULL: no parents). The edges are kept until the jobs are
 // pruned: a dependant reads its parents' results through them.
-// Version 11 is left to the flow control work.
 constexpr std::string_view v12 = R"sql(
 ALTER TABLE ready ADD COLUMN waiting INTEGER;
 ALTER TABLE jobs ADD COLUMN on_parent_failure INTEGER;
@@ -334,6 +348,7 @@ const schema& core_schema() {
           {8, "job results", v8_sqlite, v8_postgresql, 0},
           {9, "attempts' node, failed attempts' start", v9, v9, 0},
           {10, "running attempts' progress", v10, v10, 0},
+          {11, "queue pause stored; jobs' snooze tallies", v11, v11, 0},
           {12, "job dependencies: pending jobs, their parents", v12, v12, 0},
       }};
   return core;

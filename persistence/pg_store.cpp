@@ -53,8 +53,8 @@ struct pg_store::statements {
   // scheduled jobs behind it are never read.
   // Rows: 'a' for each applied completion (id), 'c' for each claimed job.
   std::string queue, worker, payload, kind, batch_json, lease_ids, what, id_array, lease_array;
-  long long now = 0, lease_until = 0, c_id = 0, c_due = 0, c_lease = 0, c_created = 0, done_at = 0;
-  int limit = 0, c_priority = 0, c_attempt = 0, c_max = 0, c_dependants = 0, c_parents = 0;
+  long long now = 0, lease_until = 0, c_id = 0, c_due = 0, c_lease = 0, c_created = 0, done_at = 0, c_snoozed = 0;
+  int limit = 0, c_priority = 0, c_attempt = 0, c_max = 0, c_dependants = 0, c_parents = 0, c_snoozes = 0;
   soci::statement round{
       (sql.prepare << "WITH input AS (SELECT DISTINCT ON (id, lease) * FROM (SELECT "
                       "CAST(v->>0 AS bigint) AS id, CAST(v->>1 AS bigint) AS lease, "
@@ -130,14 +130,15 @@ struct pg_store::statements {
                       // dependants (one probe each); 'r' rows name dependants made due.
                       "SELECT 'c' AS what, m.id, m.priority, m.attempt, m.due_at, m.lease_id, j.kind, "
                       "j.payload, j.max_attempts, j.created_at, 0, "
-                      "CASE WHEN j.on_parent_failure IS NULL THEN 0 ELSE 1 END "
+                      "CASE WHEN j.on_parent_failure IS NULL THEN 0 ELSE 1 END, j.snoozes, j.snoozed_us "
                       "FROM moved m JOIN jobs j ON j.id = m.id "
                       "UNION ALL SELECT 'a', a.id, 0, 0, 0, 0, '', '', 0, 0, CASE WHEN a.next IN (2, 3) "
-                      "AND EXISTS (SELECT 1 FROM job_dependencies d WHERE d.parent_id = a.id) THEN 1 ELSE 0 END, 0 "
-                      "FROM app a UNION ALL SELECT 'r', d.id, 0, 0, 0, 0, d.queue, '', 0, 0, 0, 0 FROM dec d "
+                      "AND EXISTS (SELECT 1 FROM job_dependencies d WHERE d.parent_id = a.id) THEN 1 ELSE 0 END, 0, 0, 0 "
+                      "FROM app a UNION ALL SELECT 'r', d.id, 0, 0, 0, 0, d.queue, '', 0, 0, 0, 0, 0, 0 FROM dec d "
                       "WHERE d.run_at <> 9223372036854775807 ORDER BY 1, 3, 5, 2",
        into(what), into(c_id), into(c_priority), into(c_attempt), into(c_due), into(c_lease),
-       into(kind), into(payload), into(c_max), into(c_created), into(c_dependants), into(c_parents), use(batch_json), use(id_array),
+       into(kind), into(payload), into(c_max), into(c_created), into(c_dependants), into(c_parents),
+       into(c_snoozes), into(c_snoozed), use(batch_json), use(id_array),
        use(lease_array), use(queue), use(queue), use(queue), use(now), use(limit),
        use(limit), use(worker),
        use(lease_until), use(now), use(done_at))};
@@ -262,14 +263,19 @@ round_result pg_store::complete_and_claim(std::span<const jobs::completion> done
   const char* what = next.limit > 0 ? "claim" : "complete";
   const bool any_follow_up = std::any_of(done.begin(), done.end(),
                                          [](const jobs::completion& c) { return !c.follow_ups.empty(); });
+  const bool snoozes = any_snooze(done);
   // Jobs that ended dead or cancelled with dependants waiting: found by the round statement.
   std::vector<job_id> failed_parents;
   auto round = [&](soci::session& s) {
     round_result r;
+    // The snoozed jobs are back in `ready`, but no other node sees them before this commits,
+    // and this round's own claim (one snapshot with the completions) does not take them.
     if (!any_follow_up) {
       r = run_round(done, next, &failed_parents);
+      if (snoozes) record_snoozes(s, done, r.stale);
     } else {  // completions, their follow-ups, then the claim, which may take those
       r = run_round(done, {}, &failed_parents);
+      if (snoozes) record_snoozes(s, done, r.stale);
       if (!failed_parents.empty()) {
         auto more = settle_dependants(s, failed_ended(done, r.stale, failed_parents), latest_at(done));
         r.released.insert(r.released.end(), more.begin(), more.end());
@@ -282,10 +288,10 @@ round_result pg_store::complete_and_claim(std::span<const jobs::completion> done
     if (next.want_next_due) r.next_due = find_next_due(next.queue, next.now);
     return r;
   };
-  // Without follow-ups no transaction: the round statement commits by itself, dependants of the
-  // completed jobs counted down in it. With them, one transaction holds the completions, the
-  // follow-ups of those it applied and the claim.
-  auto r = any_follow_up ? write(what, false, round) : call(what, round);
+  // Without follow-ups or snoozes no transaction: the round statement commits by itself,
+  // dependants of the completed jobs counted down in it. With them, one transaction holds the
+  // completions, what comes with those it applied and the claim.
+  auto r = any_follow_up || snoozes ? write(what, false, round) : call(what, round);
   if (!failed_parents.empty()) {
     // Dependants of a job that ended dead or cancelled (rare): cancelled, or counted down for
     // on_parent_failure run, right after the round; were the process to die in between, the
@@ -354,6 +360,8 @@ round_result pg_store::run_round(std::span<const jobs::completion> done, const c
     c.created_at = from_us(s.c_created);
     c.lease = s.c_lease;
     c.has_parents = s.c_parents != 0;
+    c.snoozes = s.c_snoozes;
+    c.snoozed_for = jobs::duration(s.c_snoozed);
     r.claimed.push_back(std::move(c));
   }
   for (const auto& c : done)

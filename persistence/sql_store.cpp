@@ -201,6 +201,10 @@ std::int64_t sql_store::requeue_dead(const dead_filter& which, time_point now) {
                              "SELECT d.queue, j.priority, CAST(:now AS bigint), d.id, 0 "
                              "FROM dead_letter_jobs d JOIN jobs j ON j.id = d.id WHERE d.id" + in,
                             use(now_us), use(ids);
+                        // A fresh start: its snoozes count again from none (max_snoozes).
+                        s << "UPDATE jobs SET snoozes = 0, snoozed_us = 0 WHERE (snoozes <> 0 OR "
+                             "snoozed_us <> 0) AND id" + in,
+                            use(ids);
                         count_deltas d;
                         for (const auto& [queue, n] :
                              delete_counted(s, "DELETE FROM dead_letter_jobs WHERE id" + in, ids))

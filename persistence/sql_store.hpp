@@ -46,6 +46,10 @@ class sql_store : public store {
   std::vector<periodic_row> periodic_rows() override;
   std::int64_t forget_periodic(std::span<const std::string> keep) override;
 
+  // sql_flow.cpp: queue pause and snooze tallies.
+  void set_paused(const std::string& queue, bool paused, time_point now) override;
+  std::vector<paused_queue> paused_queues() override;
+
  protected:
   using session_work = std::function<void(soci::session&)>;
 
@@ -102,6 +106,13 @@ class sql_store : public store {
                                              time_point now);
 
   const dialect& dialect_;
+
+  // Whether any of `done` is a snooze, whose tally record_snoozes() writes (sql_flow.cpp).
+  static bool any_snooze(std::span<const jobs::completion> done);
+  // Records the snooze tallies of the snoozes in `done` that were applied (not in `stale`), in the
+  // transaction that applied them. Plain successes never come here.
+  static void record_snoozes(soci::session& s, std::span<const jobs::completion> done,
+                             std::span<const job_id> stale);
 
  private:
   template <class Act>

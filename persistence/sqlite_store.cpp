@@ -35,8 +35,8 @@ struct sqlite_store::statements {
   // read in key order. The last row read bounds the range the next two statements move.
   sqlite_statement read_due{db,
                             "SELECT r.id, r.run_at, r.attempt, j.kind, j.payload, j.max_attempts, "
-                            "j.created_at, j.on_parent_failure IS NOT NULL FROM ready r JOIN jobs j "
-                            "ON j.id = r.id WHERE r.queue = ?1 "
+                            "j.created_at, j.snoozes, j.snoozed_us, j.on_parent_failure IS NOT NULL "
+                            "FROM ready r JOIN jobs j ON j.id = r.id WHERE r.queue = ?1 "
                             "AND r.priority = ?2 AND r.run_at <= ?3 ORDER BY r.run_at, r.id LIMIT ?4"};
   sqlite_statement insert_lease{db,
                                 "INSERT INTO leases (worker, lease_until, remaining) "
@@ -263,6 +263,7 @@ round_result sqlite_store::complete_and_claim(std::span<const jobs::completion> 
       r.stale.insert(r.stale.end(), rest.begin(), rest.end());
       if (auto ended = ended_jobs(done, r.stale); !ended.empty() && has_dependants(ended))
         r.released = settle_dependants(*sql_, std::move(ended), latest_at(done));
+      if (any_snooze(done)) record_snoozes(*sql_, done, r.stale);
       if (auto follow = accepted_follow_ups(done, r.stale); !follow.empty())
         r.follow_ups = insert_rows(follow, latest_at(done));
     }
@@ -313,7 +314,9 @@ std::vector<jobs::claimed_job> sqlite_store::take(const claim_request& next) {
       c.payload = rows.text(4);
       c.max_attempts = static_cast<int>(rows.int64(5));
       c.created_at = from_us(rows.int64(6));
-      c.has_parents = rows.int64(7) != 0;
+      c.snoozes = static_cast<int>(rows.int64(7));
+      c.snoozed_for = jobs::duration(rows.int64(8));
+      c.has_parents = rows.int64(9) != 0;
       c.priority = static_cast<int>(*level);
       c.queue = next.queue;
       out.push_back(std::move(c));

@@ -128,6 +128,12 @@ inline constexpr long long pending_run_at = 9223372036854775807LL;
 
 using jobs::parent_result;
 
+// A queue paused in the database: no node claims from it until it is resumed.
+struct paused_queue {
+  std::string queue;
+  time_point since;
+};
+
 // The follow-ups of the completions in `done` that were applied (not in `stale`), in order: what
 // a round inserts with them, and what its results answer.
 std::vector<jobs::new_job> accepted_follow_ups(std::span<const jobs::completion> done,
@@ -237,6 +243,12 @@ class store {
   virtual std::vector<periodic_row> periodic_rows() = 0;
   // Deletes the rows of schedules not in `keep` (removed from the configuration); returns how many.
   virtual std::int64_t forget_periodic(std::span<const std::string> keep) = 0;
+
+  // Queue pause, kept in the database so that every node sharing it honours it and a restart
+  // keeps it. Records durably whether `queue` is paused, whether or not any node serves it.
+  virtual void set_paused(const std::string& queue, bool paused, time_point now) = 0;
+  // The paused queues by name, in one statement: each node reads them every poll interval.
+  virtual std::vector<paused_queue> paused_queues() = 0;
 
   // Node registry: records or refreshes a node; removes one; lists all, oldest first.
   virtual void heartbeat(const node_info& node, time_point now) = 0;

@@ -210,7 +210,8 @@ void attempt_slots::finish(slot& s, jobs::outcome result) {
   const auto& options = s.kind->options;
   result = settle(std::move(result), static_cast<cancel_reason>(s.reason.load()), options.timeout);
   result = jobs::check_result(std::move(result), core_.settings.result_max_bytes);
-  auto t = jobs::decide(result, j.attempt, j.max_attempts, options.retry, jobs::now(), thread_rng());
+  auto t = jobs::decide(result, j.attempt, j.max_attempts, options.retry, jobs::now(), thread_rng(),
+                        {j.snoozes, j.snoozed_for}, options.snoozes);
   const double ms = ms_since(s.started);
   log_transition(j, result, t, ms);
   record(*s.kind->series, core_.stats, result, t, ms / 1000);

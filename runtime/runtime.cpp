@@ -21,6 +21,7 @@
 #include "runtime/maintenance.hpp"
 #include "runtime/periodic_service.hpp"
 #include "runtime/producer.hpp"
+#include "runtime/queue_pauses.hpp"
 #include "runtime/spawn.hpp"
 
 namespace spool::runtime {
@@ -56,7 +57,13 @@ struct runtime::impl final : producer_signals {
             pool_size(s)),
         c(ex, s, std::move(kinds), db, make_worker_id()),
         maint(c),
-        periodic(c) {
+        periodic(c),
+        pauses(c, [this](const std::string& queue, bool paused) {
+          auto it = producers.find(queue);
+          if (it == producers.end()) return false;
+          it->second->pause(paused);
+          return true;
+        }) {
     for (auto& [queue, concurrency] : c.settings.queues)
       producers.emplace(queue, std::make_unique<producer>(c, queue, concurrency));
     c.producers = this;
@@ -106,6 +113,7 @@ struct runtime::impl final : producer_signals {
   std::map<std::string, std::unique_ptr<producer>, std::less<>> producers;
   maintenance maint;
   periodic_service periodic;
+  queue_pauses pauses;
   std::unique_ptr<store::pg_listener> listener;  // PostgreSQL only
   std::mutex probe_mutex;
   std::string probe_token;  // guarded by probe_mutex
@@ -246,12 +254,8 @@ bool runtime::report_progress(std::string_view attempt_token, jobs::job_id id, d
   return impl_->c.tokens.report(attempt_token, id, fraction, jobs::clip_progress_note(note));
 }
 
-bool runtime::pause(std::string_view queue, bool paused) {
-  auto it = impl_->producers.find(queue);
-  if (it == impl_->producers.end()) return false;
-  it->second->pause(paused);
-  log::info(paused ? "queue_paused" : "queue_resumed").kv("queue", queue);
-  return true;
+asio::awaitable<void> runtime::pause(std::string queue, bool paused) {
+  return impl_->pauses.set(std::move(queue), paused);
 }
 
 void runtime::wake() {
@@ -289,6 +293,13 @@ asio::awaitable<void> runtime::run() {
     }
   }
 
+  // Queues paused in the database claim nothing from the start.
+  try {
+    co_await m.pauses.sync_once();
+  } catch (const std::exception& e) {
+    log::error("pause_sync_failed").kv("error", e.what());
+  }
+
   for (auto& [_, p] : m.producers) {
     ++m.live_producers;
     asio::co_spawn(p->strand(), p->run(), [&m, name = p->queue()](std::exception_ptr e) {
@@ -312,6 +323,7 @@ asio::awaitable<void> runtime::run() {
   asio::co_spawn(ex, m.maint.run_cancel_watcher(), service("cancel_watcher"));
   asio::co_spawn(ex, m.maint.run_leadership(), service("leadership"));
   asio::co_spawn(ex, m.periodic.run(), service("periodic"));
+  asio::co_spawn(ex, m.pauses.run(), service("queue_pauses"));
   if (m.listener) {
     asio::co_spawn(ex, m.listener->run(), service("listener"));
     asio::co_spawn(ex, m.probe_notifications(), service("notification_probe"));
@@ -340,6 +352,7 @@ asio::awaitable<void> runtime::run() {
   while (m.live_producers > 0) co_await sleep_for(5ms);
   m.maint.stop();
   m.periodic.stop();
+  m.pauses.stop();
   if (m.listener) m.listener->stop();
   co_await wait_until([&] { return m.live_services == 0; }, 10s);
   co_await m.maint.leave();

@@ -1,8 +1,14 @@
 // /api/v1/queues: counts, concurrency, pause state and queue latency of every queue; pause/resume.
+// A pause is stored in the database: every node sharing it stops claiming from the queue within
+// a poll interval, and a restart keeps it. Any well-formed queue name may be paused, served or
+// not (a queue can be paused before its nodes start); `served_here` says whether this node
+// serves it.
 #include <map>
 
+#include "config/config.hpp"
 #include "http/reply.hpp"
 #include "http/routes/routes.hpp"
+#include "runtime/queue_view.hpp"
 
 namespace spool::http {
 namespace asio = boost::asio;
@@ -10,47 +16,42 @@ namespace json = boost::json;
 
 namespace {
 
-double age_s(jobs::time_point t) { return std::chrono::duration<double>(jobs::now() - t).count(); }
-
 asio::awaitable<response> queues(const exchange& x) {
-  auto count = [](store::store& s) { return s.count(jobs::now()); };
-  auto got = co_await on_db(x.rt, std::move(count));
+  auto read = [](store::store& s) { return std::pair{s.count(jobs::now()), s.paused_queues()}; };
+  auto got = co_await on_db(x.rt, std::move(read));
   if (auto* err = std::get_if<response>(&got)) co_return *err;
-  auto& counts = std::get<0>(got);
-  std::map<std::string, json::object> by_name;
-  for (auto& [q, states] : counts.queues) {
-    json::object c;
-    for (auto& [st, n] : states) c[st] = n;
-    by_name[q] = json::object{{"name", q}, {"counts", c}, {"concurrency", nullptr},
-                              {"paused", false}, {"running_here", 0}, {"served_here", false}};
+  auto& [counts, paused] = std::get<0>(got);
+  std::vector<std::string> here;
+  for (auto& info : x.rt.queue_infos()) here.push_back(info.name);
+  auto by_name = runtime::queues_to_json(counts, paused, here, jobs::now());
+  for (auto& [_, o] : by_name) {
+    o["concurrency"] = nullptr;
+    o["running_here"] = 0;
+    o["served_here"] = false;
   }
   for (auto& info : x.rt.queue_infos()) {
     auto& o = by_name[info.name];
-    if (o.empty()) {
-      json::object zero;
-      for (auto& [st, _] : counts.states) zero[st] = 0;
-      o = json::object{{"name", info.name}, {"counts", zero}};
-    }
     o["concurrency"] = info.concurrency;
-    o["paused"] = info.paused;
     o["running_here"] = info.running;
     o["served_here"] = true;
   }
   json::array out;
-  for (auto& [name, o] : by_name) {
-    auto it = counts.oldest_available.find(name);
-    o["oldest_available_age_s"] = it == counts.oldest_available.end() ? json::value(nullptr)
-                                                                      : json::value(age_s(it->second));
-    out.push_back(std::move(o));
-  }
+  for (auto& [_, o] : by_name) out.push_back(std::move(o));
   co_return json_response(200, json::object{{"queues", out}});
 }
 
 asio::awaitable<response> pause_queue(const exchange& x, bool paused) {
-  const auto& name = x.params[0];
-  if (!x.rt.pause(name, paused))
-    co_return error(422, "unknown_queue", "queue '" + name + "' is not served by this runtime");
-  co_return json_response(200, json::object{{"name", name}, {"paused", paused}});
+  const auto name = x.params[0];
+  if (!config::valid_name(name))
+    co_return error(422, "invalid_queue", "queue names are 1-64 characters of A-Z a-z 0-9 _ - . :");
+  try {
+    co_await x.rt.pause(name, paused);
+  } catch (const std::exception& e) {
+    co_return error(503, "database_unavailable", e.what());
+  }
+  bool here = false;
+  for (auto& q : x.rt.queues()) here |= q == name;
+  co_return json_response(200, json::object{{"name", name}, {"paused", paused}, {"served_here", here}});
 }
 
 }  // namespace

@@ -63,6 +63,10 @@ struct claimed_job {
   time_point created_at;
   lease_id lease = 0;
   bool has_parents = false;     // it waited for others (job_context::parent_results reads them)
+  // Snoozes so far (across attempts, until an operator requeues it from the dead-letter queue),
+  // and their requested delays summed: what the kind's snooze ceiling is checked against.
+  int snoozes = 0;
+  duration snoozed_for{0};
 };
 
 // A job that another depends on, as the dependant reads it (job_context::parent_results).

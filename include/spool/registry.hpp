@@ -20,6 +20,7 @@ using payload_check = std::function<std::optional<std::string>(const boost::json
 struct kind_options {
   retry_policy retry;
   duration timeout = std::chrono::minutes(5);
+  snooze_ceiling snoozes;
   // Optional: lets the CLI and the admin API refuse a bad payload before it is stored, instead of
   // the job failing when it runs.
   payload_check check_payload;

@@ -22,4 +22,12 @@ struct retry_policy {
   duration delay(int attempt, std::mt19937_64& rng) const;
 };
 
+// How far a job may put itself off: a job that snoozes more than `max_snoozes` times, or for more
+// than `max_snooze_total` in all, fails the attempt instead (and follows the retry policy), so a
+// backend that always answers "later" (429 with Retry-After) ends in the dead-letter queue.
+struct snooze_ceiling {
+  int max_snoozes = 100;
+  duration max_total = std::chrono::hours(24);
+};
+
 }  // namespace spool::jobs

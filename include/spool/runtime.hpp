@@ -74,8 +74,10 @@ class runtime {
     int running = 0;
   };
   std::vector<queue_info> queue_infos() const;
-  // Pauses or resumes claiming on this node's queue; false if it serves no such queue.
-  bool pause(std::string_view queue, bool paused);
+  // Pauses or resumes `queue` on every node sharing the database: stored durably (a restart
+  // keeps it), applied here at once and by the other nodes within their poll interval. Running
+  // jobs finish. Any queue may be paused, served by a node or not (yet). Throws store_error.
+  boost::asio::awaitable<void> pause(std::string queue, bool paused);
   bool draining() const;  // shutdown has begun
   void wake();            // every queue looks for due jobs now (e.g. after a transactional enqueue)
   const config::settings& settings() const;

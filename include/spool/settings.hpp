@@ -29,6 +29,8 @@ struct kind_settings {
   std::optional<double> retry_jitter;
   std::optional<int> max_attempts;
   std::optional<double> timeout_s;
+  std::optional<int> max_snoozes;            // snoozes a job may take (100)
+  std::optional<double> max_snooze_total_s;  // their delays summed (86400)
 };
 
 // The inference backend of the built-in AI kinds (activity_processing, profile_generation).

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "config/config.hpp"
+#include "jobs/registry.hpp"
 #include "config/keys.hpp"
 
 using namespace spool::config;
@@ -55,6 +56,26 @@ BOOST_AUTO_TEST_CASE(unknown_keys_and_bad_values_name_the_key) {
                         config_error, [](auto& e) { return names(e, "SPOOL_WORKERS"); });
   BOOST_CHECK_EXCEPTION(apply_file(v, "/nonexistent/spool.json"), config_error,
                         [](auto& e) { return names(e, "/nonexistent/spool.json"); });
+}
+
+// Issue 20: the snooze ceiling is set per kind, and reaches the kind's policy.
+BOOST_AUTO_TEST_CASE(a_kinds_snooze_ceiling_is_configurable) {
+  settings s;
+  apply_json(s, R"({"kinds":{"chat":{"max_snoozes":5,"max_snooze_total_s":600}}})", "f");
+  validate(s);
+  const auto o = spool::jobs::with_settings({}, s.kinds.at("chat"));
+  BOOST_TEST(o.snoozes.max_snoozes == 5);
+  BOOST_TEST(o.snoozes.max_total.count() == std::chrono::microseconds(std::chrono::minutes(10)).count());
+  const auto defaults = spool::jobs::with_settings({}, {});
+  BOOST_TEST(defaults.snoozes.max_snoozes == 100);
+  BOOST_TEST(defaults.snoozes.max_total.count() == std::chrono::microseconds(std::chrono::hours(24)).count());
+  settings bad;
+  apply_json(bad, R"({"kinds":{"chat":{"max_snoozes":-1}}})", "f");
+  BOOST_CHECK_EXCEPTION(validate(bad), config_error, [](auto& e) { return names(e, "kinds.chat.max_snoozes"); });
+  settings worse;
+  apply_json(worse, R"({"kinds":{"chat":{"max_snooze_total_s":-2}}})", "f");
+  BOOST_CHECK_EXCEPTION(validate(worse), config_error,
+                        [](auto& e) { return names(e, "kinds.chat.max_snooze_total_s"); });
 }
 
 BOOST_AUTO_TEST_CASE(durations_past_ten_years_are_refused) {

@@ -3,6 +3,7 @@
 #define BOOST_TEST_MODULE e2e_basic
 #include <boost/json/parse.hpp>
 #include <map>
+#include <thread>
 #include <boost/test/unit_test.hpp>
 
 #include "tests/e2e/sandbox.hpp"
@@ -29,15 +30,54 @@ std::vector<std::int64_t> started_attempts(const std::string& log, job_id id) {
 
 BOOST_AUTO_TEST_CASE(spool_kinds_lists_the_kinds_with_their_configured_policy) {
   sandbox sb;
-  sb.write_config(R"({"kinds": {"fail": {"max_attempts": 4}}})");
+  sb.write_config(R"({"kinds": {"fail": {"max_attempts": 4, "max_snoozes": 7}}})");
   boost::system::error_code ec;
   const auto v = boost::json::parse(sb.spool_ok({"kinds", "--json"}), ec);
   BOOST_REQUIRE(!ec);
   std::map<std::string, boost::json::object> by_name;
   for (auto& k : v.at("kinds").as_array()) by_name[std::string(k.at("kind").as_string())] = k.as_object();
   BOOST_TEST(by_name.at("fail").at("max_attempts").as_int64() == 4);
+  BOOST_TEST(by_name.at("fail").at("max_snoozes").as_int64() == 7);
+  BOOST_TEST(by_name.at("noop").at("max_snoozes").as_int64() == 100);
+  BOOST_TEST(by_name.at("noop").at("max_snooze_total_s").to_number<double>() == 86400);
   BOOST_TEST(by_name.at("activity_processing").at("payload_checked").as_bool());
   BOOST_TEST(sb.spool_ok({"kinds"}).find("profile_generation") != std::string::npos);
+}
+
+// Issue 20: `spool queues` on a database no runtime uses yet: a pause is stored and listed (a
+// queue with no jobs and no node too), resumed, and a bad name is a usage error.
+BOOST_AUTO_TEST_CASE(spool_queues_pauses_lists_and_resumes_queues_in_the_database) {
+  sandbox sb;
+  sb.write_config(R"({"queues": {"default": 10, "mail": 2}, "poll_interval_s": 0.2})");
+  const auto id = sb.enqueue("noop", {"--queue", "mail"});
+  BOOST_TEST(sb.spool_ok({"queues", "pause", "mail"}).find("queue mail paused") != std::string::npos);
+  sb.spool_ok({"queues", "pause", "reports"});
+  auto doc = boost::json::parse(sb.spool_ok({"queues", "list", "--json"}));
+  std::map<std::string, boost::json::object> by_name;
+  for (auto& q : doc.at("queues").as_array()) by_name[std::string(q.at("name").as_string())] = q.as_object();
+  BOOST_REQUIRE_EQUAL(by_name.size(), 2u);
+  BOOST_TEST(by_name.at("mail").at("paused").as_bool());
+  BOOST_TEST(by_name.at("mail").at("counts").at("available").as_int64() == 1);
+  BOOST_TEST(by_name.at("mail").at("served_by").as_int64() == 0);
+  BOOST_TEST(by_name.at("reports").at("paused").as_bool());
+  const auto table = sb.spool_ok({"queues", "list"});
+  BOOST_TEST(table.find("PAUSED") != std::string::npos, table);
+
+  // A runtime serving the queue claims nothing from it until it is resumed.
+  auto rt = sb.start_runtime("run");
+  wait_until([&] { return count_events(rt->err(), "queue_paused") == 1; }, 10s, "the runtime did not read the pause");
+  std::this_thread::sleep_for(500ms);
+  BOOST_TEST(string_field(sb.show(id), "state") == "available");
+  sb.spool_ok({"queues", "resume", "mail"});
+  sb.wait_for_state(id, "completed", 5s);
+  sb.stop_runtime(*rt, 5s);
+
+  doc = boost::json::parse(sb.spool_ok({"queues", "list", "--json"}));
+  for (auto& q : doc.at("queues").as_array())
+    BOOST_TEST(q.at("paused").as_bool() == (q.at("name").as_string() == "reports"));
+  const auto bad = sb.spool({"queues", "pause", "no such queue"});
+  BOOST_TEST(bad.status == 2);
+  BOOST_TEST(bad.err.find("is not a queue name") != std::string::npos, bad.err);
 }
 
 BOOST_AUTO_TEST_CASE(a_noop_job_completes_and_sigterm_stops_the_runtime) {

@@ -57,7 +57,7 @@ BOOST_AUTO_TEST_CASE(a_paused_queue_claims_nothing_until_resumed) {
   h.run([&](runtime::runtime&, http::api& api) -> asio::awaitable<void> {
     auto paused = co_await call(api, "POST", "/api/v1/queues/other/pause");
     BOOST_REQUIRE_EQUAL(paused.status, 200u);
-    BOOST_TEST(json::serialize(body_of(paused)) == R"({"name":"other","paused":true})");
+    BOOST_TEST(json::serialize(body_of(paused)) == R"({"name":"other","paused":true,"served_here":true})");
     auto held = co_await create(api, R"({"kind":"noop","queue":"other"})");
     // A job on a served queue runs meanwhile, and the paused one is still waiting after several
     // poll intervals (0.2 s each).
@@ -80,9 +80,24 @@ BOOST_AUTO_TEST_CASE(a_paused_queue_claims_nothing_until_resumed) {
     BOOST_TEST(body_of(resumed).at("paused").as_bool() == false);
     co_await await_state(api, held, "completed", 2s);
 
-    auto unknown = co_await call(api, "POST", "/api/v1/queues/nope/pause");
-    BOOST_TEST(unknown.status == 422u);
-    BOOST_TEST(error_code(unknown) == "unknown_queue");
+    // A queue no node serves yet is paused all the same (stored for the nodes to come), and
+    // listed; a name no queue can have is refused.
+    auto unserved = co_await call(api, "POST", "/api/v1/queues/nope/pause");
+    BOOST_REQUIRE_EQUAL(unserved.status, 200u);
+    BOOST_TEST(json::serialize(body_of(unserved)) == R"({"name":"nope","paused":true,"served_here":false})");
+    bool listed = false;
+    const auto listing = body_of(co_await call(api, "GET", "/api/v1/queues"));
+    for (auto& q : listing.at("queues").as_array()) {
+      if (q.at("name").as_string() != "nope") continue;
+      listed = true;
+      BOOST_TEST(q.at("paused").as_bool());
+      BOOST_TEST(q.at("paused_since").is_string());
+      BOOST_TEST(!q.at("served_here").as_bool());
+    }
+    BOOST_TEST(listed);
+    auto invalid = co_await call(api, "POST", "/api/v1/queues/no*such/pause");
+    BOOST_TEST(invalid.status == 422u);
+    BOOST_TEST(error_code(invalid) == "invalid_queue");
   });
 }
 

@@ -98,6 +98,54 @@ BOOST_AUTO_TEST_CASE(snooze_and_shutdown_give_the_attempt_back) {
   BOOST_TEST(!stop.error);
 }
 
+BOOST_AUTO_TEST_CASE(a_snooze_carries_the_jobs_tally_with_it) {
+  std::mt19937_64 rng(1);
+  auto first = decide(outcome::snooze(30s), 1, 5, policy(1s, 1h, 0), t0, rng);
+  BOOST_REQUIRE(first.snoozed);
+  BOOST_TEST(first.snoozed->count == 1);
+  BOOST_TEST(first.snoozed->total.count() == duration(30s).count());
+  auto later = decide(outcome::snooze(10s), 1, 5, policy(1s, 1h, 0), t0, rng, {7, 200s}, {});
+  BOOST_REQUIRE(later.snoozed);
+  BOOST_TEST(later.snoozed->count == 8);
+  BOOST_TEST(later.snoozed->total.count() == duration(210s).count());
+  // A shutdown's requeue is no snooze: nothing to record.
+  BOOST_TEST(!decide(outcome::interrupt(), 1, 5, policy(1s, 1h, 0), t0, rng, {7, 200s}, {}).snoozed);
+}
+
+BOOST_AUTO_TEST_CASE(a_snooze_past_max_snoozes_fails_the_attempt) {
+  std::mt19937_64 rng(1);
+  const snooze_ceiling ceiling{.max_snoozes = 100, .max_total = 24h};
+  // The 100th snooze is allowed, the 101st is not.
+  auto last = decide(outcome::snooze(1s), 2, 5, policy(1s, 1h, 0), t0, rng, {99, 99s}, ceiling);
+  BOOST_TEST(last.next == to::requeue);
+  BOOST_TEST(last.attempt == 1);
+  auto over = decide(outcome::snooze(1s), 2, 5, policy(1s, 1h, 0), t0, rng, {100, 100s}, ceiling);
+  BOOST_TEST(over.next == to::retry);
+  BOOST_TEST(over.attempt == 2);  // the attempt is consumed
+  BOOST_TEST(!over.snoozed);      // the tally stays where it was
+  BOOST_REQUIRE(over.error);
+  BOOST_TEST(over.error->message == "snoozed 101 times, more than max_snoozes 100");
+  BOOST_TEST((over.run_at - t0).count() == duration(2s).count());  // the retry policy's delay
+  // On the last attempt, into the dead-letter queue with that error.
+  auto dead = decide(outcome::snooze(1s), 5, 5, policy(1s, 1h, 0), t0, rng, {100, 100s}, ceiling);
+  BOOST_TEST(dead.next == to::dead);
+  BOOST_TEST(dead.note == "snoozed 101 times, more than max_snoozes 100");
+  // max_snoozes 0: no snooze at all.
+  auto none = decide(outcome::snooze(1s), 1, 5, policy(1s, 1h, 0), t0, rng, {}, {.max_snoozes = 0});
+  BOOST_TEST(none.next == to::retry);
+}
+
+BOOST_AUTO_TEST_CASE(a_snooze_past_max_snooze_total_fails_the_attempt) {
+  std::mt19937_64 rng(1);
+  const snooze_ceiling ceiling{.max_snoozes = 100, .max_total = 1h};
+  auto within = decide(outcome::snooze(10min), 1, 3, policy(1s, 1h, 0), t0, rng, {3, 50min}, ceiling);
+  BOOST_TEST(within.next == to::requeue);  // exactly the total allowed
+  auto over = decide(outcome::snooze(601s), 1, 3, policy(1s, 1h, 0), t0, rng, {3, 50min}, ceiling);
+  BOOST_TEST(over.next == to::retry);
+  BOOST_REQUIRE(over.error);
+  BOOST_TEST(over.error->message == "snoozed for 3601 s in all, more than max_snooze_total_s 3600");
+}
+
 BOOST_AUTO_TEST_CASE(cancel_is_final_and_keeps_its_reason) {
   std::mt19937_64 rng(1);
   auto t = decide(outcome::cancel("by operator"), 2, 5, policy(1s, 1h, 0), t0, rng);

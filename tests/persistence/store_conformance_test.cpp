@@ -1225,3 +1225,123 @@ BOOST_FIXTURE_TEST_CASE(settle_pending_releases_a_dependant_its_parents_did_not,
   BOOST_TEST(get(other).st == jobs::state::pending, "a parent of it has not ended");
   BOOST_TEST(db->settle_pending(t0 + 3s, 100) == 0);
 }
+
+// Queue pause (issue 20): stored for every node, listed, resumed; a queue no node serves too.
+BOOST_FIXTURE_TEST_CASE(a_queue_pause_is_stored_listed_and_resumed, fixture) {
+  BOOST_TEST(db->paused_queues().empty());
+  db->set_paused("mail", true, t0);
+  db->set_paused("served-by-nobody", true, t0 + 1s);
+  db->set_paused("mail", true, t0 + 5s);  // again: still paused since the first time
+  db->set_paused("never-paused", false, t0 + 2s);
+  // Another connection (another node, the CLI) reads what this one wrote.
+  auto other = store::open(scratch.url());
+  auto paused = other->paused_queues();
+  BOOST_REQUIRE_EQUAL(paused.size(), 2u);
+  BOOST_TEST(paused[0].queue == "mail");
+  BOOST_TEST(paused[0].since.time_since_epoch().count() == t0.time_since_epoch().count());
+  BOOST_TEST(paused[1].queue == "served-by-nobody");
+  BOOST_TEST(paused[1].since.time_since_epoch().count() == (t0 + 1s).time_since_epoch().count());
+
+  other->set_paused("mail", false, t0 + 6s);
+  paused = db->paused_queues();
+  BOOST_REQUIRE_EQUAL(paused.size(), 1u);
+  BOOST_TEST(paused[0].queue == "served-by-nobody");
+  db->set_paused("mail", true, t0 + 7s);  // paused anew: since now
+  paused = other->paused_queues();
+  BOOST_REQUIRE_EQUAL(paused.size(), 2u);
+  BOOST_TEST(paused[0].since.time_since_epoch().count() == (t0 + 7s).time_since_epoch().count());
+}
+
+// A snooze's tally goes with the job: the next claim carries it, a stale snooze does not count,
+// and an operator's requeue from the dead-letter queue starts it from none.
+BOOST_FIXTURE_TEST_CASE(a_snooze_records_the_jobs_tally_for_its_next_claim, fixture) {
+  const auto id = add("k");
+  const auto other = add("k");
+  auto first = claim(2, t0);
+  BOOST_REQUIRE_EQUAL(first.size(), 2u);
+  for (auto& c : first) {
+    BOOST_TEST(c.snoozes == 0);
+    BOOST_TEST(c.snoozed_for.count() == 0);
+  }
+  std::map<jobs::job_id, jobs::claimed_job> by_id;
+  for (auto& c : first) by_id[c.id] = c;
+  // One round: a snooze and a plain success.
+  auto snooze = done(by_id[id], transition::to::requeue, t0 + 1s, t0 + 2s);
+  snooze.change.snoozed = jobs::snooze_tally{1, 1s};
+  std::vector<jobs::completion> round{snooze, done(by_id[other], transition::to::completed, t0 + 1s)};
+  BOOST_TEST(db->complete(round).empty());
+  counts_agree("a snooze and a success");
+
+  auto second = claim(1, t0 + 3s);
+  BOOST_REQUIRE_EQUAL(second.size(), 1u);
+  BOOST_TEST(second[0].id == id);
+  BOOST_TEST(second[0].attempt == 1);  // a snooze gives the attempt back
+  BOOST_TEST(second[0].snoozes == 1);
+  BOOST_TEST(second[0].snoozed_for.count() == jobs::duration(1s).count());
+
+  // A snooze whose lease is gone is not applied, nor is its tally.
+  auto stale = done(second[0], transition::to::requeue, t0 + 4s, t0 + 5s);
+  stale.lease += 1000;
+  stale.change.snoozed = jobs::snooze_tally{2, 3s};
+  std::vector<jobs::completion> lost{stale};
+  BOOST_TEST(db->complete(lost).size() == 1u);
+  BOOST_TEST(rows("SELECT snoozes FROM jobs WHERE id = " + std::to_string(id)) == 1);
+
+  auto again = done(second[0], transition::to::requeue, t0 + 4s, t0 + 5s);
+  again.change.snoozed = jobs::snooze_tally{2, 3s};
+  std::vector<jobs::completion> applied{again};
+  BOOST_TEST(db->complete(applied).empty());
+  auto third = claim(1, t0 + 6s);
+  BOOST_REQUIRE_EQUAL(third.size(), 1u);
+  BOOST_TEST(third[0].snoozes == 2);
+  BOOST_TEST(third[0].snoozed_for.count() == jobs::duration(3s).count());
+
+  std::vector<jobs::completion> dead{done(third[0], transition::to::dead, t0 + 7s)};
+  BOOST_TEST(db->complete(dead).empty());
+  store::dead_filter one;
+  one.id = id;
+  BOOST_TEST(db->requeue_dead(one, t0 + 8s) == 1);
+  auto fresh = claim(1, t0 + 9s);
+  BOOST_REQUIRE_EQUAL(fresh.size(), 1u);
+  BOOST_TEST(fresh[0].snoozes == 0);
+  BOOST_TEST(fresh[0].snoozed_for.count() == 0);
+  counts_agree("snoozes, a stale one, death and requeue");
+}
+
+// A job whose handler snoozes forever (a backend answering 429 for good): with the decisions of
+// jobs::decide applied round after round, it fails an attempt at each snooze past the ceiling
+// and ends in the dead-letter queue, saying why.
+BOOST_FIXTURE_TEST_CASE(a_job_snoozing_forever_ends_dead_after_the_ceiling, fixture) {
+  jobs::new_job j;
+  j.kind = "k";
+  j.max_attempts = 3;
+  const auto id = add(j, t0);
+  const jobs::snooze_ceiling ceiling{.max_snoozes = 5, .max_total = 24h};
+  jobs::retry_policy policy;
+  policy.base = 1s;
+  policy.jitter = 0;
+  std::mt19937_64 rng(1);
+  auto now = t0;
+  int rounds = 0, snoozes = 0;
+  for (; rounds < 100; ++rounds) {
+    auto got = claim(1, now);
+    if (got.empty()) break;
+    const auto& c = got.front();
+    auto t = jobs::decide(jobs::outcome::snooze(10s), c.attempt, c.max_attempts, policy, now, rng,
+                          {c.snoozes, c.snoozed_for}, ceiling);
+    snoozes += t.snoozed ? 1 : 0;
+    const auto next = t.next == transition::to::dead ? now : t.run_at;
+    std::vector<jobs::completion> one{{c.id, c.lease, std::move(t)}};
+    BOOST_REQUIRE(db->complete(one).empty());
+    now = next + 1s;
+  }
+  // Five snoozes, then three attempts that each snoozed once more and failed.
+  BOOST_TEST(snoozes == 5);
+  BOOST_TEST(rounds == 8);
+  const auto dead = get(id);
+  BOOST_TEST(dead.st == jobs::state::dead);
+  BOOST_TEST(dead.note == "snoozed 6 times, more than max_snoozes 5");
+  BOOST_REQUIRE_EQUAL(dead.errors.size(), 3u);
+  for (auto& e : dead.errors) BOOST_TEST(e.message == "snoozed 6 times, more than max_snoozes 5");
+  counts_agree("a job snoozed to death");
+}

@@ -344,11 +344,107 @@ BOOST_AUTO_TEST_CASE(a_paused_queue_claims_nothing_enqueued_right_after_the_paus
   runtime_harness h;
   h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
     co_await sleep_for(100ms);  // idle, with a standing claim
-    BOOST_REQUIRE(rt.pause("default", true));
+    co_await rt.pause("default", true);
     auto id = co_await enqueue(rt, "noop");
     co_await sleep_for(300ms);  // past a poll
     BOOST_TEST((co_await job_of(rt, id)).st == jobs::state::available);
-    rt.pause("default", false);
+    co_await rt.pause("default", false);
     co_await await_job(rt, id, in_state(jobs::state::completed));
+  });
+}
+
+namespace {
+// A second runtime on the harness's io_context: another node sharing the database.
+struct other_node {
+  std::unique_ptr<runtime::runtime> rt;
+  std::shared_ptr<std::atomic<bool>> ended = std::make_shared<std::atomic<bool>>(false);
+
+  other_node(asio::any_io_executor ex, const config::settings& s) {
+    jobs::registry kinds;
+    kinds::register_diagnostic(kinds);
+    rt = std::make_unique<runtime::runtime>(ex, s, std::move(kinds));
+    asio::co_spawn(ex, rt->run(), [ended = ended](std::exception_ptr) { *ended = true; });
+  }
+  asio::awaitable<void> stop() {
+    rt->stop();
+    const auto deadline = steady::now() + 15s;
+    while (!ended->load()) {
+      if (steady::now() > deadline) throw std::runtime_error("the other runtime did not stop in 15 s");
+      co_await sleep_for(5ms);
+    }
+  }
+};
+
+// The job stays available for `d` (polling), or the test fails.
+asio::awaitable<void> stays_available(runtime::runtime& rt, std::vector<jobs::job_id> ids,
+                                      std::chrono::milliseconds d) {
+  const auto until = steady::now() + d;
+  while (steady::now() < until) {
+    for (auto id : ids) BOOST_REQUIRE_EQUAL((co_await job_of(rt, id)).st, jobs::state::available);
+    co_await sleep_for(20ms);
+  }
+}
+}  // namespace
+
+// Issue 20: a pause is stored, so that another node (here a second runtime on the same SQLite
+// file) stops claiming within its poll interval (0.2 s), and still holds it after a restart.
+BOOST_AUTO_TEST_CASE(a_pause_stored_by_one_runtime_stops_another_and_outlives_its_restart) {
+  runtime_harness h;
+  h.settings.queues = {{"other", 1}};  // this node does not serve "default": the other one does
+  auto serving = h.settings;
+  serving.queues = {{"default", 10}};
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    auto node = std::make_unique<other_node>(ex, serving);
+    const auto before = co_await enqueue(rt, "noop");
+    co_await await_job(rt, before, in_state(jobs::state::completed));  // it claims
+
+    co_await rt.pause("default", true);  // stored, though this node serves no such queue
+    co_await sleep_for(300ms);           // one poll interval of the other node, and some
+    const auto held = co_await enqueue(rt, "noop");
+    std::vector<jobs::job_id> waiting{held};
+    co_await stays_available(rt, waiting, 800ms);
+    BOOST_TEST(node->rt->queue_infos().front().paused);
+
+    // Restarted, it claims nothing from the start.
+    co_await node->stop();
+    node = std::make_unique<other_node>(ex, serving);
+    const auto also_held = co_await enqueue(rt, "noop");
+    waiting.push_back(also_held);
+    co_await stays_available(rt, waiting, 800ms);
+
+    // Resumed by another process (as `spool queues resume` does): both run.
+    store::open(h.db.url())->set_paused("default", false, jobs::now());
+    co_await await_job(rt, held, in_state(jobs::state::completed), 3s);
+    co_await await_job(rt, also_held, in_state(jobs::state::completed), 3s);
+    co_await node->stop();
+  });
+}
+
+// Issue 20: a kind whose jobs snooze forever (a backend answering 429 for good) sends them to the
+// dead-letter queue once the snooze ceiling is passed, by count or by total time.
+BOOST_AUTO_TEST_CASE(a_job_that_snoozes_forever_ends_dead_after_its_kinds_ceiling) {
+  runtime_harness h;
+  h.settings.kinds["nap"].max_snoozes = 3;
+  h.settings.kinds["nap"].retry_base_s = 0.01;
+  h.settings.kinds["long_nap"].max_snooze_total_s = 0.05;
+  h.settings.kinds["long_nap"].retry_base_s = 0.01;
+  std::atomic<int> naps{0};
+  h.kinds.add("nap", [&](jobs::job_context&) -> asio::awaitable<jobs::outcome> {
+    ++naps;
+    co_return jobs::outcome::snooze(1ms);
+  });
+  h.kinds.add("long_nap", [](jobs::job_context&) -> asio::awaitable<jobs::outcome> {
+    co_return jobs::outcome::snooze(20ms);
+  });
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    const auto nap = co_await enqueue(rt, "nap", "{}", 2);
+    const auto long_nap = co_await enqueue(rt, "long_nap", "{}", 1);
+    auto j = co_await await_job(rt, nap, in_state(jobs::state::dead));
+    BOOST_TEST(j.note == "snoozed 4 times, more than max_snoozes 3");
+    BOOST_TEST(j.errors.size() == 2u);  // each of its two attempts snoozed once too often
+    BOOST_TEST(naps == 5);              // three snoozes, then two failed attempts
+    auto l = co_await await_job(rt, long_nap, in_state(jobs::state::dead));
+    BOOST_TEST(l.note == "snoozed for 0.06 s in all, more than max_snooze_total_s 0.05");
   });
 }

@@ -105,6 +105,11 @@ class faulty_store final : public spool::store::store {
   std::int64_t forget_periodic(std::span<const std::string> keep) override {
     return real_.forget_periodic(keep);
   }
+  // Queue pause is not simulated: passed through.
+  void set_paused(const std::string& queue, bool paused, time_point now) override {
+    real_.set_paused(queue, paused, now);
+  }
+  std::vector<spool::store::paused_queue> paused_queues() override { return real_.paused_queues(); }
   void notify(const std::string& payload) override { real_.notify(payload); }
 
  private:
