@@ -44,6 +44,11 @@ void print_job(std::ostream& out, const jobs::job& j, int max_attempts) {
     out << fmt::format("progress:     {:.0f}%{}{} (at {})\n", j.progress->fraction * 100,
                        j.progress->note.empty() ? "" : " ", j.progress->note,
                        jobs::to_rfc3339(j.progress->at));
+  if (!j.depends_on.empty()) {
+    std::string parents;
+    for (auto p : j.depends_on) parents += (parents.empty() ? "" : ", ") + std::to_string(p);
+    out << fmt::format("depends_on:   {}\n", parents);
+  }
   if (j.result) out << fmt::format("result:       {}\n", *j.result);
   out << fmt::format("errors:       {}\n", j.errors.size());
   for (auto& e : j.errors)

@@ -113,6 +113,9 @@ struct pg_store::statements {
                       "ELSE r.waiting - x.n END, run_at = CASE WHEN r.waiting - x.n <= 0 THEN "
                       "CAST(:done_at AS bigint) ELSE r.run_at END FROM (SELECT d.child_id, COUNT(*) AS n "
                       "FROM job_dependencies d JOIN app a ON a.id = d.parent_id WHERE a.next = 0 "
+                      // Looked for only while some job is pending at all (one probe of an index
+                      // that is empty then): rounds pay nothing where nobody waits.
+                      "AND EXISTS (SELECT 1 FROM ready WHERE run_at = 9223372036854775807) "
                       "GROUP BY d.child_id ORDER BY d.child_id) x WHERE r.id = x.child_id "
                       "AND r.run_at = 9223372036854775807 RETURNING r.id, r.queue, r.run_at), "
                       // The round's changes to job_counts, one row per queue and state, in key

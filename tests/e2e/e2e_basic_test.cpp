@@ -80,6 +80,26 @@ BOOST_AUTO_TEST_CASE(spool_queues_pauses_lists_and_resumes_queues_in_the_databas
   BOOST_TEST(bad.err.find("is not a queue name") != std::string::npos, bad.err);
 }
 
+// spool enqueue --depends-on: the dependant waits (pending) and runs after its parents; an
+// unknown parent is a usage error that stores nothing.
+BOOST_AUTO_TEST_CASE(a_job_enqueued_with_depends_on_runs_after_its_parents) {
+  sandbox sb;
+  const auto a = sb.enqueue("noop"), b = sb.enqueue("noop");
+  const auto join = sb.enqueue("noop", {"--depends-on", std::to_string(a), "--depends-on", std::to_string(b)});
+  const auto shown = sb.show(join);
+  BOOST_TEST(string_field(shown, "state") == "pending");
+  BOOST_TEST(shown.at("depends_on").as_array().size() == 2u);
+  BOOST_TEST(sb.spool_ok({"jobs", "show", std::to_string(join)}).find("state:        pending") != std::string::npos);
+  const auto unknown = sb.spool({"enqueue", "noop", "--depends-on", "999999"});
+  BOOST_TEST(unknown.status == 2);
+  BOOST_TEST(unknown.err.find("999999") != std::string::npos, unknown.err);
+  auto rt = sb.start_runtime("run");
+  const auto done = sb.wait_for_state(join, "completed", 10s);
+  for (auto parent : {a, b})
+    BOOST_TEST(time_us(done.at("attempted_at")) >= time_us(sb.show(parent).at("finalized_at")));
+  sb.stop_runtime(*rt, 5s);
+}
+
 BOOST_AUTO_TEST_CASE(a_noop_job_completes_and_sigterm_stops_the_runtime) {
   sandbox sb;
   const auto id = sb.enqueue("noop");
