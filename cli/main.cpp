@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
   int limit = 50;
   spool::jobs::job_id before = 0, id = 0;
   bool json = false;
-  auto* o_state = jl->add_option("--state", state, "scheduled|available|running|retrying|completed|cancelled|dead");
+  auto* o_state = jl->add_option("--state", state, "pending|scheduled|available|running|retrying|completed|cancelled|dead");
   auto* o_kind = jl->add_option("--kind", kind, "Only this kind");
   auto* o_queue = jl->add_option("--queue", queue, "Only this queue");
   std::string list_key;

@@ -110,22 +110,26 @@ void insert(sqlite3* db, const char* sql, int columns, FuzzedDataProvider& in,
 void write_rows(fixture& f, FuzzedDataProvider& in) {
   f.exec("BEGIN");
   for (auto table : {"jobs", "ready", "running", "leases", "finished", "dead_letter_jobs",
-                     "job_errors", "unique_keys", "cancel_requests", "activity_results", "profiles"})
+                     "job_errors", "unique_keys", "cancel_requests", "activity_results", "profiles",
+                     "job_dependencies", "job_results"})
     f.exec(("DELETE FROM " + std::string(table)).c_str());
   const int n = in.ConsumeIntegralInRange(1, 3);
   for (std::int64_t id = 1; id <= n; ++id) {
     insert(f.raw,
            "INSERT INTO jobs (id, kind, queue, payload, priority, max_attempts, unique_key, "
-           "created_at, unique_states, unique_for) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-           10, in, {{1, id}});
+           "created_at, unique_states, unique_for, on_parent_failure) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+           11, in, {{1, id}});
     // Where the job is: normally one state table, but a damaged database may say otherwise.
     const unsigned where = in.ConsumeIntegral<std::uint8_t>();
     if (where & 1)
-      insert(f.raw, "INSERT INTO ready VALUES (?1, ?2, ?3, ?4, ?5)", 5, in, {{4, id}});
+      insert(f.raw, "INSERT INTO ready (queue, priority, run_at, id, attempt, waiting) "
+             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", 6, in, {{4, id}});
     if (where & 2) {
       insert(f.raw, "INSERT INTO leases VALUES (?1, ?2, ?3, ?4)", 4, in, {{1, id}});
-      insert(f.raw, "INSERT INTO running VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", 7, in,
-             {{1, id}, {5, id}});
+      insert(f.raw, "INSERT INTO running (id, queue, priority, attempt, lease_id, attempted_at, "
+             "due_at, progress, progress_note, progress_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             10, in, {{1, id}, {5, id}});
     }
     if (where & 4)
       insert(f.raw, "INSERT INTO finished VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", 8, in, {{1, id}});
@@ -133,6 +137,8 @@ void write_rows(fixture& f, FuzzedDataProvider& in) {
       insert(f.raw, "INSERT INTO dead_letter_jobs VALUES (?1, ?2, ?3, ?4, ?5, ?6)", 6, in, {{1, id}});
     if (where & 16) insert(f.raw, "INSERT INTO cancel_requests VALUES (?1, ?2)", 2, in, {{1, id}});
     if (where & 32) insert(f.raw, "INSERT INTO unique_keys VALUES (?1, ?2)", 2, in, {{2, id}});
+    if (where & 64) insert(f.raw, "INSERT INTO job_dependencies VALUES (?1, ?2)", 2, in, {{2, id}});
+    if (where & 128) insert(f.raw, "INSERT INTO job_results VALUES (?1, ?2)", 2, in, {{1, id}});
     for (std::int64_t seq = 1, errors = in.ConsumeIntegralInRange(0, 2); seq <= errors; ++seq)
       insert(f.raw, "INSERT INTO job_errors VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", 7, in, {{1, id}, {2, seq}});
   }
@@ -169,7 +175,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   });
   for (auto st : {jobs::state::scheduled, jobs::state::available, jobs::state::running,
                   jobs::state::retrying, jobs::state::completed, jobs::state::cancelled,
-                  jobs::state::dead})
+                  jobs::state::dead, jobs::state::pending})
     read([&] {
       store::list_filter filter;
       filter.state = st;
@@ -178,6 +184,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   read([&] { (void)s.count(now); });
   read([&] { (void)s.expired(now, 10); });
   read([&] { (void)s.next_due("default", now); });
+  for (jobs::job_id id = 1; id <= 3; ++id) read([&] { (void)s.parent_results(id); });
   read([&] { (void)s.cancel_requests(); });
   read([&] {
     for (auto& c : s.claim("default", 10, "fuzz-worker", now, now + 30s))

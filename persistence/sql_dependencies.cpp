@@ -90,18 +90,16 @@ std::vector<std::string> sql_store::attach_dependencies(soci::session& s, std::s
     const std::vector<std::int64_t> list(parents.begin(), parents.end());
     const auto ids = id_array(list);
     if (pg) {
-      // A parent waiting in `ready` is not claimed, and a running one not completed, until this
-      // transaction has recorded the edge: its claim skips the locked row; its completion waits.
+      // A parent waiting in `ready` is not claimed until this transaction has recorded the edge
+      // (its claim skips the locked row), so its completion sees the edge. A running parent is
+      // not locked: its round would wait for this transaction and then, reading the edges as of
+      // its start, miss this one. Unlocked, only a round that started before this commit and
+      // ends after this read misses it; the leader's settle_pending settles that dependant.
       long long locked = 0;
       soci::statement lock_ready = (s.prepare << "SELECT id FROM ready WHERE id" + in + " ORDER BY id FOR UPDATE",
                                     into(locked), use(ids));
       lock_ready.execute();
       while (lock_ready.fetch()) {
-      }
-      soci::statement lock_running = (s.prepare << "SELECT id FROM running WHERE id" + in + " ORDER BY id FOR UPDATE",
-                                      into(locked), use(ids));
-      lock_running.execute();
-      while (lock_running.fetch()) {
       }
     }
     long long parent = 0;
