@@ -39,6 +39,21 @@ std::vector<insert_result> pg_insert::rows(std::span<const jobs::new_job> batch,
   alloc_ids.execute(false);
   while (alloc_ids.fetch()) ids.push_back(id_);
 
+  // The batch's unique keys are locked first, in one order (sorted) for every transaction: two
+  // rounds inserting follow-ups for the same keys in different orders deadlocked otherwise. Each
+  // lock serializes inserts of its key (and DLQ requeues that take it back) across nodes until
+  // commit; a lookup after it sees whatever the previous holder committed.
+  {
+    std::set<std::string> keys;
+    for (const auto& j : batch)
+      if (j.unique_key) keys.insert(*j.unique_key);
+    for (const auto& k : keys) {
+      key_ = k;
+      prepared(lock_key_, [&] {
+        return soci::statement((sql_.prepare << std::string(postgres_dialect.unique_key_lock), use(key_)));
+      }).execute(true);
+    }
+  }
   std::vector<insert_result> out(batch.size());
   // A key taken earlier in this batch: its job and whether that job holds it from the start.
   std::unordered_map<std::string, std::pair<job_id, bool>> keys_in_batch;
@@ -58,12 +73,8 @@ std::vector<insert_result> pg_insert::rows(std::span<const jobs::new_job> batch,
         }
         // The earlier job does not hold the key in its first state, and nobody else held it.
       } else {
-        // The lock serializes inserts of this key (and DLQ requeues that take it back) across
-        // nodes until commit; the lookup after it sees whatever the previous holder committed.
+        // Locked above; the lookup sees whatever the previous holder committed.
         key_ = *j.unique_key;
-        prepared(lock_key_, [&] {
-          return soci::statement((sql_.prepare << std::string(postgres_dialect.unique_key_lock), use(key_)));
-        }).execute(true);
         auto& find_key_holder = prepared(find_key_holder_, [&] {
           return soci::statement((sql_.prepare << unique_holder_sql(":k", ":n1", ":n2"), into(found_),
                                   use(key_), use(created_at_), use(created_at_)));
