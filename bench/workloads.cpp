@@ -414,11 +414,12 @@ run_result stats_cost(const options& o, const std::string& db) {
     // rows); a running node pays that once per connection. Reads on every connection at once
     // first, so that the scrapes below measure a node that has been up a while.
     auto& db = spool::runtime::db_of(rt);
+    auto scrape_read = [](spool::store::store& s) { return http::read_cluster_view(s, {}); };
     std::atomic<int> warming{2 * db.connections()};
     for (int c = 0; c < 2 * db.connections(); ++c)
       asio::co_spawn(co_await asio::this_coro::executor, [&]() -> asio::awaitable<void> {
         try {
-          co_await db.run(http::read_cluster_view);
+          co_await db.run(scrape_read);
         } catch (...) {  // the measured scrapes below report a database that fails
         }
         --warming;
@@ -428,7 +429,7 @@ run_result stats_cost(const options& o, const std::string& db) {
     // Scrape 0 warms the page's buffers, as a server's first one does.
     for (int i = -1; i < 100; ++i) {
       const auto t = steady::now();
-      auto cluster = co_await spool::runtime::db_of(rt).run(http::read_cluster_view);
+      auto cluster = co_await spool::runtime::db_of(rt).run(scrape_read);
       const auto page = http::render_metrics(rt, &cluster);
       if (i >= 0) ms.push_back(seconds_since(t) * 1000);
       bytes = page.size();

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "cli/print.hpp"
+#include "runtime/limits_view.hpp"
 #include "cli/service_notify.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
@@ -307,14 +308,25 @@ int jobs_list(const config::settings& s, const store::list_filter& f, bool json)
 }
 
 int jobs_show(const config::settings& s, jobs::job_id id, bool json) {
-  auto j = read_store(s, [&](store::store& st) { return st.get(id, jobs::now()); });
+  std::optional<std::string> held;
+  auto j = read_store(s, [&](store::store& st) {
+    const auto now = jobs::now();
+    auto found = st.get(id, now);
+    if (found && found->st == jobs::state::available) {  // due: does a full limit hold it back?
+      std::vector<jobs::concurrency_limit> counting;
+      for (auto& l : runtime::limits_of(s))
+        if (l.matches(found->kind, found->queue)) counting.push_back(l);
+      if (!counting.empty()) held = runtime::held_back(*found, st.limit_usage(counting, now));
+    }
+    return found;
+  });
   if (!j) {
     std::cerr << "spool: job " << id << " not found (it may have been pruned after its retention)\n";
     return 1;
   }
   const int limit = j->max_attempts > 0 ? j->max_attempts
                                         : binary_kinds(s).effective(j->kind, s).retry.max_attempts;
-  json ? print_json(std::cout, *j) : print_job(std::cout, *j, limit);
+  json ? print_json(std::cout, *j, held) : print_job(std::cout, *j, limit, held);
   return 0;
 }
 
@@ -383,8 +395,12 @@ int dlq_purge(const config::settings& s, std::optional<jobs::job_id> id) {
 }
 
 int stats(const config::settings& s, bool json) {
-  auto counts = read_store(s, [](store::store& st) { return st.count(jobs::now()); });
-  json ? print_stats_json(std::cout, counts) : print_stats(std::cout, counts);
+  const auto limits = runtime::limits_of(s);
+  auto [counts, use] = read_store(s, [&](store::store& st) {
+    const auto now = jobs::now();
+    return std::pair{st.count(now), st.limit_usage(limits, now)};
+  });
+  json ? print_stats_json(std::cout, counts, use) : print_stats(std::cout, counts, use);
   return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "jobs/json.hpp"
+#include "runtime/limits_view.hpp"
 
 namespace spool::cli {
 namespace json = boost::json;
@@ -24,7 +25,8 @@ void print_table(std::ostream& out, const std::vector<jobs::job>& list) {
   }
 }
 
-void print_job(std::ostream& out, const jobs::job& j, int max_attempts) {
+void print_job(std::ostream& out, const jobs::job& j, int max_attempts,
+               const std::optional<std::string>& held_back) {
   out << fmt::format("id:           {}\n", j.id);
   out << fmt::format("kind:         {}\n", j.kind);
   out << fmt::format("queue:        {}\n", j.queue);
@@ -49,6 +51,7 @@ void print_job(std::ostream& out, const jobs::job& j, int max_attempts) {
     for (auto p : j.depends_on) parents += (parents.empty() ? "" : ", ") + std::to_string(p);
     out << fmt::format("depends_on:   {}\n", parents);
   }
+  if (held_back) out << fmt::format("held_back:    {}\n", *held_back);
   if (j.result) out << fmt::format("result:       {}\n", *j.result);
   out << fmt::format("errors:       {}\n", j.errors.size());
   for (auto& e : j.errors)
@@ -64,11 +67,13 @@ void print_json(std::ostream& out, const std::vector<jobs::job>& list,
   out << jobs::to_text(o) << "\n";
 }
 
-void print_json(std::ostream& out, const jobs::job& j) {
-  out << jobs::to_text(jobs::to_json(j)) << "\n";
+void print_json(std::ostream& out, const jobs::job& j, const std::optional<std::string>& held_back) {
+  auto o = jobs::to_json(j);
+  if (held_back) o["held_back"] = *held_back;
+  out << jobs::to_text(o) << "\n";
 }
 
-void print_stats(std::ostream& out, const store::stats& s) {
+void print_stats(std::ostream& out, const store::stats& s, std::span<const store::limit_use> limits) {
   out << fmt::format("{:<16}", "QUEUE");
   for (auto& [state, _] : s.states) out << fmt::format("{:>11}", state);
   out << "\n";
@@ -82,9 +87,21 @@ void print_stats(std::ostream& out, const store::stats& s) {
   };
   for (auto& [q, counts] : s.queues) row(q, counts);
   row("(all)", s.states);
+  if (limits.empty()) return;
+  out << fmt::format("\n{:<40}{:>12}{:>10}{:>10}\n", "LIMIT", "CONCURRENCY", "RUNNING", "WAITING");
+  for (auto& u : limits) {
+    std::int64_t running = 0;
+    for (auto& [_, n] : u.running) running += n;
+    out << fmt::format("{:<40}{:>12}{:>10}{:>10}\n", u.limit.name(), u.limit.concurrency, running,
+                       std::to_string(u.waiting) + (u.waiting_capped ? "+" : ""));
+    if (!u.limit.partition_by.empty())
+      for (auto& [value, n] : u.running)
+        out << fmt::format("  {:<38}{:>12}{:>10}\n", u.limit.partition_by + " = " + value,
+                           u.limit.concurrency, n);
+  }
 }
 
-void print_stats_json(std::ostream& out, const store::stats& s) {
+void print_stats_json(std::ostream& out, const store::stats& s, std::span<const store::limit_use> limits) {
   json::object states, queues;
   for (auto& [state, n] : s.states) states[state] = n;
   for (auto& [q, counts] : s.queues) {
@@ -92,7 +109,9 @@ void print_stats_json(std::ostream& out, const store::stats& s) {
     for (auto& [state, n] : counts) o[state] = n;
     queues[q] = std::move(o);
   }
-  out << jobs::to_text(json::object{{"states", std::move(states)}, {"queues", std::move(queues)}})
+  out << jobs::to_text(json::object{{"states", std::move(states)},
+                                    {"queues", std::move(queues)},
+                                    {"limits", runtime::limits_to_json(limits)}})
       << "\n";
 }
 

@@ -1,6 +1,7 @@
 #include "config/config.hpp"
 
 #include "config/keys.hpp"
+#include "jobs/limits.hpp"
 #include "schedule/cron.hpp"
 
 #include <boost/json/stream_parser.hpp>
@@ -261,6 +262,22 @@ void validate(const settings& s) {
       fail(where("queue"), "queue names are 1-64 characters of A-Z a-z 0-9 _ - . :");
     if (p.max_attempts < 0) fail(where("max_attempts"), "must be >= 0 (0: the kind's policy)");
     if (p.catch_up != "one" && p.catch_up != "none") fail(where("catch_up"), "must be one or none");
+  }
+  std::set<std::string, std::less<>> limits;
+  for (std::size_t i = 0; i < s.limits.size(); ++i) {
+    const auto& l = s.limits[i];
+    const std::string at = "limits[" + std::to_string(i) + "]";
+    auto where = [&](std::string_view field) { return s.where(at + "." + std::string(field)); };
+    if (!l.kind.empty() && !valid_name(l.kind))
+      fail(where("kind"), "kind names are 1-64 characters of A-Z a-z 0-9 _ - . :");
+    if (!l.queue.empty() && !valid_name(l.queue))
+      fail(where("queue"), "queue names are 1-64 characters of A-Z a-z 0-9 _ - . :");
+    if (l.kind.empty() && l.queue.empty()) fail(where("kind"), "a limit needs a kind, a queue or both");
+    if (l.concurrency < 1) fail(where("concurrency"), "must be >= 1");
+    if (!l.partition_by.empty())
+      if (auto why = jobs::partition_by_error(l.partition_by); !why.empty()) fail(where("partition_by"), why);
+    const auto name = jobs::concurrency_limit{l.kind, l.queue, l.concurrency, l.partition_by}.name();
+    if (!limits.insert(name).second) fail(where("kind"), "'" + name + "' is limited twice");
   }
   std::set<std::string, std::less<>> http_kinds;
   for (std::size_t i = 0; i < s.http_kinds.size(); ++i) {

@@ -206,6 +206,31 @@ void http_kinds_from_json(settings& s, const json::value& v, const origin& o) {
   }
 }
 
+// "limits": [{"kind", "queue", "concurrency", "partition_by"}, ...]; checked by validate().
+void limits_from_json(settings& s, const json::value& v, const origin& o) {
+  if (!v.is_array()) fail(o, "limits", "must be an array of limits");
+  s.limits.clear();
+  for (std::size_t i = 0; i < v.get_array().size(); ++i) {
+    const auto& e = v.get_array()[i];
+    const std::string prefix = "limits[" + std::to_string(i) + "]";
+    if (!e.is_object()) fail(o, prefix, "must be an object");
+    limit_settings l;
+    bool bounded = false;
+    for (auto& [field, fv] : e.get_object()) {
+      const std::string key = prefix + "." + std::string(field);
+      if (field == "kind") l.kind = from_value<std::string>(fv, o, key);
+      else if (field == "queue") l.queue = from_value<std::string>(fv, o, key);
+      else if (field == "concurrency") l.concurrency = from_value<int>(fv, o, key), bounded = true;
+      else if (field == "partition_by") l.partition_by = from_value<std::string>(fv, o, key);
+      else
+        fail(o, key, "unknown key (known: kind, queue, concurrency, partition_by)");
+    }
+    if (!bounded) fail(o, prefix + ".concurrency", "is required");
+    if (l.kind.empty() && l.queue.empty()) fail(o, prefix, "needs a kind, a queue or both");
+    s.limits.push_back(std::move(l));
+  }
+}
+
 std::vector<key_spec> make_keys() {
   std::vector<key_spec> k;
   k.push_back(row("db", "SPOOL_DB", "--db", "URL",
@@ -277,6 +302,8 @@ std::vector<key_spec> make_keys() {
   k.push_back({"kinds", "", "", "Per-kind retry policy, timeout and snooze ceiling", "", kinds_from_json, nullptr});
   k.push_back({"periodic", "", "", "Periodic jobs: [{name, cron, timezone, kind, queue, payload, ...}]", "",
                periodic_from_json, nullptr});
+  k.push_back({"limits", "", "", "Concurrency limits across all nodes: [{kind, queue, concurrency, partition_by}]",
+               "", limits_from_json, nullptr});
   k.push_back({"http_kinds", "", "", "Kinds run by an application over HTTP: [{kind, url, timeout_s, ...}]",
                "", http_kinds_from_json, nullptr});
   k.push_back(row("inference.backend", "SPOOL_INFERENCE_BACKEND", "", "local|openai",

@@ -86,6 +86,24 @@ void cluster_metrics(runtime::exposition& out, const cluster_view& c, double lea
   for (auto& n : c.nodes)
     out.sample("spool_node_heartbeat_age_seconds", {{"node", n.id}},
                std::max(0.0, std::chrono::duration<double>(c.now - n.heartbeat_at).count()));
+  if (!c.limits.empty()) {
+    out.family("spool_limit_concurrency", "gauge",
+               "Each concurrency limit's bound, per group (partition) (exported by the leader).");
+    for (auto& u : c.limits)
+      out.sample("spool_limit_concurrency", {{"limit", u.limit.name()}},
+                 static_cast<std::uint64_t>(u.limit.concurrency));
+    out.family("spool_limit_in_use", "gauge",
+               "Jobs running that each concurrency limit counts, all partitions (exported by the leader).");
+    for (auto& u : c.limits) {
+      std::uint64_t n = 0;
+      for (auto& [_, k] : u.running) n += static_cast<std::uint64_t>(k);
+      out.sample("spool_limit_in_use", {{"limit", u.limit.name()}}, n);
+    }
+    out.family("spool_limit_waiting", "gauge",
+               "Due jobs waiting that each concurrency limit counts, read up to 10000 (exported by the leader).");
+    for (auto& u : c.limits)
+      out.sample("spool_limit_waiting", {{"limit", u.limit.name()}}, static_cast<std::uint64_t>(u.waiting));
+  }
   out.family("spool_node_heartbeat_timeout_seconds", "gauge",
              "A node whose heartbeat is older than this is taken for dead (leader_ttl_s).");
   out.sample("spool_node_heartbeat_timeout_seconds", {}, leader_ttl_s);
@@ -93,9 +111,9 @@ void cluster_metrics(runtime::exposition& out, const cluster_view& c, double lea
 
 }  // namespace
 
-cluster_view read_cluster_view(store::store& s) {
+cluster_view read_cluster_view(store::store& s, std::span<const jobs::concurrency_limit> limits) {
   const auto now = jobs::now();
-  return {s.count(now), s.nodes(now), now};
+  return {s.count(now), s.nodes(now), now, s.limit_usage(limits, now)};
 }
 
 std::string render_metrics(const runtime::runtime& rt, const cluster_view* cluster) {

@@ -16,10 +16,11 @@ struct cluster_view {
   store::stats counts;
   std::vector<store::node_info> nodes;
   jobs::time_point now;
+  std::vector<store::limit_use> limits = {};
 };
 
 // Reads the cluster view on the store's thread (the leader's /metrics).
-cluster_view read_cluster_view(store::store& s);
+cluster_view read_cluster_view(store::store& s, std::span<const jobs::concurrency_limit> limits);
 
 // The whole /metrics page in Prometheus text format 0.0.4: this node's counters and histograms,
 // whether it leads, build info and process metrics; with `cluster` (the leader's), the job, queue

@@ -91,7 +91,8 @@ void db_executor::flush_inserts(store& s) {
     auto it = stands_.find(j.queue);
     if (it == stands_.end() || !it->second.allowed()) continue;
     claims.push_back({.queue = it->second.queue, .limit = it->second.limit,
-                      .worker = it->second.worker, .now = now, .lease_until = now + it->second.lease});
+                      .worker = it->second.worker, .now = now, .lease_until = now + it->second.lease,
+                      .limits = it->second.limits});
     made.push_back(std::move(it->second));
     stands_.erase(it);
   }

@@ -53,6 +53,7 @@ class db_executor {
     int limit = 0;
     std::string worker;
     jobs::duration lease{};
+    std::span<const jobs::concurrency_limit> limits = {};  // as claim_request::limits
     std::function<bool()> allowed;
     std::function<void(std::vector<jobs::claimed_job>)> claimed;
   };

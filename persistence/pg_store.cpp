@@ -242,7 +242,8 @@ insert_and_claim_result pg_store::insert_and_claim(std::span<const jobs::new_job
   return write("enqueue", !relaxed_enqueue_, [&](soci::session&) {
     insert_and_claim_result r;
     if (!batch.empty()) r.inserted = insert_rows(batch, now);
-    for (const auto& c : claims) r.claimed.push_back(run_round({}, c).claimed);
+    for (const auto& c : claims)
+      r.claimed.push_back(c.limits.empty() ? run_round({}, c).claimed : take_limited(*sql_, c));
     return r;
   });
 }
@@ -267,16 +268,18 @@ round_result pg_store::complete_and_claim(std::span<const jobs::completion> done
   const bool any_follow_up = std::any_of(done.begin(), done.end(),
                                          [](const jobs::completion& c) { return !c.follow_ups.empty(); });
   const bool snoozes = any_snooze(done);
+  // A claim under limits runs apart from the round statement, after its locks (take_limited).
+  const bool limited = next.limit > 0 && !next.limits.empty();
   // Jobs that ended dead or cancelled with dependants waiting: found by the round statement.
   std::vector<job_id> failed_parents;
   auto round = [&](soci::session& s) {
     round_result r;
     // The snoozed jobs are back in `ready`, but no other node sees them before this commits,
     // and this round's own claim (one snapshot with the completions) does not take them.
-    if (!any_follow_up) {
+    if (!any_follow_up && !limited) {
       r = run_round(done, next, &failed_parents);
       if (snoozes) record_snoozes(s, done, r.stale);
-    } else {  // completions, their follow-ups, then the claim, which may take those
+    } else {  // completions, their follow-ups, then the claim (which may take those)
       r = run_round(done, {}, &failed_parents);
       if (snoozes) record_snoozes(s, done, r.stale);
       if (!failed_parents.empty()) {
@@ -286,7 +289,7 @@ round_result pg_store::complete_and_claim(std::span<const jobs::completion> done
       }
       if (auto follow = accepted_follow_ups(done, r.stale); !follow.empty())
         r.follow_ups = insert_rows(follow, latest_at(done));
-      r.claimed = run_round({}, next).claimed;
+      r.claimed = limited ? take_limited(s, next) : run_round({}, next).claimed;
     }
     if (next.want_next_due) r.next_due = find_next_due(next.queue, next.now);
     return r;
@@ -294,7 +297,7 @@ round_result pg_store::complete_and_claim(std::span<const jobs::completion> done
   // Without follow-ups or snoozes no transaction: the round statement commits by itself,
   // dependants of the completed jobs counted down in it. With them, one transaction holds the
   // completions, what comes with those it applied and the claim.
-  auto r = any_follow_up || snoozes ? write(what, false, round) : call(what, round);
+  auto r = any_follow_up || snoozes || limited ? write(what, false, round) : call(what, round);
   if (!failed_parents.empty()) {
     // Dependants of a job that ended dead or cancelled (rare): cancelled, or counted down for
     // on_parent_failure run, right after the round; were the process to die in between, the

@@ -49,6 +49,9 @@ class sql_store : public store {
   // sql_flow.cpp: queue pause and snooze tallies.
   void set_paused(const std::string& queue, bool paused, time_point now) override;
   std::vector<paused_queue> paused_queues() override;
+  // sql_limits.cpp
+  std::vector<limit_use> limit_usage(std::span<const jobs::concurrency_limit> limits,
+                                     time_point now) override;
 
  protected:
   using session_work = std::function<void(soci::session&)>;
@@ -106,6 +109,12 @@ class sql_store : public store {
                                              time_point now);
 
   const dialect& dialect_;
+
+  // A claim under concurrency limits (sql_limits.cpp), in the caller's write transaction: on
+  // PostgreSQL it first takes one lock per limit, so that claimers on every node count what runs
+  // one after the other; then it reads the running jobs the limits count, and takes due jobs in
+  // claim order that fit (jobs::limit_ledger), passing over those that do not.
+  std::vector<jobs::claimed_job> take_limited(soci::session& s, const claim_request& next);
 
   // Whether any of `done` is a snooze, whose tally record_snoozes() writes (sql_flow.cpp).
   static bool any_snooze(std::span<const jobs::completion> done);

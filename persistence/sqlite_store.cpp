@@ -236,7 +236,7 @@ insert_and_claim_result sqlite_store::insert_and_claim(std::span<const jobs::new
   return write("enqueue", !relaxed_enqueue_, [&](soci::session&) {
     insert_and_claim_result r;
     r.inserted = insert_rows(batch, now);
-    for (const auto& c : claims) r.claimed.push_back(c.limit > 0 ? take(c) : std::vector<jobs::claimed_job>{});
+    for (const auto& c : claims) r.claimed.push_back(claim_in_transaction(c));
     return r;
   });
 }
@@ -269,7 +269,7 @@ round_result sqlite_store::complete_and_claim(std::span<const jobs::completion> 
       if (auto follow = accepted_follow_ups(done, r.stale); !follow.empty())
         r.follow_ups = insert_rows(follow, latest_at(done));
     }
-    if (next.limit > 0) r.claimed = take(next);
+    r.claimed = claim_in_transaction(next);
     if (next.want_next_due) r.next_due = find_next_due(next.queue, next.now);
     return r;
   });
@@ -297,6 +297,11 @@ std::optional<long long> sqlite_store::next_level(const std::string& queue,
     st.reset();
   }
   return found;
+}
+
+std::vector<jobs::claimed_job> sqlite_store::claim_in_transaction(const claim_request& next) {
+  if (next.limit <= 0) return {};
+  return next.limits.empty() ? take(next) : take_limited(*sql_, next);
 }
 
 std::vector<jobs::claimed_job> sqlite_store::take(const claim_request& next) {

@@ -13,6 +13,7 @@
 
 #include "jobs/job.hpp"
 #include "jobs/lifecycle.hpp"
+#include "jobs/limits.hpp"
 #include "persistence/schema.hpp"
 
 namespace spool::store {
@@ -86,6 +87,9 @@ struct claim_request {
   time_point now;
   time_point lease_until;
   bool want_next_due = false;  // also find the earliest run_at after `now` in the queue
+  // The concurrency limits a claim from `queue` must keep (those that apply to it; see
+  // jobs/limits.hpp). Empty: the plain claim. Points into storage that outlives the call.
+  std::span<const jobs::concurrency_limit> limits = {};
 };
 
 // An enqueue that also claims, in the same transaction, for producers idling on its queues
@@ -127,6 +131,16 @@ struct periodic_row {
 inline constexpr long long pending_run_at = 9223372036854775807LL;
 
 using jobs::parent_result;
+
+// A concurrency limit's use now: per group (one, or one per partition value in use), the jobs
+// running, and the due jobs it holds back (those it counts that wait in `ready`, due now).
+struct limit_use {
+  jobs::concurrency_limit limit;
+  std::map<std::string, std::int64_t> running;  // by partition value ("" unpartitioned)
+  std::int64_t waiting = 0;  // counted up to waiting_cap
+  bool waiting_capped = false;
+};
+inline constexpr std::int64_t limit_waiting_cap = 10000;
 
 // A queue paused in the database: no node claims from it until it is resumed.
 struct paused_queue {
@@ -249,6 +263,11 @@ class store {
   virtual void set_paused(const std::string& queue, bool paused, time_point now) = 0;
   // The paused queues by name, in one statement: each node reads them every poll interval.
   virtual std::vector<paused_queue> paused_queues() = 0;
+
+  // What each limit counts now (operator views, /metrics): reads `running` (as small as the
+  // cluster's concurrency) and at most limit_waiting_cap due jobs per limit.
+  virtual std::vector<limit_use> limit_usage(std::span<const jobs::concurrency_limit> limits,
+                                             time_point now) = 0;
 
   // Node registry: records or refreshes a node; removes one; lists all, oldest first.
   virtual void heartbeat(const node_info& node, time_point now) = 0;

@@ -1,5 +1,7 @@
 #include "runtime/core.hpp"
 
+#include "runtime/limits_view.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,7 +26,20 @@ core::core(boost::asio::any_io_executor ex, config::settings s, jobs::registry k
       settings(std::move(s)),
       registry(std::move(kinds)),
       db(database),
-      worker_id(std::move(worker)) {}
+      worker_id(std::move(worker)) {
+  limits = limits_of(settings);
+  for (const auto& [queue, _] : settings.queues) {
+    auto& mine = queue_limits[queue];
+    for (const auto& l : limits)
+      if (l.applies_to_queue(queue)) mine.push_back(l);
+  }
+}
+
+std::span<const jobs::concurrency_limit> core::limits_for(std::string_view queue) const {
+  const auto it = queue_limits.find(queue);
+  if (it == queue_limits.end()) return {};
+  return it->second;
+}
 
 boost::asio::awaitable<std::vector<jobs::enqueue_result>> core::enqueue(
     std::vector<jobs::new_job> batch) {

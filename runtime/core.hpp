@@ -3,11 +3,13 @@
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <functional>
+#include <map>
 #include <random>
 #include <span>
 #include <string>
 
 #include "config/config.hpp"
+#include "jobs/limits.hpp"
 #include "jobs/registry.hpp"
 #include "persistence/db_executor.hpp"
 #include "runtime/job_runner.hpp"
@@ -53,6 +55,11 @@ struct core {
   jobs::time_point started_at = jobs::now();
   metrics stats;
   watchdog dog{stats.blocked_handlers};  // reports job handlers that block their thread
+  // The configured concurrency limits (settings.limits), and per queue those its claims keep:
+  // a queue's claim requests point into these, which live as long as the runtime.
+  std::vector<jobs::concurrency_limit> limits;
+  std::map<std::string, std::vector<jobs::concurrency_limit>, std::less<>> queue_limits;
+  std::span<const jobs::concurrency_limit> limits_for(std::string_view queue) const;
 
   // Validates, commits durably (group commit), then wakes the queues' producers.
   boost::asio::awaitable<std::vector<jobs::enqueue_result>> enqueue(std::vector<jobs::new_job> batch);

@@ -86,7 +86,8 @@ asio::awaitable<void> producer::round(producer_fsm::round r) {
                                      .worker = core_.worker_id,
                                      .now = now,
                                      .lease_until = now + core_.lease(),
-                                     .want_next_due = r.want_next_due};
+                                     .want_next_due = r.want_next_due,
+                                     .limits = core_.limits_for(queue_)};
 
   store::round_result result;
   bool ok = false;
@@ -174,6 +175,7 @@ void producer::stand(int limit) {
                   .limit = limit,
                   .worker = core_.worker_id,
                   .lease = core_.lease(),
+                  .limits = core_.limits_for(queue_),
                   .allowed = [this] { return !paused_ && !stop_requested_; },
                   .claimed = [this](std::vector<jobs::claimed_job> jobs) {
                     asio::post(strand_, [this, jobs = std::move(jobs)]() mutable {

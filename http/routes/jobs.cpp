@@ -7,6 +7,7 @@
 #include "http/job_request.hpp"
 #include "http/reply.hpp"
 #include "http/routes/routes.hpp"
+#include "runtime/limits_view.hpp"
 #include "jobs/json.hpp"
 #include "jobs/progress.hpp"
 #include "jobs/validation.hpp"
@@ -175,13 +176,27 @@ asio::awaitable<response> get_job(const exchange& x) {
   const auto& raw = x.params[0];
   auto id = to_int(raw);
   if (!id) co_return error(404, "not_found", "no job '" + raw + "'");
-  auto get = [id = *id](store::store& s) { return s.get(id, jobs::now()); };
+  // With the job, the use of the limits that count it, when it waits due: held back or not.
+  auto get = [id = *id, all = runtime::limits_of(x.rt.settings())](store::store& s) {
+    const auto now = jobs::now();
+    std::pair<std::optional<jobs::job>, std::optional<std::string>> out{s.get(id, now), std::nullopt};
+    if (out.first && out.first->st == jobs::state::available) {
+      std::vector<jobs::concurrency_limit> counting;
+      for (auto& l : all)
+        if (l.matches(out.first->kind, out.first->queue)) counting.push_back(l);
+      if (!counting.empty()) out.second = runtime::held_back(*out.first, s.limit_usage(counting, now));
+    }
+    return out;
+  };
   auto got = co_await on_db(x.rt, std::move(get));
   if (auto* err = std::get_if<response>(&got)) co_return *err;
-  if (!std::get<0>(got))
+  auto& [job, held] = std::get<0>(got);
+  if (!job)
     co_return error(404, "not_found",
                     "job " + raw + " not found (it may have been pruned after its retention)");
-  co_return json_response(200, jobs::to_json(*std::get<0>(got)));
+  auto body = jobs::to_json(*job);
+  if (held) body["held_back"] = *held;
+  co_return json_response(200, body);
 }
 
 asio::awaitable<response> cancel_job(const exchange& x) {

@@ -1,4 +1,4 @@
-// /api/v1/queues: counts, concurrency, pause state and queue latency of every queue; pause/resume.
+// /api/v1/queues and /api/v1/limits: counts, concurrency, pause state and queue latency of every queue; pause/resume.
 // A pause is stored in the database: every node sharing it stops claiming from the queue within
 // a poll interval, and a restart keeps it. Any well-formed queue name may be paused, served or
 // not (a queue can be paused before its nodes start); `served_here` says whether this node
@@ -8,6 +8,7 @@
 #include "config/config.hpp"
 #include "http/reply.hpp"
 #include "http/routes/routes.hpp"
+#include "runtime/limits_view.hpp"
 #include "runtime/queue_view.hpp"
 
 namespace spool::http {
@@ -40,6 +41,17 @@ asio::awaitable<response> queues(const exchange& x) {
   co_return json_response(200, json::object{{"queues", out}});
 }
 
+// The concurrency limits this node keeps (its configuration; every node should carry the same),
+// each with the jobs it counts now across the cluster.
+asio::awaitable<response> limits(const exchange& x) {
+  auto read = [all = runtime::limits_of(x.rt.settings())](store::store& s) {
+    return s.limit_usage(all, jobs::now());
+  };
+  auto got = co_await on_db(x.rt, std::move(read));
+  if (auto* err = std::get_if<response>(&got)) co_return *err;
+  co_return json_response(200, json::object{{"limits", runtime::limits_to_json(std::get<0>(got))}});
+}
+
 asio::awaitable<response> pause_queue(const exchange& x, bool paused) {
   const auto name = x.params[0];
   if (!config::valid_name(name))
@@ -58,6 +70,7 @@ asio::awaitable<response> pause_queue(const exchange& x, bool paused) {
 
 void add_queue_routes(router& r) {
   r.add("GET", "/api/v1/queues", queues);
+  r.add("GET", "/api/v1/limits", limits);
   r.add("POST", "/api/v1/queues/{name}/pause", [](const exchange& x) { return pause_queue(x, true); });
   r.add("POST", "/api/v1/queues/{name}/resume", [](const exchange& x) { return pause_queue(x, false); });
 }

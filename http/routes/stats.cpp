@@ -3,6 +3,7 @@
 #include "http/metrics_text.hpp"
 #include "http/reply.hpp"
 #include "http/routes/routes.hpp"
+#include "runtime/limits_view.hpp"
 
 namespace spool::http {
 namespace asio = boost::asio;
@@ -37,7 +38,10 @@ asio::awaitable<response> metrics_page(const exchange& x) {
     r.body = render_metrics(x.rt, nullptr);
     co_return r;
   }
-  auto got = co_await on_db(x.rt, read_cluster_view);
+  auto read = [limits = runtime::limits_of(x.rt.settings())](store::store& s) {
+    return read_cluster_view(s, limits);
+  };
+  auto got = co_await on_db(x.rt, std::move(read));
   if (auto* err = std::get_if<response>(&got)) co_return *err;
   r.body = render_metrics(x.rt, &std::get<0>(got));
   co_return r;

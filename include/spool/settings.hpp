@@ -94,6 +94,17 @@ struct http_kind_settings {
   std::optional<std::string> callback_url;
 };
 
+// A concurrency limit that holds across every node sharing the database (README, "Limits"): at
+// most `concurrency` jobs of `kind` (any kind if empty) in `queue` (any queue if empty) run at
+// once; with `partition_by` ("payload.user_id") that many per value of the field. Every node
+// must carry the same limits: each enforces those it knows in its own claims.
+struct limit_settings {
+  std::string kind;
+  std::string queue;
+  int concurrency = 0;
+  std::string partition_by;
+};
+
 struct settings {
   std::string db = "sqlite:spool.db";
   int workers = 0;  // io_context threads; 0 = one per core
@@ -121,6 +132,8 @@ struct settings {
   std::vector<periodic_settings> periodic;
   // Kinds run by an application over HTTP (registered by the `spool` binary, kinds/http).
   std::vector<http_kind_settings> http_kinds;
+  // Concurrency limits across the cluster, checked in every claim (see limit_settings).
+  std::vector<limit_settings> limits;
 
   // Admin HTTP endpoint.
   std::string http = "127.0.0.1:8080";  // HOST:PORT, or "off"

@@ -235,3 +235,44 @@ BOOST_AUTO_TEST_CASE(bad_periodic_schedules_name_the_entry_and_field) {
   BOOST_TEST(error(R"({"periodic":{"name":"a"}})") ==
              "config file spool.json, key periodic: must be an array of schedules");
 }
+
+BOOST_AUTO_TEST_CASE(limits_from_the_file_and_their_errors) {
+  settings s;
+  apply_json(s, R"({"limits":[{"kind":"profile_generation","concurrency":4},
+                             {"queue":"bulk","concurrency":2},
+                             {"kind":"gen","concurrency":1,"partition_by":"payload.user_id"}]})",
+             "spool.json");
+  validate(s);
+  BOOST_REQUIRE_EQUAL(s.limits.size(), 3u);
+  BOOST_TEST(s.limits[0].kind == "profile_generation");
+  BOOST_TEST(s.limits[0].queue == "");
+  BOOST_TEST(s.limits[0].concurrency == 4);
+  BOOST_TEST(s.limits[1].queue == "bulk");
+  BOOST_TEST(s.limits[2].partition_by == "payload.user_id");
+
+  auto error = [](const char* doc) -> std::string {
+    settings s;
+    try {
+      apply_json(s, doc, "spool.json");
+      validate(s);
+    } catch (const config_error& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  BOOST_TEST(error(R"({"limits":[{"kind":"k"}]})") ==
+             "config file spool.json, key limits[0].concurrency: is required");
+  BOOST_TEST(error(R"({"limits":[{"concurrency":3}]})") ==
+             "config file spool.json, key limits[0]: needs a kind, a queue or both");
+  BOOST_TEST(error(R"({"limits":[{"kind":"k","concurrency":0}]})") ==
+             "config file spool.json, key limits[0].concurrency: must be >= 1");
+  BOOST_TEST(error(R"({"limits":[{"kind":"k","concurrency":1,"partition_by":"user_id"}]})") ==
+             "config file spool.json, key limits[0].partition_by: must name a payload field, as "
+             "\"payload.user_id\"");
+  BOOST_TEST(error(R"({"limits":[{"kind":"k","concurrency":1},{"kind":"k","concurrency":2}]})") ==
+             "config file spool.json, key limits[1].kind: 'kind:k' is limited twice");
+  BOOST_TEST(error(R"({"limits":[{"kind":"k","concurrency":1,"rate":{"limit":5}}]})")
+                 .starts_with("config file spool.json, key limits[0].rate: unknown key"));
+  BOOST_TEST(error(R"({"limits":{"kind":"k"}})") ==
+             "config file spool.json, key limits: must be an array of limits");
+}

@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE e2e_postgres
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <map>
 #include <boost/json/parse.hpp>
@@ -285,4 +286,51 @@ BOOST_AUTO_TEST_CASE(a_queue_paused_from_the_cli_stops_every_node_and_outlives_a
   for (auto id : held) sb.wait_for_state(id, "completed", 10s);
   BOOST_TEST(!queues_by_name(sb).at("default").at("paused").as_bool());
   sb.stop_runtimes({a.get(), b.get()});
+}
+
+// Issue 20: a kind limited to 4 runs at most 4 at once across three nodes that together would run
+// 6 (each serves its queue with concurrency 2, so the 4 can only be reached across nodes).
+// Each handler's run, from its job_started to its job_succeeded log line (inside the time its
+// job holds a slot: from the claim's commit to the completion's), is an interval; the most that
+// overlap is what ran at once.
+BOOST_AUTO_TEST_CASE(a_cluster_wide_concurrency_limit_holds_across_three_nodes) {
+  constexpr int jobs = 60;
+  spool::test::scratch_db db(true);
+  sandbox sb;
+  sb.use_db(db.url());
+  sb.write_config(R"({"poll_interval_s": 0.2, "limits": [{"kind": "sleep", "concurrency": 4}]})");
+  seed_jobs(sb.db_url(), std::vector<seed_job>(jobs, seed_job{"sleep", R"({"ms":150})"}));
+  std::vector<std::shared_ptr<process>> nodes;
+  for (auto name : {"node-a", "node-b", "node-c"}) nodes.push_back(sb.start_runtime(name, {"--queue", "default=2"}));
+  // While they work, the limit shows as full with jobs waiting on it.
+  wait_until([&] { return count_events(nodes[0]->err(), "job_succeeded") + count_events(nodes[1]->err(), "job_succeeded") +
+                          count_events(nodes[2]->err(), "job_succeeded") >= 8; },
+             60s, "the nodes did not get to work");
+  const auto stats = boost::json::parse(sb.spool_ok({"stats", "--json"})).as_object();
+  const auto& limit = stats.at("limits").at(0).as_object();
+  BOOST_TEST(limit.at("name").as_string() == "kind:sleep");
+  BOOST_TEST(limit.at("running").as_int64() <= 4);
+  wait_until([&] { return sb.states()["completed"] == jobs; }, 120s,
+             [&] { return "not every job completed: " + sb.stats_text() + "\n" + sb.runtimes_text(); });
+  std::vector<process*> all;
+  for (auto& p : nodes) all.push_back(p.get());
+  sb.stop_runtimes(all);
+
+  std::vector<std::pair<std::string, int>> edges;  // (ts, +1 start / -1 end): ends sort first
+  int nodes_that_ran = 0;
+  for (auto& p : nodes) {
+    const auto log = p->err();
+    const auto started = events(log, "job_started");
+    nodes_that_ran += started.empty() ? 0 : 1;
+    for (auto& e : started) edges.emplace_back(string_field(e, "ts"), 1);
+    for (auto& e : events(log, "job_succeeded")) edges.emplace_back(string_field(e, "ts"), -1);
+  }
+  BOOST_REQUIRE_EQUAL(edges.size(), 2u * jobs);
+  std::sort(edges.begin(), edges.end());
+  int now = 0, most = 0;
+  for (auto& [_, d] : edges) most = std::max(most, now += d);
+  BOOST_TEST_MESSAGE("at most " << most << " ran at once, on " << nodes_that_ran << " nodes");
+  BOOST_TEST(most <= 4);
+  BOOST_TEST(most >= 3);  // the nodes together did run several at once
+  BOOST_TEST(nodes_that_ran >= 2);
 }

@@ -302,6 +302,9 @@ BOOST_AUTO_TEST_CASE(real_answers_match_the_documented_schemas) {
   nightly.cron = "0 3 * * *";
   nightly.kind = "noop";
   h.settings.periodic = {nightly};
+  // One "remote" job at a time, cluster-wide: a second one waits, held back by the limit.
+  h.settings.limits = {{.kind = "remote", .queue = "", .concurrency = 1, .partition_by = ""},
+                       {.kind = "noop", .queue = "", .concurrency = 100, .partition_by = "payload.user"}};
   // A kind that hands its attempt token out (as an HTTP kind does) and runs until told to end.
   std::mutex token_mutex;
   std::string token;
@@ -323,6 +326,14 @@ BOOST_AUTO_TEST_CASE(real_answers_match_the_documented_schemas) {
           co_return !token.empty();
         },
         [](bool has) { return has; }, [](bool) { return std::string("no attempt token"); }, 10s);
+    const auto second = co_await created(api, R"({"kind":"remote"})");
+    auto held_job = co_await checked(api, "GET", "/api/v1/jobs/" + std::to_string(second), "", 200);
+    BOOST_TEST(body_of(held_job).at("held_back").as_string() == "limit kind:remote is full (1 of 1 running)");
+    auto limits = co_await checked(api, "GET", "/api/v1/limits", "", 200);
+    BOOST_TEST(body_of(limits).at("limits").as_array().size() == 2u);
+    BOOST_TEST(body_of(limits).at("limits").at(0).at("running").as_int64() == 1);
+    BOOST_TEST(body_of(limits).at("limits").at(0).at("waiting").as_int64() == 1);
+    BOOST_TEST(body_of(limits).at("limits").at(0).at("full").as_bool());
     auto progress = [&](std::string with, std::string body) {
       http::request req{"POST", "/api/v1/jobs/" + std::to_string(remote) + "/progress", "", std::move(body)};
       req.content_type = "application/json";

@@ -448,3 +448,33 @@ BOOST_AUTO_TEST_CASE(a_job_that_snoozes_forever_ends_dead_after_its_kinds_ceilin
     BOOST_TEST(l.note == "snoozed for 0.06 s in all, more than max_snooze_total_s 0.05");
   });
 }
+
+// Issue 20: a kind limited to two runs two at a time though its queue would run ten, and a job
+// of another kind queued behind them does not wait for them.
+BOOST_AUTO_TEST_CASE(a_kind_limit_bounds_what_runs_and_lets_other_kinds_pass) {
+  runtime_harness h;
+  h.settings.queues = {{"default", 10}};
+  h.settings.limits = {{.kind = "gpu", .queue = "", .concurrency = 2, .partition_by = ""}};
+  std::atomic<int> running{0}, most{0};
+  h.kinds.add("gpu", [&](jobs::job_context&) -> asio::awaitable<jobs::outcome> {
+    const int now = ++running;
+    for (int seen = most; now > seen && !most.compare_exchange_weak(seen, now);) {
+    }
+    co_await sleep_for(40ms);
+    --running;
+    co_return jobs::outcome::success();
+  });
+  h.kinds.add("cpu", [](jobs::job_context&) -> asio::awaitable<jobs::outcome> {
+    co_return jobs::outcome::success();
+  });
+  h.run([&](runtime::runtime& rt) -> asio::awaitable<void> {
+    std::vector<jobs::job_id> gpu;
+    for (int i = 0; i < 12; ++i) gpu.push_back(co_await enqueue(rt, "gpu"));
+    const auto cpu = co_await enqueue(rt, "cpu");
+    auto c = co_await await_job(rt, cpu, in_state(jobs::state::completed), 5s);
+    auto last = co_await await_job(rt, gpu.back(), in_state(jobs::state::completed), 10s);
+    BOOST_TEST((c.finalized_at < last.attempted_at), "the cpu job waited for the gpu jobs");
+    for (auto id : gpu) co_await await_job(rt, id, in_state(jobs::state::completed), 10s);
+  });
+  BOOST_TEST(most.load() == 2);
+}

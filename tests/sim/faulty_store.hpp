@@ -110,6 +110,10 @@ class faulty_store final : public spool::store::store {
     real_.set_paused(queue, paused, now);
   }
   std::vector<spool::store::paused_queue> paused_queues() override { return real_.paused_queues(); }
+  std::vector<spool::store::limit_use> limit_usage(std::span<const spool::jobs::concurrency_limit> l,
+                                                   time_point now) override {
+    return real_.limit_usage(l, now);
+  }
   void notify(const std::string& payload) override { real_.notify(payload); }
 
  private:
