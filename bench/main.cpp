@@ -51,6 +51,9 @@ int main(int argc, char** argv) {
   app.add_option("--workers", o.workers, "io_context threads (cores, less one on SQLite)");
   app.add_option("--log-level", o.log_level, "The runtime's log level (error: no line per job)")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  app.add_option("--limit", o.limit,
+                 "w2-drain, w2-sleep, w4-retry: a cluster-wide concurrency limit of N on the drained kind")
+      ->check(CLI::Range(1, 1000000));
   app.add_flag("--json", o.json, "One JSON object per run");
   try {
     app.parse(argc, argv);
@@ -93,6 +96,7 @@ int main(int argc, char** argv) {
                                {"seconds", r.seconds},   {"jobs_per_s", r.jobs_per_s},
                                {"enqueue_durability", durability},
                                {"run", run},             {"ok", r.problems.empty()}};
+      if (o.limit > 0) line["limit"] = o.limit;
       for (auto& [k, v] : r.extra) line[k] = v;
       std::cout << boost::json::serialize(line) << std::endl;
     }

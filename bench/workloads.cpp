@@ -205,6 +205,7 @@ run_result drain(const options& o, const std::string& db, int n, const std::stri
   auto s = base_settings(o, db, concurrency);
   s.kinds["fail"].retry_base_s = 0;  // retry delay at its minimum
   s.kinds["fail"].retry_jitter = 0;
+  if (o.limit > 0) s.limits = {{.kind = kind, .queue = "", .concurrency = o.limit, .partition_by = ""}};
   run_counter counter(n);
   jobs::registry kinds;
   if (kind == "noop") kinds.add("noop", counter.handler());
@@ -628,6 +629,10 @@ const std::vector<workload>& all_workloads() {
       {"w2-drain", 20000, "drain queued noop jobs at concurrency C, each exactly once",
        [](const options& o, const std::string& db) {
          return drain(o, db, o.jobs, "noop", "{}", o.concurrency);
+       }},
+      {"w2-sleep", 2000, "drain queued jobs sleeping 20 ms at concurrency C (with --limit N: about N / 20 ms)",
+       [](const options& o, const std::string& db) {
+         return drain(o, db, o.jobs, "sleep", R"({"ms":20})", o.concurrency);
        }},
       {"w3-latency", 1000, "idle runtime, 100 jobs/s: handler start - enqueue",
        [](const options& o, const std::string& db) { return latency(o, db); }},

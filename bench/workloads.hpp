@@ -20,6 +20,7 @@ struct options {
   bool json = false;
   bool relaxed = false;  // --enqueue-durability relaxed
   std::string log_level = "error";
+  int limit = 0;  // --limit: a cluster-wide concurrency limit on the drained kind; 0 none
 };
 
 // Empties the database a run uses: SQLite's files are removed; on PostgreSQL the public schema is

@@ -96,6 +96,14 @@ std::vector<std::string> limit_ledger::full_kinds(std::string_view queue) const 
   return out;
 }
 
+bool limit_ledger::could_bind(std::int64_t more) const {
+  std::vector<std::int64_t> total(limits_.size(), 0);
+  for (const auto& [g, n] : used_) total[g.first] += n;
+  for (std::size_t i = 0; i < limits_.size(); ++i)
+    if (total[i] + more > limits_[i].concurrency) return true;
+  return false;
+}
+
 bool limit_ledger::queue_full(std::string_view queue) const {
   for (std::size_t i = 0; i < limits_.size(); ++i) {
     const auto& l = limits_[i];

@@ -60,6 +60,9 @@ class limit_ledger {
   // The kinds no job of which may start from `queue`: an unpartitioned limit on the kind (and
   // this queue, or any queue) is full. The claim leaves them out when reading candidates.
   std::vector<std::string> full_kinds(std::string_view queue) const;
+  // Whether taking `more` jobs could fill any limit: false when every limit would still have room
+  // if all of them counted against it (and against one partition). Then no check is needed.
+  bool could_bind(std::int64_t more) const;
   // Whether nothing may start from `queue` at all: a queue limit without kind is full.
   bool queue_full(std::string_view queue) const;
 

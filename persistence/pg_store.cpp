@@ -242,8 +242,7 @@ insert_and_claim_result pg_store::insert_and_claim(std::span<const jobs::new_job
   return write("enqueue", !relaxed_enqueue_, [&](soci::session&) {
     insert_and_claim_result r;
     if (!batch.empty()) r.inserted = insert_rows(batch, now);
-    for (const auto& c : claims)
-      r.claimed.push_back(c.limits.empty() ? run_round({}, c).claimed : take_limited(*sql_, c));
+    for (const auto& c : claims) r.claimed.push_back(claim_in_transaction(c));
     return r;
   });
 }
@@ -268,7 +267,7 @@ round_result pg_store::complete_and_claim(std::span<const jobs::completion> done
   const bool any_follow_up = std::any_of(done.begin(), done.end(),
                                          [](const jobs::completion& c) { return !c.follow_ups.empty(); });
   const bool snoozes = any_snooze(done);
-  // A claim under limits runs apart from the round statement, after its locks (take_limited).
+  // A claim under limits runs in a transaction: the limits' locks come first (limits_cannot_bind).
   const bool limited = next.limit > 0 && !next.limits.empty();
   // Jobs that ended dead or cancelled with dependants waiting: found by the round statement.
   std::vector<job_id> failed_parents;
@@ -276,8 +275,15 @@ round_result pg_store::complete_and_claim(std::span<const jobs::completion> done
     round_result r;
     // The snoozed jobs are back in `ready`, but no other node sees them before this commits,
     // and this round's own claim (one snapshot with the completions) does not take them.
-    if (!any_follow_up && !limited) {
-      r = run_round(done, next, &failed_parents);
+    if (!any_follow_up) {
+      // Under limits that cannot bind, the round statement claims as it does without them (after
+      // the limits' locks); else it completes, and the claim under limits follows.
+      const bool plain = !limited || limits_cannot_bind(s, next);
+      r = run_round(done, plain ? next : claim_request{}, &failed_parents);
+      if (!plain) {
+        auto taken = take_limited(s, next, &r.held_back);
+        r.claimed = taken ? std::move(*taken) : run_round({}, next).claimed;
+      }
       if (snoozes) record_snoozes(s, done, r.stale);
     } else {  // completions, their follow-ups, then the claim (which may take those)
       r = run_round(done, {}, &failed_parents);
@@ -289,7 +295,7 @@ round_result pg_store::complete_and_claim(std::span<const jobs::completion> done
       }
       if (auto follow = accepted_follow_ups(done, r.stale); !follow.empty())
         r.follow_ups = insert_rows(follow, latest_at(done));
-      r.claimed = limited ? take_limited(s, next) : run_round({}, next).claimed;
+      r.claimed = claim_in_transaction(next, &r.held_back);
     }
     if (next.want_next_due) r.next_due = find_next_due(next.queue, next.now);
     return r;
@@ -318,6 +324,12 @@ std::vector<std::pair<job_id, jobs::state>> pg_store::failed_ended(std::span<con
   for (auto& e : ended_jobs(done, stale))
     if (std::find(parents.begin(), parents.end(), e.first) != parents.end()) out.push_back(e);
   return out;
+}
+
+std::vector<jobs::claimed_job> pg_store::claim_in_transaction(const claim_request& next, bool* held_back) {
+  if (!next.limits.empty() && !limits_cannot_bind(*sql_, next))
+    if (auto limited = take_limited(*sql_, next, held_back)) return std::move(*limited);
+  return run_round({}, next).claimed;
 }
 
 // The round statement: on its own it commits by itself; inside a transaction, with it.

@@ -40,6 +40,9 @@ class pg_store final : public sql_store {
   // Inside a transaction: the enqueue's rows (pg_insert).
   std::vector<insert_result> insert_in_transaction(std::span<const jobs::new_job> batch,
                                                    time_point now) override;
+  // The claim of a round or a standing claim inside a transaction: the round statement's claim,
+  // or under limits take_limited() first.
+  std::vector<jobs::claimed_job> claim_in_transaction(const claim_request& next, bool* held_back = nullptr);
   // `parents`, if given, receives the applied completions' jobs that ended dead or cancelled and
   // have dependants (those that completed are counted down in the statement).
   round_result run_round(std::span<const jobs::completion> done, const claim_request& next,

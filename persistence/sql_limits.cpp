@@ -64,20 +64,47 @@ void read_running(soci::session& s, const jobs::concurrency_limit& l, std::size_
 
 }  // namespace
 
-std::vector<jobs::claimed_job> sql_store::take_limited(soci::session& s, const claim_request& next) {
-  const bool postgres = dialect_.backend == backend::postgresql;
-  if (postgres) {
+bool sql_store::limits_cannot_bind(soci::session& s, const claim_request& next) {
+  if (dialect_.backend == backend::postgresql) {
     std::vector<std::string> keys;
     for (const auto& l : next.limits) keys.push_back("spool limit " + l.name());
     std::sort(keys.begin(), keys.end());  // the same order on every node: no deadlock
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     for (auto& k : keys) s << std::string(dialect_.unique_key_lock), use(k, "k");
   }
+  // Everything running counts against no limit more than in all: while that and this claim fit
+  // the smallest limit, none can bind. The total is read off the exact counters (job_counts, a
+  // few rows), not counted in `running`, whose churn leaves PostgreSQL a heap of dead rows to
+  // scan. (Jobs this round completes still count here: the answer errs on the safe side.)
+  long long all_running = 0;
+  s << "SELECT COALESCE(SUM(n), 0) FROM job_counts WHERE state = 'running'", into(all_running);
+  int smallest = next.limits.front().concurrency;
+  for (const auto& l : next.limits) smallest = std::min(smallest, l.concurrency);
+  return all_running + next.limit <= smallest;
+}
+
+std::optional<std::vector<jobs::claimed_job>> sql_store::take_limited(soci::session& s,
+                                                                     const claim_request& next,
+                                                                     bool* held_back) {
+  const bool postgres = dialect_.backend == backend::postgresql;
   jobs::limit_ledger ledger(next.limits);
   for (std::size_t i = 0; i < next.limits.size(); ++i) read_running(s, next.limits[i], i, ledger, nullptr);
 
+  // A claim that could not reach any limit even if all it took counted against each (a limit set
+  // high, or far from full) is the plain claim: the caller makes it, in this transaction.
+  if (!ledger.could_bind(next.limit)) return std::nullopt;
+
   std::vector<jobs::claimed_job> out;
-  if (ledger.queue_full(next.queue)) return out;
+  bool passed_over = false;
+  // Whether a limit held due jobs back: some passed over, or a full one kept them from the reads.
+  auto report = [&] {
+    if (held_back)
+      *held_back = passed_over || ledger.queue_full(next.queue) || !ledger.full_kinds(next.queue).empty();
+  };
+  if (ledger.queue_full(next.queue)) {
+    report();
+    return out;
+  }
 
   // The due jobs of one priority level after a key, without the kinds whose limit is full, in
   // claim order; on PostgreSQL locked, skipping rows another claim holds.
@@ -121,7 +148,10 @@ std::vector<jobs::claimed_job> sql_store::take_limited(soci::session& s, const c
         after_run_at = run_at;
         after_id = id;
         if (static_cast<int>(out.size()) >= next.limit) continue;
-        if (!ledger.admit(kind, next.queue, payload)) continue;
+        if (!ledger.admit(kind, next.queue, payload)) {
+          passed_over = true;
+          continue;
+        }
         jobs::claimed_job c;
         c.id = id;
         c.run_at = from_us(run_at);
@@ -142,6 +172,7 @@ std::vector<jobs::claimed_job> sql_store::take_limited(soci::session& s, const c
     }
     if (static_cast<int>(out.size()) >= next.limit || scanned >= scan_budget) break;
   }
+  report();
   if (out.empty()) return out;
 
   const long long until = to_us(next.lease_until);

@@ -110,11 +110,17 @@ class sql_store : public store {
 
   const dialect& dialect_;
 
-  // A claim under concurrency limits (sql_limits.cpp), in the caller's write transaction: on
-  // PostgreSQL it first takes one lock per limit, so that claimers on every node count what runs
-  // one after the other; then it reads the running jobs the limits count, and takes due jobs in
-  // claim order that fit (jobs::limit_ledger), passing over those that do not.
-  std::vector<jobs::claimed_job> take_limited(soci::session& s, const claim_request& next);
+  // A claim under concurrency limits (sql_limits.cpp), in the caller's write transaction, in two
+  // steps. limits_cannot_bind() comes first: on PostgreSQL it takes one lock per limit, so that
+  // claimers on every node count what runs one after the other; then it says whether the plain
+  // claim is safe (all that runs and all the claim may take fit every limit). If not,
+  // take_limited() reads the running jobs each limit counts and takes due jobs in claim order
+  // that fit (jobs::limit_ledger), passing over those that do not; nullopt: no limit can bind
+  // after all (limit_ledger::could_bind), and the caller claims as usual.
+  bool limits_cannot_bind(soci::session& s, const claim_request& next);
+  // `held_back`, if given, is set when a full limit held due jobs back (round_result::held_back).
+  std::optional<std::vector<jobs::claimed_job>> take_limited(soci::session& s, const claim_request& next,
+                                                             bool* held_back = nullptr);
 
   // Whether any of `done` is a snooze, whose tally record_snoozes() writes (sql_flow.cpp).
   static bool any_snooze(std::span<const jobs::completion> done);

@@ -269,7 +269,7 @@ round_result sqlite_store::complete_and_claim(std::span<const jobs::completion> 
       if (auto follow = accepted_follow_ups(done, r.stale); !follow.empty())
         r.follow_ups = insert_rows(follow, latest_at(done));
     }
-    r.claimed = claim_in_transaction(next);
+    r.claimed = claim_in_transaction(next, &r.held_back);
     if (next.want_next_due) r.next_due = find_next_due(next.queue, next.now);
     return r;
   });
@@ -299,9 +299,12 @@ std::optional<long long> sqlite_store::next_level(const std::string& queue,
   return found;
 }
 
-std::vector<jobs::claimed_job> sqlite_store::claim_in_transaction(const claim_request& next) {
+std::vector<jobs::claimed_job> sqlite_store::claim_in_transaction(const claim_request& next,
+                                                                  bool* held_back) {
   if (next.limit <= 0) return {};
-  return next.limits.empty() ? take(next) : take_limited(*sql_, next);
+  if (!next.limits.empty() && !limits_cannot_bind(*sql_, next))
+    if (auto limited = take_limited(*sql_, next, held_back)) return std::move(*limited);
+  return take(next);
 }
 
 std::vector<jobs::claimed_job> sqlite_store::take(const claim_request& next) {

@@ -46,7 +46,7 @@ class sqlite_store final : public sql_store {
   // Whether any of these jobs has dependants (one probe statement).
   bool has_dependants(std::span<const std::pair<job_id, jobs::state>> ended);
   // The claim of a round or a standing claim, in its transaction: take(), or take_limited().
-  std::vector<jobs::claimed_job> claim_in_transaction(const claim_request& next);
+  std::vector<jobs::claimed_job> claim_in_transaction(const claim_request& next, bool* held_back = nullptr);
   std::vector<jobs::claimed_job> take(const claim_request& next);
   std::optional<time_point> find_next_due(const std::string& queue, time_point now);
   std::optional<long long> next_level(const std::string& queue, std::optional<long long> after);

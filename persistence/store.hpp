@@ -107,6 +107,9 @@ struct round_result {
   std::optional<time_point> next_due;  // only when asked for; empty when nothing is scheduled
   // The queues of pending jobs this round made due (their last parent completed here).
   std::vector<std::string> released = {};
+  // The claim came back short because a full concurrency limit held due jobs back: the queue is
+  // not empty, but claiming again helps only once a slot frees.
+  bool held_back = false;
 };
 
 // One pass of the pruner over one final state: jobs that reached `state` (completed, cancelled

@@ -156,7 +156,7 @@ asio::awaitable<void> producer::round(producer_fsm::round r) {
   }
   const int claimed = static_cast<int>(result.claimed.size());
   start_claimed(std::move(result.claimed));
-  next |= fsm_.round_done(r, claimed, result.next_due, steady_now);
+  next |= fsm_.round_done(r, claimed, result.next_due, steady_now, result.held_back);
   react(next);
 }
 

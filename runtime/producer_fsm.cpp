@@ -125,7 +125,7 @@ void producer_fsm::outcomes_sent(int outcomes, steady_time now) {
 
 producer_fsm::reaction producer_fsm::round_done(const round& r, int claimed,
                                                 std::optional<wall_time> next_due,
-                                                steady_time now) {
+                                                steady_time now, bool held_back) {
   reaction out;
   backoff_ = first_backoff;
   if (r.want_next_due) {
@@ -139,6 +139,7 @@ producer_fsm::reaction producer_fsm::round_done(const round& r, int claimed,
       out.withdraw = wake_for_work(now);
     else if (r.claim_round == claim_rounds_ && wake_seq_ == r.wakes_before)
       may_have_work_ = false;
+    held_back_ = held_back && claimed < r.claim;
   }
   running_ += claimed;
   --rounds_;
@@ -163,6 +164,11 @@ producer_fsm::reaction producer_fsm::attempts_ended(int n, steady_time now) {
   running_ -= n;
   if (buffered_ == 0) oldest_buffered_ = now;
   buffered_ += n;
+  // Jobs held back by a limit may fit now: the round that commits these outcomes claims too.
+  if (held_back_ && !may_have_work_) {
+    may_have_work_ = true;
+    wanted_since_ = now;
+  }
   return {.wake = wake_sooner(now)};
 }
 

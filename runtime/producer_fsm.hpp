@@ -84,8 +84,11 @@ class producer_fsm {
   void outcomes_sent(int outcomes, steady_time now);
   // The round committed, and its `claimed` jobs start now. Call job_due first for the retries
   // and snoozes it committed: a short claim says the queue is empty only if no job came since.
+  // `held_back`: a full concurrency limit kept due jobs from the claim (round_result::held_back):
+  // the queue is not taken for empty, but claimed from again only once an attempt here ends (a
+  // slot may be free then) or the poll comes (for slots other nodes free).
   reaction round_done(const round& r, int claimed, std::optional<wall_time> next_due,
-                      steady_time now);
+                      steady_time now, bool held_back = false);
   // The round failed: its `returned` outcomes are buffered again, first; back off.
   reaction round_failed(const round& r, int returned, steady_time now);
   // Attempts ended; their outcomes wait for a round and their slots stay taken until then.
@@ -118,6 +121,7 @@ class producer_fsm {
 
   settings settings_;
   bool may_have_work_ = true;
+  bool held_back_ = false;  // the last claim was cut short by a full concurrency limit
   steady_time wanted_since_;  // when may_have_work_ last became true
   std::uint64_t wake_seq_ = 0;
   std::optional<steady_time> next_poll_;

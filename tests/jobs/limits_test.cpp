@@ -80,6 +80,17 @@ BOOST_AUTO_TEST_CASE(a_partitioned_limit_counts_each_value_apart) {
   BOOST_TEST(ledger.full_kinds("default").empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_claim_far_from_every_limit_needs_no_check) {
+  const std::vector<concurrency_limit> limits{{"gen", "", 10, "payload.user"}, {"", "q", 20, ""}};
+  limit_ledger ledger(limits);
+  ledger.count_running({0, "a"}, 3);
+  ledger.count_running({0, "b"}, 3);
+  BOOST_TEST(!ledger.could_bind(4));  // 6 + 4 fit the first, 0 + 4 the second
+  BOOST_TEST(ledger.could_bind(5));   // 6 + 5 could pass 10
+  ledger.count_running({1, ""}, 17);
+  BOOST_TEST(ledger.could_bind(4));  // 17 + 4 could pass 20
+}
+
 BOOST_AUTO_TEST_CASE(a_job_under_two_limits_starts_only_with_room_in_both) {
   const std::vector<concurrency_limit> limits{{"gen", "", 5, ""}, {"", "q", 1, ""}};
   limit_ledger ledger(limits);
