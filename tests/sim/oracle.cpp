@@ -180,13 +180,12 @@ void oracle::inserted(std::span<const jobs::new_job> batch,
     j.run_anyway = batch[i].on_parent_failure == jobs::parent_failure::run;
     if (!j.parents.empty()) j.where = place::pending;
     jobs_.emplace(r.id, std::move(j));
-    record(r.id, fmt::format("inserted: {} priority {} max_attempts {} due t={:.3f}s{}",
-                             batch[i].kind, batch[i].priority, batch[i].max_attempts,
-                             w_.log.seconds(jobs_[r.id].run_at),
-                             parents.empty() ? ""
-                                             : fmt::format(", pending on {} ({} on a failed parent)",
-                                                           ids(jobs_[r.id].parents),
-                                                           jobs_[r.id].run_anyway ? "runs" : "cancelled")));
+    const auto& m = jobs_[r.id];
+    const auto when = parents.empty() ? fmt::format("due t={:.3f}s", w_.log.seconds(m.run_at))
+                                      : fmt::format("pending on {} ({} if one fails)", ids(m.parents),
+                                                    m.run_anyway ? "runs" : "cancelled");
+    record(r.id, fmt::format("inserted: {} priority {} max_attempts {} {}", batch[i].kind,
+                             batch[i].priority, batch[i].max_attempts, when));
     if (!parents.empty()) w_.count("dependants inserted");
   }
   // In the insert's transaction, after its rows: dependants whose parents ended already settle.
