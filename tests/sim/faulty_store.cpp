@@ -76,4 +76,10 @@ std::vector<spool::store::expired_job> faulty_store::expired(time_point now, int
       [&](const auto& r) { seen_.listed_expired(now, limit, r); });
 }
 
+std::int64_t faulty_store::settle_pending(time_point now, int limit) {
+  return faulty(
+      "settle pending", true, [&] { return real_.settle_pending(now, limit); },
+      [&](std::int64_t n) { seen_.settled_pending(now, n); });
+}
+
 }  // namespace spool::sim

@@ -29,6 +29,8 @@ class store_witness {
   virtual void renewed(std::span<const jobs::lease_id> leases, time_point until) = 0;
   virtual void listed_expired(time_point now, int limit,
                               const std::vector<spool::store::expired_job>& result) = 0;
+  // The leader's repair of pending jobs settled `settled` of them.
+  virtual void settled_pending(time_point now, std::int64_t settled) = 0;
   // The real store threw without a fault being injected: nothing else touches the file, so this
   // is a bug (a statement left open, a constraint broken).
   virtual void failed_unprompted(const std::string& op, const std::string& error) = 0;
@@ -56,7 +58,7 @@ class faulty_store final : public spool::store::store {
   std::vector<jobs::parent_result> parent_results(jobs::job_id child) override {
     return real_.parent_results(child);
   }
-  std::int64_t settle_pending(time_point now, int limit) override { return real_.settle_pending(now, limit); }
+  std::int64_t settle_pending(time_point now, int limit) override;
   std::optional<time_point> next_due(const std::string& queue, time_point now) override {
     return real_.next_due(queue, now);
   }

@@ -233,6 +233,8 @@ void node::send_round(const runtime::producer_fsm::round& r) {  // producer::rou
           running_.erase({c.id, c.lease});  // the slot is free once the outcome committed
         }
         leases_->release(done);
+        // Dependants these completions made due (producer::round): one queue here.
+        if (!result->released.empty()) notify(w_.now());
         if (!batch->empty())
           say(fmt::format("committed {} completions ({} rejected)", batch->size(), rejected.size()));
         const auto& got = result->claimed;

@@ -99,6 +99,7 @@ class node {
   void keep_leases();
   void rescuer_loop();
   void rescue(std::function<void()> after);
+  void settle_pending(std::function<void()> after);
 
   void cancel_all();
   void progress();

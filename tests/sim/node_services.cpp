@@ -32,8 +32,22 @@ void node::keep_leases() {  // maintenance::run_lease_keeper
   });
 }
 
-void node::rescuer_loop() {  // maintenance::run_rescuer
-  rescue([this] { later(w_.times.rescue_interval, [this] { rescuer_loop(); }); });
+void node::rescuer_loop() {  // maintenance::run_rescuer (every node leads: not simulated)
+  rescue([this] {
+    settle_pending([this] { later(w_.times.rescue_interval, [this] { rescuer_loop(); }); });
+  });
+}
+
+void node::settle_pending(std::function<void()> after) {  // maintenance::settle_pending_once
+  const auto now = w_.now();
+  auto settled = std::make_shared<std::int64_t>(0);
+  call(
+      "settle pending", [=](store::store& s) { *settled = s.settle_pending(now, 1000); },
+      [=, this](const std::string* error) {
+        if (error) say("settle pending failed: " + *error);
+        else if (*settled > 0) notify(w_.now());
+        after();
+      });
 }
 
 void node::rescue(std::function<void()> after) {  // maintenance::rescue_once
@@ -96,7 +110,8 @@ void node::enqueue(std::vector<jobs::new_job> batch,
         std::vector<store::claim_request> claims;
         const bool due = std::any_of(jobs->begin(), jobs->end(),
                                      [&](const jobs::new_job& j) { return j.run_at.value_or(now) <= now; });
-        if (db_stand_ && due && !fsm_.stopping()) {  // standing_claim::allowed
+        // An enqueue with dependencies commits alone, making no standing claim (flush_inserts).
+        if (db_stand_ && due && !fsm_.stopping() && !store::any_dependencies(*jobs)) {
           claims.push_back({.queue = "default", .limit = db_stand_limit_, .worker = worker_,
                             .now = now, .lease_until = now + w_.times.lease});
           db_stand_ = false;

@@ -49,6 +49,7 @@ void oracle::record(jobs::job_id id, const std::string& what) {
 
 jobs::state oracle::expected_state(const model_job& j, time_point now) const {
   switch (j.where) {
+    case place::pending: return jobs::state::pending;
     case place::ready: return jobs::ready_state(j.run_at <= now, j.attempt);
     case place::running: return jobs::state::running;
     case place::completed: return jobs::state::completed;
@@ -62,17 +63,84 @@ std::size_t oracle::acked() const {
   return std::count_if(jobs_.begin(), jobs_.end(), [](const auto& j) { return j.second.acked; });
 }
 
+std::vector<jobs::job_id> oracle::inserted_ids() const {
+  std::vector<jobs::job_id> out;
+  for (const auto& [id, _] : jobs_) out.push_back(id);
+  return out;
+}
+
 bool oracle::all_final() const {
-  return std::all_of(jobs_.begin(), jobs_.end(), [](const auto& j) {
-    return j.second.where != place::ready && j.second.where != place::running;
-  });
+  return std::all_of(jobs_.begin(), jobs_.end(), [](const auto& j) { return final(j.second.where); });
 }
 
 void oracle::require_final() const {
-  for (const auto& [id, j] : jobs_)
-    if (j.where == place::ready || j.where == place::running)
-      fail(id, fmt::format("{}never finished, though the run turned calm long ago",
-                           j.acked ? "acknowledged, " : ""));
+  for (const auto& [id, j] : jobs_) {
+    if (final(j.where)) continue;
+    if (j.where == place::pending && parents_ended(j))
+      fail(id, "left pending forever: its parents have all ended");
+    fail(id, fmt::format("{}never finished, though the run turned calm long ago",
+                         j.acked ? "acknowledged, " : ""));
+  }
+}
+
+std::string oracle::parent_note(jobs::job_id parent) const {
+  return fmt::format("dependency {} ended {}", parent,
+                     jobs_.at(parent).where == place::dead ? "dead" : "cancelled");
+}
+
+std::optional<jobs::job_id> oracle::failed_parent(const model_job& j) const {
+  for (auto p : j.parents)
+    if (const auto where = jobs_.at(p).where; where == place::dead || where == place::cancelled)
+      return p;
+  return std::nullopt;
+}
+
+bool oracle::parents_ended(const model_job& j) const {
+  return std::all_of(j.parents.begin(), j.parents.end(),
+                     [&](jobs::job_id p) { return final(jobs_.at(p).where); });
+}
+
+void oracle::settled_pending(time_point now, std::int64_t settled) {
+  // On SQLite a dependant is settled in the transaction that ends its last parent or inserts it:
+  // the leader's repair must never find one.
+  if (settled != 0)
+    fail(fmt::format("settle_pending at t={:.3f}s settled {} jobs: their parents' transactions "
+                     "left them pending",
+                     w_.log.seconds(now), settled));
+  w_.count("leader's settles of pending jobs (none found)");
+}
+
+bool oracle::names_failed_parent(const model_job& m, const std::string& note) const {
+  // A dependant with two failed parents may name either: the one the store met first.
+  if (m.where != place::cancelled || m.ran) return false;
+  return std::any_of(m.parents.begin(), m.parents.end(), [&](jobs::job_id p) {
+    return final(jobs_.at(p).where) && jobs_.at(p).where != place::completed && note == parent_note(p);
+  });
+}
+
+void oracle::settle(time_point at) {
+  // Until nothing changes: a cancelled dependant is itself a failed parent of its dependants.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (auto& [id, j] : jobs_) {
+      if (j.where != place::pending) continue;
+      if (const auto failed = failed_parent(j); failed && !j.run_anyway) {
+        j.where = place::cancelled;
+        j.note = parent_note(*failed);
+        record(id, "cancelled: " + j.note);
+        w_.count("dependants cancelled by a failed parent");
+      } else if (parents_ended(j)) {
+        j.where = place::ready;
+        j.run_at = at;
+        record(id, fmt::format("released: its parents ended; due t={:.3f}s", w_.log.seconds(at)));
+        w_.count(failed ? "dependants released after a failed parent (on_parent_failure run)"
+                        : "dependants released");
+      } else {
+        continue;
+      }
+      changed = true;
+    }
+  }
 }
 
 void oracle::inserted(std::span<const jobs::new_job> batch,
@@ -103,17 +171,31 @@ void oracle::inserted(std::span<const jobs::new_job> batch,
     j.priority = batch[i].priority;
     j.max_attempts = batch[i].max_attempts;
     j.run_at = batch[i].run_at.value_or(now);
+    // Its parents: ids of jobs inserted earlier, and positions of earlier jobs of this batch.
+    std::set<jobs::job_id> parents(batch[i].depends_on.begin(), batch[i].depends_on.end());
+    for (auto k : batch[i].needs) parents.insert(result.at(k).id);
+    for (auto p : parents)
+      if (!jobs_.count(p)) fail(r.id, fmt::format("inserted depending on job {}, never inserted", p));
+    j.parents.assign(parents.begin(), parents.end());
+    j.run_anyway = batch[i].on_parent_failure == jobs::parent_failure::run;
+    if (!j.parents.empty()) j.where = place::pending;
     jobs_.emplace(r.id, std::move(j));
-    record(r.id, fmt::format("inserted: {} priority {} max_attempts {} due t={:.3f}s",
-                             batch[i].kind, batch[i].priority, batch[i].max_attempts,
-                             w_.log.seconds(jobs_[r.id].run_at)));
+    const auto& m = jobs_[r.id];
+    const auto when = parents.empty() ? fmt::format("due t={:.3f}s", w_.log.seconds(m.run_at))
+                                      : fmt::format("pending on {} ({} if one fails)", ids(m.parents),
+                                                    m.run_anyway ? "runs" : "cancelled");
+    record(r.id, fmt::format("inserted: {} priority {} max_attempts {} {}", batch[i].kind,
+                             batch[i].priority, batch[i].max_attempts, when));
+    if (!parents.empty()) w_.count("dependants inserted");
   }
+  // In the insert's transaction, after its rows: dependants whose parents ended already settle.
+  settle(now);
   w_.count("jobs inserted", static_cast<std::int64_t>(batch.size()));
 }
 
 std::optional<jobs::job_id> oracle::holder(const std::string& key) const {
   for (const auto& [id, j] : jobs_)
-    if (j.unique_key == key && (j.where == place::ready || j.where == place::running)) return id;
+    if (j.unique_key == key && !final(j.where)) return id;  // pending jobs wait in `ready` too
   return std::nullopt;
 }
 
@@ -159,6 +241,15 @@ void oracle::claimed(const std::string& queue, int limit, const std::string& wor
       fail(c.id, fmt::format("claimed as attempt {} after {} attempts used", c.attempt, j.attempt));
     if (c.kind != j.kind || c.max_attempts != j.max_attempts)
       fail(c.id, "claimed with another kind or max_attempts than it was inserted with");
+    // Checked against the parents' places, not against the model's pending flag.
+    for (auto p : j.parents) {
+      const auto where = jobs_.at(p).where;
+      if (where != place::completed && !(j.run_anyway && final(where)))
+        fail(c.id, fmt::format("claimed while its parent {} {}", p,
+                               final(where) ? "ended without completing"
+                                            : "has not ended"));
+    }
+    j.ran = true;
     j.where = place::running;
     j.attempt = c.attempt;
     j.lease = lease;
@@ -230,6 +321,9 @@ void oracle::completed(std::span<const jobs::completion> batch,
     apply(c, j);
     applied.insert(c.id);
   }
+  // In the same transaction, the jobs that ended settle their dependants, due at the time of the
+  // batch's last completion (store::latest_at), stale ones included.
+  if (!applied.empty()) settle(spool::store::latest_at(batch));
   const std::set<jobs::job_id> got(stale.begin(), stale.end());
   for (auto id : got)
     if (!want_stale.count(id))
@@ -371,6 +465,9 @@ void oracle::check(bool deep) {
       fail(j.id, fmt::format("attempts used went down from {} to {}", m.used_seen, used));
     m.used_seen = used;
     switch (m.where) {
+      case place::pending:
+        if (j.run_at) fail(j.id, "pending, yet the store shows a run_at");
+        break;
       case place::ready:
         if (!j.run_at || *j.run_at != m.run_at) fail(j.id, "the store has another run_at");
         break;
@@ -382,7 +479,8 @@ void oracle::check(bool deep) {
       }
       case place::dead:
       case place::cancelled:
-        if (j.note != m.note) fail(j.id, "the store has another note: \"" + j.note + "\"");
+        if (j.note != m.note && !names_failed_parent(m, j.note))
+          fail(j.id, "the store has another note: \"" + j.note + "\"");
         break;
       case place::completed: break;
     }
@@ -402,9 +500,19 @@ void oracle::check(bool deep) {
           "the store counts {} {} jobs, the model {}: a job is in two states or in none", n, state,
           want[state]));
 
+  // No dependant waits for parents that all ended: the transaction that ended the last one
+  // settled it (on SQLite; settle_pending would be the repair on PostgreSQL).
+  for (const auto& [id, m] : jobs_)
+    if (m.where == place::pending && parents_ended(m))
+      fail(id, "left pending, though its parents have all ended");
+
   // Error rows are only ever appended, so a wrong one stays wrong: comparing them at the end is
   // enough, and spares a get() per failed attempt.
   if (!deep) return;
+  // A dependant whose parent failed (on_parent_failure cancel) ended cancelled, never having run.
+  for (const auto& [id, m] : jobs_)
+    if (!m.run_anyway && failed_parent(m) && (m.where != place::cancelled || m.ran))
+      fail(id, "a parent ended dead or cancelled, yet this dependant was not cancelled before it ran");
   for (const auto& [id, _] : jobs_) {
     const auto j = reader_.get(id, now);
     const auto& want_errors = jobs_.at(id).errors;

@@ -35,6 +35,7 @@ class oracle final : public store_witness {
   void listed_expired(time_point now, int limit,
                       const std::vector<store::expired_job>& result) override;
   void failed_unprompted(const std::string& op, const std::string& error) override;
+  void settled_pending(time_point now, std::int64_t settled) override;
 
   // A client got the reply to its enqueue: these jobs are acknowledged and must never be lost.
   void acknowledged(const std::vector<store::insert_result>& result);
@@ -54,9 +55,12 @@ class oracle final : public store_witness {
   void require_final() const;
   std::size_t jobs() const { return jobs_.size(); }
   std::size_t acked() const;
+  // The ids of the jobs inserted so far, ended or not: parents for new dependants.
+  std::vector<jobs::job_id> inserted_ids() const;
 
  private:
-  enum class place { ready, running, completed, cancelled, dead };
+  // pending: waits in `ready` for its parents, never due (store::pending_run_at).
+  enum class place { pending, ready, running, completed, cancelled, dead };
   struct model_job {
     std::string kind, queue;
     std::optional<std::string> unique_key;  // held in ready and running (the default states)
@@ -71,6 +75,9 @@ class oracle final : public store_witness {
     bool acked = false;
     int used_seen = 0;  // attempts used, as last read from the real store
     std::vector<std::string> history;
+    std::vector<jobs::job_id> parents;  // depends_on and needs, as ids
+    bool run_anyway = false;            // on_parent_failure run
+    bool ran = false;                   // claimed at least once
   };
   struct model_lease {
     std::string worker;
@@ -85,6 +92,17 @@ class oracle final : public store_witness {
   // The job that holds `key` now by the model: one waiting or running with it, if any.
   std::optional<jobs::job_id> holder(const std::string& key) const;
   void apply(const jobs::completion& c, model_job& j);
+  static bool final(place p) { return p == place::completed || p == place::cancelled || p == place::dead; }
+  // A parent of `j` that ended dead or cancelled, if any.
+  std::optional<jobs::job_id> failed_parent(const model_job& j) const;
+  bool parents_ended(const model_job& j) const;
+  // The note of a dependant cancelled because `parent` ended dead or cancelled.
+  std::string parent_note(jobs::job_id parent) const;
+  bool names_failed_parent(const model_job& m, const std::string& note) const;
+  // What the store does in the transaction in which a parent ends or a dependant is inserted:
+  // pending jobs whose parents all ended become due at `at`, those with a failed parent (and
+  // on_parent_failure cancel) are cancelled, and so on down their own dependants.
+  void settle(time_point at);
 
   world& w_;
   store::store& reader_;

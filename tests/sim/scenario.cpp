@@ -103,6 +103,22 @@ jobs::new_job draw_job(world& w) {
   return j;
 }
 
+// Some jobs wait for others: for jobs inserted before (which may have ended already, even dead
+// or cancelled) or for earlier jobs of the same batch, and either share a parent's failure or
+// run anyway. `known` are the jobs inserted so far.
+void draw_dependencies(world& w, const std::vector<jobs::job_id>& known,
+                       std::vector<jobs::new_job>& batch) {
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto& j = batch[i];
+    if (!known.empty() && w.chance(0.25))
+      for (int n = w.between(1, 2); n > 0; --n)
+        j.depends_on.push_back(known[w.between(0, static_cast<int>(known.size()) - 1)]);
+    if (i > 0 && w.chance(0.4)) j.needs.push_back(w.between(0, static_cast<int>(i) - 1));
+    if (!j.depends_on.empty() || !j.needs.empty())
+      j.on_parent_failure = w.chance(0.5) ? jobs::parent_failure::run : jobs::parent_failure::cancel;
+  }
+}
+
 using node_list = std::vector<std::unique_ptr<node>>;
 
 // Nodes boot at the start; in the storm they crash, lose the database for a while and shut down
@@ -158,6 +174,7 @@ struct clients {
       w.events.after(w.span(0s, s.stormy_for * 6 / 10), [this, size] {
         std::vector<jobs::new_job> batch;
         for (int i = 0; i < size; ++i) batch.push_back(draw_job(w));
+        draw_dependencies(w, truth.inserted_ids(), batch);
         send(std::move(batch), 0);
       });
     }
