@@ -283,3 +283,18 @@ BOOST_AUTO_TEST_CASE(abandon_stops_waiting_for_handlers_but_not_for_outcomes) {
   m.round_done(s.sent, 0, std::nullopt, t0 + 3ms);
   BOOST_TEST((next(m, t0 + 3ms).what == action::done));  // two handlers still run
 }
+
+// Issue 20: a claim cut short by a full concurrency limit does not leave the queue for empty
+// when the producer's own jobs end: the round that commits their outcomes claims again. A short
+// claim without a limit behind it stays "empty" however many attempts end.
+BOOST_AUTO_TEST_CASE(a_claim_held_back_by_a_limit_claims_again_when_an_attempt_ends) {
+  for (bool held : {true, false}) {
+    auto m = make(10, 1, 1h);  // no poll in the way
+    m.round_done(send(m, t0), 2, std::nullopt, t0, held);  // 2 of 10: the rest held back, or none
+    BOOST_TEST(!m.may_have_work());
+    m.attempts_ended(2, t0 + 1ms);
+    BOOST_TEST(m.may_have_work() == held);
+    const auto r = send(m, t0 + 1ms);  // nothing runs: the outcomes go at once
+    BOOST_TEST((r.claim > 0) == held, "held back " << held << ": claim " << r.claim);
+  }
+}
