@@ -5,7 +5,7 @@
 //   node dashboard_test.mjs SPOOL_BINARY SCREENSHOT_DIR
 // Without Chromium or playwright-core it fails under CI=true, and prints SKIPPED otherwise.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -73,9 +73,11 @@ const watchdog = setTimeout(() => fail("the test did not finish within 150 s"), 
 const dir = mkdtempSync(join(tmpdir(), "spool-dashboard-"));
 cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("SPOOL_")));
+// A concurrency limit (never binding here), for the overview's limits table.
+writeFileSync(join(dir, "spool.json"), JSON.stringify({ limits: [{ kind: "sleep", concurrency: 1000 }] }));
 const server = spawn(
   spoolBin,
-  ["--db", `sqlite:${join(dir, "spool.db")}`, "run", "--http", "127.0.0.1:0", "--diagnostic-kinds",
+  ["--db", `sqlite:${join(dir, "spool.db")}`, "--config", join(dir, "spool.json"), "run", "--http", "127.0.0.1:0", "--diagnostic-kinds",
    "--log-format", "json", "--poll", "0.2", "--grace", "1"],
   { env, stdio: ["ignore", "ignore", "pipe"] },
 );
@@ -208,6 +210,7 @@ await page.goto(base + "/");
 log("page loaded");
 await until("the queues table shows the default queue", () => page.locator('#queues tr[data-queue="default"]').count());
 if ((await page.title()) !== "Spool") await fail(`page title is '${await page.title()}'`);
+await until("the limits table shows the sleep kind's limit", () => page.locator('#limits tr[data-limit="kind:sleep"]').count());
 const nodeId = (await api("GET", "/api/v1/nodes")).nodes.find((n) => n.self).id;
 
 // Retried with growing delays (1 s, 2 s, 4 s, 8 s): by its fourth failure it waits long enough
