@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "persistence/job_counts.hpp"
 #include "persistence/sql_store.hpp"
@@ -65,28 +66,57 @@ void read_running(soci::session& s, const jobs::concurrency_limit& l, std::size_
 }  // namespace
 
 bool sql_store::limits_cannot_bind(soci::session& s, const claim_request& next) {
-  if (dialect_.backend == backend::postgresql) {
-    std::vector<std::string> keys;
-    for (const auto& l : next.limits) keys.push_back("spool limit " + l.name());
-    std::sort(keys.begin(), keys.end());  // the same order on every node: no deadlock
-    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-    for (auto& k : keys) s << std::string(dialect_.unique_key_lock), use(k, "k");
-  }
+  int smallest = next.limits.front().concurrency;
+  for (const auto& l : next.limits) smallest = std::min(smallest, l.concurrency);
   // Everything running counts against no limit more than in all: while that and this claim fit
   // the smallest limit, none can bind. The total is read off the exact counters (job_counts, a
   // few rows), not counted in `running`, whose churn leaves PostgreSQL a heap of dead rows to
   // scan. (Jobs this round completes still count here: the answer errs on the safe side.)
   long long all_running = 0;
-  s << "SELECT COALESCE(SUM(n), 0) FROM job_counts WHERE state = 'running'", into(all_running);
-  int smallest = next.limits.front().concurrency;
-  for (const auto& l : next.limits) smallest = std::min(smallest, l.concurrency);
-  return all_running + next.limit <= smallest;
+  auto read_total = [&] {
+    s << "SELECT COALESCE(SUM(n), 0) FROM job_counts WHERE state = 'running'", into(all_running);
+  };
+  if (dialect_.backend != backend::postgresql) {
+    read_total();
+    return all_running + next.limit <= smallest;
+  }
+  // PostgreSQL: one advisory lock per limit, in the same order on every node (no deadlock).
+  // Far from full, a claim takes them shared, so that claims do not wait for each other: the
+  // limit then has room for every connection the server allows to claim a full round at once
+  // (max_connections x max_round_jobs) on top of what it saw running. Nearer, exclusively (the
+  // exact path, which waits for the shared holders to commit and so sees their claims). Which
+  // one is decided by the total the last claim here saw; a shared claim that finds the limit
+  // nearer than that claims nothing (take_limited says held back) and the next goes exclusive.
+  if (max_connections_ == 0) {
+    s << "SELECT CAST(setting AS INTEGER) FROM pg_settings WHERE name = 'max_connections'",
+        into(max_connections_);
+    max_connections_ = std::max(1, max_connections_);
+  }
+  const long long headroom = static_cast<long long>(max_connections_) * max_claim_jobs;
+  const bool shared = last_running_seen_ + headroom <= smallest;
+  std::vector<std::string> keys;
+  for (const auto& l : next.limits) keys.push_back("spool limit " + l.name());
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  const std::string lock = shared ? "SELECT pg_advisory_xact_lock_shared(hashtextextended(:k, 0))"
+                                  : "SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))";
+  for (auto& k : keys) s << lock, use(k, "k");
+  read_total();
+  last_running_seen_ = all_running;
+  if (!shared) return all_running + next.limit <= smallest;
+  if (all_running + headroom <= smallest) return true;
+  claim_refused_ = true;  // under a shared lock only: no exact claim now
+  return false;
 }
 
 std::optional<std::vector<jobs::claimed_job>> sql_store::take_limited(soci::session& s,
                                                                      const claim_request& next,
                                                                      bool* held_back) {
   const bool postgres = dialect_.backend == backend::postgresql;
+  if (std::exchange(claim_refused_, false)) {
+    if (held_back) *held_back = true;
+    return std::vector<jobs::claimed_job>{};
+  }
   jobs::limit_ledger ledger(next.limits);
   for (std::size_t i = 0; i < next.limits.size(); ++i) read_running(s, next.limits[i], i, ledger, nullptr);
 

@@ -118,6 +118,9 @@ class sql_store : public store {
   // that fit (jobs::limit_ledger), passing over those that do not; nullopt: no limit can bind
   // after all (limit_ledger::could_bind), and the caller claims as usual.
   bool limits_cannot_bind(soci::session& s, const claim_request& next);
+  int max_connections_ = 0;          // PostgreSQL's max_connections, read once
+  long long last_running_seen_ = 0;  // the total running the last claim under limits saw
+  bool claim_refused_ = false;       // limits_cannot_bind held only a shared lock: claim nothing
   // `held_back`, if given, is set when a full limit held due jobs back (round_result::held_back).
   std::optional<std::vector<jobs::claimed_job>> take_limited(soci::session& s, const claim_request& next,
                                                              bool* held_back = nullptr);

@@ -79,6 +79,9 @@ struct node_info {
   std::int64_t running = 0;  // jobs running under its leases (read only)
 };
 
+// The most jobs one claim asks for (runtime's max_round_jobs; claims under limits count on it).
+inline constexpr int max_claim_jobs = 1000;
+
 // What a producer asks for in one round (see store::complete_and_claim).
 struct claim_request {
   std::string queue;

@@ -15,6 +15,9 @@
 #include "runtime/spawn.hpp"
 
 namespace spool::runtime {
+
+// Claims under concurrency limits count on no claim asking for more (persistence/sql_limits.cpp).
+static_assert(max_round_jobs <= store::max_claim_jobs);
 namespace asio = boost::asio;
 using steady = std::chrono::steady_clock;
 
