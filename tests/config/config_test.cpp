@@ -206,17 +206,21 @@ BOOST_AUTO_TEST_CASE(periodic_schedules_from_the_file_with_their_defaults) {
   BOOST_TEST(t.catch_up == "one");
 }
 
+namespace {
+// What apply_json and validate say of a config document: the error, or "accepted".
+std::string error(const char* doc) {
+  settings s;
+  try {
+    apply_json(s, doc, "spool.json");
+    validate(s);
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(bad_periodic_schedules_name_the_entry_and_field) {
-  auto error = [](const char* doc) -> std::string {
-    settings s;
-    try {
-      apply_json(s, doc, "spool.json");
-      validate(s);
-    } catch (const config_error& e) {
-      return e.what();
-    }
-    return "accepted";
-  };
   BOOST_TEST(error(R"({"periodic":[{"name":"a","cron":"0 3 * * *","kind":"k"},
                                    {"name":"b","cron":"61 * * * *","kind":"k"}]})") ==
              "config file spool.json, key periodic[1].cron: minute: 61 is out of range 0-59");
@@ -250,16 +254,6 @@ BOOST_AUTO_TEST_CASE(limits_from_the_file_and_their_errors) {
   BOOST_TEST(s.limits[1].queue == "bulk");
   BOOST_TEST(s.limits[2].partition_by == "payload.user_id");
 
-  auto error = [](const char* doc) -> std::string {
-    settings s;
-    try {
-      apply_json(s, doc, "spool.json");
-      validate(s);
-    } catch (const config_error& e) {
-      return e.what();
-    }
-    return "accepted";
-  };
   BOOST_TEST(error(R"({"limits":[{"kind":"k"}]})") ==
              "config file spool.json, key limits[0].concurrency: is required");
   BOOST_TEST(error(R"({"limits":[{"concurrency":3}]})") ==
