@@ -312,12 +312,7 @@ int jobs_show(const config::settings& s, jobs::job_id id, bool json) {
   auto j = read_store(s, [&](store::store& st) {
     const auto now = jobs::now();
     auto found = st.get(id, now);
-    if (found && found->st == jobs::state::available) {  // due: does a full limit hold it back?
-      std::vector<jobs::concurrency_limit> counting;
-      for (auto& l : runtime::limits_of(s))
-        if (l.matches(found->kind, found->queue)) counting.push_back(l);
-      if (!counting.empty()) held = runtime::held_back(*found, st.limit_usage(counting, now));
-    }
+    if (found) held = runtime::held_back(st, *found, runtime::limits_of(s), now);
     return found;
   });
   if (!j) {

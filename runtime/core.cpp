@@ -27,7 +27,7 @@ core::core(boost::asio::any_io_executor ex, config::settings s, jobs::registry k
       registry(std::move(kinds)),
       db(database),
       worker_id(std::move(worker)) {
-  limits = limits_of(settings);
+  const auto limits = limits_of(settings);
   for (const auto& [queue, _] : settings.queues) {
     auto& mine = queue_limits[queue];
     for (const auto& l : limits)

@@ -55,9 +55,8 @@ struct core {
   jobs::time_point started_at = jobs::now();
   metrics stats;
   watchdog dog{stats.blocked_handlers};  // reports job handlers that block their thread
-  // The configured concurrency limits (settings.limits), and per queue those its claims keep:
-  // a queue's claim requests point into these, which live as long as the runtime.
-  std::vector<jobs::concurrency_limit> limits;
+  // Per queue, the concurrency limits (settings.limits) its claims keep: a queue's claim
+  // requests point into these, which live as long as the runtime.
   std::map<std::string, std::vector<jobs::concurrency_limit>, std::less<>> queue_limits;
   std::span<const jobs::concurrency_limit> limits_for(std::string_view queue) const;
 

@@ -68,4 +68,14 @@ std::optional<std::string> held_back(const jobs::job& j, std::span<const store::
   return std::nullopt;
 }
 
+std::optional<std::string> held_back(store::store& s, const jobs::job& j,
+                                     std::span<const jobs::concurrency_limit> limits, jobs::time_point now) {
+  if (j.st != jobs::state::available) return std::nullopt;
+  std::vector<jobs::concurrency_limit> counting;
+  for (const auto& l : limits)
+    if (l.matches(j.kind, j.queue)) counting.push_back(l);
+  if (counting.empty()) return std::nullopt;
+  return held_back(j, s.limit_usage(counting, now));
+}
+
 }  // namespace spool::runtime

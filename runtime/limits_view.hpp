@@ -26,5 +26,9 @@ boost::json::array limits_to_json(std::span<const store::limit_use> use);
 // Why an available job does not start: "limit kind:K is full (4 of 4 running)", for the first
 // limit that counts the job and has no room in its group; nullopt when none holds it back.
 std::optional<std::string> held_back(const jobs::job& j, std::span<const store::limit_use> use);
+// The same for a job as just read from `s`: reads the use of the limits that count it, only when
+// it waits due (on the store's thread).
+std::optional<std::string> held_back(store::store& s, const jobs::job& j,
+                                     std::span<const jobs::concurrency_limit> limits, jobs::time_point now);
 
 }  // namespace spool::runtime

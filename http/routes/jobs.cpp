@@ -180,12 +180,7 @@ asio::awaitable<response> get_job(const exchange& x) {
   auto get = [id = *id, all = runtime::limits_of(x.rt.settings())](store::store& s) {
     const auto now = jobs::now();
     std::pair<std::optional<jobs::job>, std::optional<std::string>> out{s.get(id, now), std::nullopt};
-    if (out.first && out.first->st == jobs::state::available) {
-      std::vector<jobs::concurrency_limit> counting;
-      for (auto& l : all)
-        if (l.matches(out.first->kind, out.first->queue)) counting.push_back(l);
-      if (!counting.empty()) out.second = runtime::held_back(*out.first, s.limit_usage(counting, now));
-    }
+    if (out.first) out.second = runtime::held_back(s, *out.first, all, now);
     return out;
   };
   auto got = co_await on_db(x.rt, std::move(get));
